@@ -1,0 +1,51 @@
+"""penmotor: trustworthy numbers from children's handwriting, online (tablet) and scanned.
+
+Quick tour
+----------
+>>> import penmotor
+>>> rec = penmotor.synth.handwriting("hello world", x_height_mm=4.0, seed=1)
+>>> f = penmotor.features(rec)
+>>> round(f["x_height"], 0)
+4.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import synth
+from .errors import FormatError, ParameterError, PenmotorError, PenmotorWarning, UnitsError
+from .features import features, features_table
+from .io import read, write
+from .recording import DEVICES, Device, Recording
+from .registry import FEATURES
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Recording",
+    "Device",
+    "DEVICES",
+    "read",
+    "write",
+    "features",
+    "features_table",
+    "FEATURES",
+    "synth",
+    "render",
+    "PenmotorError",
+    "FormatError",
+    "UnitsError",
+    "ParameterError",
+    "PenmotorWarning",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Heavy, optional parts load lazily so ``import penmotor`` stays light.
+    if name == "render":
+        from .scan.render import render
+
+        return render
+    raise AttributeError(f"module 'penmotor' has no attribute {name!r}")

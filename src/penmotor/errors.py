@@ -1,0 +1,179 @@
+"""Exceptions, warnings and the shared input validators of penmotor.
+
+One module for every error penmotor raises, in the style of librosa's
+``ParameterError`` and scikit-image's ``check_nD``: messages name the argument
+(or the file, line and field) and say what was expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .recording import Recording
+
+__all__ = [
+    "PenmotorError",
+    "FormatError",
+    "UnitsError",
+    "ParameterError",
+    "PenmotorWarning",
+    "valid_recording",
+]
+
+
+class PenmotorError(Exception):
+    """Base class of every error penmotor raises on purpose.
+
+    Examples
+    --------
+    >>> issubclass(FormatError, PenmotorError)
+    True
+    """
+
+
+class FormatError(PenmotorError):
+    """A file is malformed: the message names the file, line and field.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what was expected.
+    path : str or Path, optional
+        The file being read.
+    line : int, optional
+        1-based line number (or record number for binary formats).
+    field : str, optional
+        The column, attribute or channel at fault.
+
+    Examples
+    --------
+    >>> err = FormatError("not a number", path="a.svc", line=3, field="x")
+    >>> str(err)
+    "a.svc, line 3, field 'x': not a number"
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.field = field
+        self.reason = message
+        where = []
+        if self.path is not None:
+            where.append(self.path)
+        if line is not None:
+            where.append(f"line {line}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+class UnitsError(FormatError):
+    """Physical units cannot be established (e.g. no device resolution).
+
+    Raised instead of guessing: the message says which quantity is missing and
+    how to supply it (a ``device=`` preset name or a :class:`penmotor.Device`).
+
+    Examples
+    --------
+    >>> issubclass(UnitsError, FormatError)
+    True
+    """
+
+
+class ParameterError(PenmotorError, ValueError):
+    """A function argument is invalid; the message names the argument.
+
+    Examples
+    --------
+    >>> issubclass(ParameterError, ValueError)
+    True
+    """
+
+
+class PenmotorWarning(UserWarning):
+    """Something was repaired or is suspicious but the result is still defined.
+
+    Examples
+    --------
+    >>> issubclass(PenmotorWarning, UserWarning)
+    True
+    """
+
+
+def valid_recording(rec: Any, *, needs: Iterable[str] = (), min_samples: int = 0) -> "Recording":
+    """Check that `rec` is a :class:`~penmotor.Recording` with the channels a function needs.
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording to check.
+    needs : iterable of str
+        Channel names that must hold at least one finite value
+        (e.g. ``("pressure",)``).
+    min_samples : int
+        Minimum number of samples.
+
+    Returns
+    -------
+    Recording
+        `rec` itself, for chaining.
+
+    Raises
+    ------
+    ParameterError
+        When `rec` is not a Recording, is too short, or lacks a needed channel.
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=[0, 0.01], x=[0, 1], y=[0, 0])
+    >>> valid_recording(rec, needs=("x",)) is rec
+    True
+    >>> valid_recording(rec, needs=("pressure",))
+    Traceback (most recent call last):
+    ...
+    penmotor.errors.ParameterError: rec: channel 'pressure' is absent (all NaN); this needs it
+    """
+    from .recording import Recording
+
+    if not isinstance(rec, Recording):
+        raise ParameterError(f"rec: expected a penmotor.Recording, got {type(rec).__name__}")
+    if len(rec) < min_samples:
+        raise ParameterError(f"rec: needs at least {min_samples} samples, has {len(rec)}")
+    for name in needs:
+        if not rec.has(name):
+            raise ParameterError(f"rec: channel {name!r} is absent (all NaN); this needs it")
+    return rec
+
+
+def as_float_array(values: Any, name: str, *, n: int | None = None) -> np.ndarray:
+    """Convert `values` to a 1-D float64 array, with a :class:`ParameterError` naming `name`.
+
+    Examples
+    --------
+    >>> as_float_array([1, 2], "x")
+    array([1., 2.])
+    """
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"{name}: expected numbers, got {values!r:.60}") from exc
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ParameterError(f"{name}: expected a 1-D array, got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise ParameterError(f"{name}: expected {n} values (as many as t), got {arr.shape[0]}")
+    return arr

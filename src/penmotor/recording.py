@@ -1,0 +1,779 @@
+"""The one data model for pen recordings: :class:`Device` and :class:`Recording`.
+
+Units are part of the API:
+
+* ``t`` -- seconds, starting at 0 at the first sample;
+* ``x``, ``y`` -- millimetres, **y grows upward** on the page (as in Wintab and SVC
+  files; sources whose y grows downward -- evdev, screens, images -- flip it on the
+  way in, see ``y_down`` in :meth:`Recording.from_raw`);
+* ``pressure`` -- normalised 0..1 (NaN where the device has no pressure channel),
+  the raw device scale is kept in :attr:`Recording.raw` and :attr:`Recording.device`;
+* ``tilt_x``, ``tilt_y`` -- degrees from vertical in the x-z and y-z planes (NaN if absent);
+* ``pen_down`` -- True on the surface, False in the air (hovering).
+
+Time-stamp policy (real tablets emit duplicate, out-of-order and jittered time stamps)
+--------------------------------------------------------------------------------------
+:meth:`Recording.from_arrays` (and so every reader) applies one documented policy:
+
+1. non-finite time stamps are an error (never silently dropped);
+2. samples are **stably sorted** by time; how many were out of order is counted;
+3. **exact duplicates** -- same time stamp *and* identical values on every channel --
+   are merged into one sample (the copy carries no information); counted;
+4. samples sharing a time stamp but with different values are **kept** (counted as
+   ``tied``); :mod:`penmotor.signal` averages them when it resamples;
+5. nothing else is removed. The counts, the nominal rate (from the device) and the
+   effective rate (from the median interval) are in :attr:`Recording.timing`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from .errors import ParameterError, UnitsError, as_float_array
+
+__all__ = ["Device", "Recording", "Timing", "DEVICES", "get_device"]
+
+#: Channels every Recording has, in this order.
+CHANNELS = ("t", "x", "y", "pressure", "tilt_x", "tilt_y", "pen_down")
+
+
+@dataclass(frozen=True)
+class Device:
+    """A pen digitiser and the units of its raw values.
+
+    Parameters
+    ----------
+    name : str
+        Human-readable device name.
+    x_resolution, y_resolution : float or None
+        Raw position units per millimetre ("lines per mm"). None when unknown:
+        converting positions then raises :class:`~penmotor.UnitsError`.
+    pressure_range : tuple of float or None
+        Raw (min, max) of the pressure channel; None when the device has no pressure.
+    tilt_deg_per_unit : float or None
+        Degrees per raw tilt/angle unit (0.1 for tenths of a degree); None if no tilt.
+    tilt_zero : float
+        Raw tilt value that means "vertical" (64 on Intuos4 evdev tilt 0..127).
+    nominal_rate_hz : float or None
+        Sampling rate the maker states (effective rate is in :attr:`Recording.timing`).
+    time_scale_s : float
+        Seconds per raw time unit (1e-3 for millisecond time stamps).
+    notes : str
+        Where the figures come from.
+
+    Examples
+    --------
+    >>> dev = Device("Example", x_resolution=200.0, y_resolution=200.0, pressure_range=(0, 1023))
+    >>> dev.x_resolution
+    200.0
+    >>> dev.has_pressure
+    True
+    """
+
+    name: str
+    x_resolution: float | None = None
+    y_resolution: float | None = None
+    pressure_range: tuple[float, float] | None = None
+    tilt_deg_per_unit: float | None = None
+    tilt_zero: float = 0.0
+    nominal_rate_hz: float | None = None
+    time_scale_s: float = 1e-3
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("x_resolution", "y_resolution", "nominal_rate_hz", "tilt_deg_per_unit"):
+            v = getattr(self, name)
+            if v is not None and not (np.isfinite(v) and v > 0):
+                raise ParameterError(f"Device.{name}: expected a positive number or None, got {v!r}")
+        if self.pressure_range is not None:
+            lo, hi = self.pressure_range
+            if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+                raise ParameterError(
+                    f"Device.pressure_range: expected (min, max) with max > min, got {self.pressure_range!r}"
+                )
+            object.__setattr__(self, "pressure_range", (float(lo), float(hi)))
+        if not (self.time_scale_s > 0):
+            raise ParameterError(f"Device.time_scale_s: expected > 0, got {self.time_scale_s!r}")
+
+    @property
+    def has_pressure(self) -> bool:
+        """Whether the device reports pressure."""
+        return self.pressure_range is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (JSON-serialisable), the inverse of :meth:`from_dict`.
+
+        Examples
+        --------
+        >>> Device.from_dict(Device("a", 1.0, 1.0).to_dict()) == Device("a", 1.0, 1.0)
+        True
+        """
+        d = dataclasses.asdict(self)
+        if d["pressure_range"] is not None:
+            d["pressure_range"] = list(d["pressure_range"])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Device":
+        """Build a Device from :meth:`to_dict` output (unknown keys are an error).
+
+        Examples
+        --------
+        >>> Device.from_dict({"name": "x", "x_resolution": 10, "y_resolution": 10}).y_resolution
+        10
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ParameterError(f"Device: unknown field(s) {sorted(unknown)}")
+        kw = dict(d)
+        if kw.get("pressure_range") is not None:
+            kw["pressure_range"] = tuple(kw["pressure_range"])
+        return cls(**kw)
+
+
+#: Named device presets. Readers and the CLI accept these names for ``device=``.
+DEVICES: dict[str, Device] = {}
+
+
+def register_device(key: str, device: Device) -> Device:
+    """Add a named preset to :data:`DEVICES` (used by readers and ``device=`` arguments).
+
+    Examples
+    --------
+    >>> _ = register_device("my-tablet", Device("My tablet", 100.0, 100.0))
+    >>> get_device("my-tablet").name
+    'My tablet'
+    """
+    DEVICES[key] = device
+    return device
+
+
+register_device(
+    "wacom-intuos4",
+    Device(
+        "Wacom Intuos 4",
+        x_resolution=200.0,
+        y_resolution=200.0,
+        pressure_range=(0.0, 2047.0),
+        tilt_deg_per_unit=0.1,
+        nominal_rate_hz=200.0,
+        time_scale_s=1e-3,
+        notes="5080 lines/inch = 200 lines/mm; pressure 0..2047; azimuth 0..3600 and "
+        "altitude 0..900 in tenths of a degree (Wintab).",
+    ),
+)
+
+
+def get_device(device: "Device | str | None") -> Device | None:
+    """Resolve a :class:`Device` or a preset name from :data:`DEVICES`.
+
+    Examples
+    --------
+    >>> get_device("wacom-intuos4").x_resolution
+    200.0
+    >>> get_device("nope")
+    Traceback (most recent call last):
+    ...
+    penmotor.errors.ParameterError: device: unknown preset 'nope'; known: ...
+    """
+    if device is None or isinstance(device, Device):
+        return device
+    if isinstance(device, str):
+        try:
+            return DEVICES[device]
+        except KeyError:
+            raise ParameterError(
+                f"device: unknown preset {device!r}; known: {', '.join(sorted(DEVICES))}"
+            ) from None
+    raise ParameterError(f"device: expected a penmotor.Device or a preset name, got {type(device).__name__}")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What the time-stamp policy did, and the nominal vs effective sampling rate.
+
+    Examples
+    --------
+    >>> rec = Recording.from_arrays(t=[0.0, 0.02, 0.01, 0.01], x=[0, 2, 1, 1], y=[0, 0, 0, 0])
+    >>> rec.timing.reordered, rec.timing.duplicates_merged
+    (1, 1)
+    """
+
+    reordered: int = 0
+    duplicates_merged: int = 0
+    tied: int = 0
+    nominal_rate_hz: float | None = None
+    effective_rate_hz: float = float("nan")
+    t0: float = 0.0
+
+
+def _ro(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    if a.flags.writeable and a.base is None:
+        a.flags.writeable = False
+    elif a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and stop indices of the True runs of a boolean mask (vectorised)."""
+    m = np.concatenate(([False], np.asarray(mask, dtype=bool), [False]))
+    d = np.diff(m.view(np.int8))
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+
+
+class Recording:
+    """An immutable pen recording: struct-of-arrays over samples, with its device and meta.
+
+    Build one with :meth:`from_arrays` (physical units) or :meth:`from_raw`
+    (device units + a :class:`Device`); readers in :mod:`penmotor.io` do the latter.
+
+    Attributes
+    ----------
+    t : ndarray
+        Time in seconds from the first sample (non-decreasing).
+    x, y : ndarray
+        Position in mm, y upward.
+    pressure : ndarray
+        Normalised pressure 0..1 (NaN where absent).
+    tilt_x, tilt_y : ndarray
+        Tilt in degrees (NaN where absent).
+    pen_down : ndarray of bool
+        On the surface (True) or in the air (False).
+    device : Device or None
+    meta : Mapping
+        Free metadata (subject id, task, date, source file, ...), read-only.
+    raw : Mapping[str, ndarray]
+        Original device-unit channels aligned with the samples, read-only.
+    extra : Mapping[str, ndarray]
+        Further per-sample channels in physical units (e.g. ``azimuth`` and
+        ``altitude`` in degrees, ``hover_distance``, ``eraser``), read-only.
+    timing : Timing
+
+    Examples
+    --------
+    >>> rec = Recording.from_arrays(t=[0, .01, .02, .03], x=[0, 1, 2, 3], y=[0, 0, 0, 0],
+    ...                             pen_down=[True, True, False, True])
+    >>> len(rec), rec.n_strokes
+    (4, 2)
+    >>> [len(s) for s in rec.strokes()]
+    [2, 1]
+    """
+
+    __slots__ = ("_ch", "device", "meta", "raw", "extra", "timing", "_cache", "__weakref__")
+
+    def __init__(
+        self,
+        channels: Mapping[str, np.ndarray],
+        *,
+        device: Device | None = None,
+        meta: Mapping[str, Any] | None = None,
+        raw: Mapping[str, np.ndarray] | None = None,
+        extra: Mapping[str, np.ndarray] | None = None,
+        timing: Timing | None = None,
+    ) -> None:
+        # Internal constructor: arrays are trusted (use from_arrays / from_raw).
+        object.__setattr__(self, "_ch", {k: _ro(channels[k]) for k in CHANNELS})
+        object.__setattr__(self, "device", device)
+        object.__setattr__(self, "meta", MappingProxyType(dict(meta or {})))
+        object.__setattr__(self, "raw", MappingProxyType({k: _ro(v) for k, v in (raw or {}).items()}))
+        object.__setattr__(self, "extra", MappingProxyType({k: _ro(v) for k, v in (extra or {}).items()}))
+        object.__setattr__(self, "timing", timing or Timing())
+        object.__setattr__(self, "_cache", {})
+
+    def cached(self, key: Any, compute: Any) -> Any:
+        """Memoise a derived quantity on this (immutable) recording.
+
+        Metrics share intermediates (resampled, filtered, differentiated signals)
+        through this cache so that each is computed once per recording.
+
+        Examples
+        --------
+        >>> rec = Recording.from_arrays(t=[0, 1], x=[0, 1], y=[0, 0])
+        >>> rec.cached("n", lambda: len(rec))
+        2
+        """
+        try:
+            return self._cache[key]
+        except KeyError:
+            v = self._cache[key] = compute()
+            return v
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Recording is immutable; use .replace(...) or .with_meta(...)")
+
+    # ------------------------------------------------------------------ channels
+    @property
+    def t(self) -> np.ndarray:
+        """Time in s from the first sample."""
+        return self._ch["t"]
+
+    @property
+    def x(self) -> np.ndarray:
+        """Horizontal position in mm."""
+        return self._ch["x"]
+
+    @property
+    def y(self) -> np.ndarray:
+        """Vertical position in mm, growing upward."""
+        return self._ch["y"]
+
+    @property
+    def pressure(self) -> np.ndarray:
+        """Pressure normalised to 0..1 (NaN when the device has none)."""
+        return self._ch["pressure"]
+
+    @property
+    def tilt_x(self) -> np.ndarray:
+        """Tilt in the x-z plane, degrees from vertical (NaN if absent)."""
+        return self._ch["tilt_x"]
+
+    @property
+    def tilt_y(self) -> np.ndarray:
+        """Tilt in the y-z plane, degrees from vertical (NaN if absent)."""
+        return self._ch["tilt_y"]
+
+    @property
+    def pen_down(self) -> np.ndarray:
+        """True where the pen touches the surface."""
+        return self._ch["pen_down"]
+
+    def channel(self, name: str) -> np.ndarray:
+        """A core channel or an :attr:`extra` channel by name.
+
+        Examples
+        --------
+        >>> Recording.from_arrays(t=[0, 1], x=[0, 1], y=[0, 0]).channel("x")
+        array([0., 1.])
+        """
+        if name in self._ch:
+            return self._ch[name]
+        if name in self.extra:
+            return self.extra[name]
+        raise ParameterError(f"channel: unknown channel {name!r}; have {list(CHANNELS) + list(self.extra)}")
+
+    def has(self, name: str) -> bool:
+        """Whether channel `name` exists and has at least one finite value.
+
+        Examples
+        --------
+        >>> Recording.from_arrays(t=[0, 1], x=[0, 1], y=[0, 0]).has("pressure")
+        False
+        """
+        if name == "pen_down":
+            return len(self) > 0
+        if name not in self._ch and name not in self.extra:
+            return False
+        a = self.channel(name)
+        return bool(a.size and np.isfinite(a).any())
+
+    # ------------------------------------------------------------- construction
+    @classmethod
+    def from_arrays(
+        cls,
+        t: Any,
+        x: Any,
+        y: Any,
+        pressure: Any = None,
+        tilt_x: Any = None,
+        tilt_y: Any = None,
+        pen_down: Any = None,
+        *,
+        device: Device | str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        raw: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "Recording":
+        """Build a Recording from arrays in physical units, applying the time-stamp policy.
+
+        Parameters
+        ----------
+        t : array_like
+            Time stamps in seconds (any origin; shifted to start at 0, the original
+            start is kept in ``timing.t0``).
+        x, y : array_like
+            Positions in mm, y upward. Must be finite.
+        pressure : array_like, optional
+            Normalised pressure 0..1; NaN or None where the device has none.
+        tilt_x, tilt_y : array_like, optional
+            Degrees; None if absent.
+        pen_down : array_like of bool, optional
+            Default: ``pressure > 0`` where pressure exists, else all True.
+        device : Device or str, optional
+            Device or preset name (see :data:`DEVICES`).
+        meta : mapping, optional
+            Free metadata (``subject``, ``task``, ``date``, ``source`` ...).
+        raw : mapping of str to array_like, optional
+            Original device-unit channels, one value per sample (reordered with the samples).
+        extra : mapping of str to array_like, optional
+            Further per-sample channels in physical units.
+
+        Returns
+        -------
+        Recording
+
+        Raises
+        ------
+        ParameterError
+            Arrays of different lengths, non-finite time or position, pressure outside 0..1.
+
+        Examples
+        --------
+        >>> rec = Recording.from_arrays(t=[10.0, 10.01, 10.01, 10.02], x=[0, 1, 1, 2], y=[0, 0, 0, 0])
+        >>> rec.t
+        array([0.  , 0.01, 0.02])
+        >>> rec.timing.duplicates_merged, rec.timing.t0
+        (1, 10.0)
+        """
+        t = as_float_array(t, "t")
+        n = t.shape[0]
+        ch: dict[str, np.ndarray] = {"t": t}
+        ch["x"] = as_float_array(x, "x", n=n)
+        ch["y"] = as_float_array(y, "y", n=n)
+        nan = np.full(n, np.nan)
+        for name, v in (("pressure", pressure), ("tilt_x", tilt_x), ("tilt_y", tilt_y)):
+            ch[name] = nan.copy() if v is None else as_float_array(v, name, n=n)
+        for name in ("t", "x", "y"):
+            bad = ~np.isfinite(ch[name])
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ParameterError(f"{name}: non-finite value at sample {i} ({ch[name][i]!r})")
+        p = ch["pressure"]
+        fin = np.isfinite(p)
+        if fin.any() and (p[fin].min() < -1e-9 or p[fin].max() > 1 + 1e-9):
+            raise ParameterError(
+                f"pressure: expected normalised 0..1, got range {p[fin].min():g}..{p[fin].max():g}; "
+                "use Recording.from_raw with a Device to normalise raw units"
+            )
+        if pen_down is None:
+            ch["pen_down"] = (p > 0) if fin.any() else np.ones(n, dtype=bool)
+        else:
+            pd = np.asarray(pen_down)
+            if pd.shape != (n,):
+                raise ParameterError(f"pen_down: expected {n} values (as many as t), got shape {pd.shape}")
+            ch["pen_down"] = pd.astype(bool)
+        rawd = {k: np.asarray(v) for k, v in (raw or {}).items()}
+        extd = {k: as_float_array(v, f"extra[{k!r}]", n=n) for k, v in (extra or {}).items()}
+        for k, v in rawd.items():
+            if v.shape[:1] != (n,):
+                raise ParameterError(f"raw[{k!r}]: expected {n} values (as many as t), got shape {v.shape}")
+
+        dev = get_device(device)
+        # 2. stable sort by time
+        dt = np.diff(t)
+        reordered = int(np.count_nonzero(dt < 0))
+        if reordered:
+            order = np.argsort(t, kind="stable")
+            ch = {k: v[order] for k, v in ch.items()}
+            rawd = {k: v[order] for k, v in rawd.items()}
+            extd = {k: v[order] for k, v in extd.items()}
+            dt = np.diff(ch["t"])
+        # 3./4. duplicates vs ties
+        tie = dt == 0
+        merged = 0
+        n_tied = int(np.count_nonzero(tie))
+        if n_tied:
+            same = tie.copy()
+            for k, v in list(ch.items()) + list(extd.items()):
+                if k == "t":
+                    continue
+                a, b = v[1:], v[:-1]
+                eq = a == b
+                if v.dtype.kind == "f":
+                    eq |= np.isnan(a) & np.isnan(b)
+                same &= eq
+            for v in rawd.values():
+                a, b = v[1:], v[:-1]
+                eq = a == b
+                if eq.ndim > 1:
+                    eq = eq.reshape(eq.shape[0], -1).all(axis=1)
+                if v.dtype.kind == "f":
+                    eq |= np.isnan(a) & np.isnan(b) if a.ndim == 1 else False
+                same &= eq
+            merged = int(np.count_nonzero(same))
+            if merged:
+                keep = np.concatenate(([True], ~same))
+                ch = {k: v[keep] for k, v in ch.items()}
+                rawd = {k: v[keep] for k, v in rawd.items()}
+                extd = {k: v[keep] for k, v in extd.items()}
+                n_tied -= merged
+        t0 = float(ch["t"][0]) if ch["t"].size else 0.0
+        ch["t"] = ch["t"] - t0
+        timing = Timing(
+            reordered=reordered,
+            duplicates_merged=merged,
+            tied=n_tied,
+            nominal_rate_hz=None if dev is None else dev.nominal_rate_hz,
+            effective_rate_hz=_effective_rate(ch["t"]),
+            t0=t0,
+        )
+        return cls(ch, device=dev, meta=meta, raw=rawd, extra=extd, timing=timing)
+
+    @classmethod
+    def from_raw(
+        cls,
+        raw: Mapping[str, Any],
+        device: Device | str | None,
+        *,
+        y_down: bool = False,
+        pen_down: Any = None,
+        meta: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        source: str | None = None,
+    ) -> "Recording":
+        """Build a Recording from device units: the one place raw units become mm, s, 0..1, degrees.
+
+        Parameters
+        ----------
+        raw : mapping
+            Raw channels: ``x``, ``y``, ``t`` (required), optionally ``pressure``,
+            ``tilt_x``, ``tilt_y``, ``azimuth``, ``altitude`` (the last two become
+            ``extra`` channels in degrees and, when no tilt_x/tilt_y is given,
+            tilt_x/tilt_y via :func:`tilt_from_azimuth_altitude`), plus any others (kept raw).
+        device : Device or str
+            Gives resolution (units/mm), pressure range, tilt and time scale.
+        y_down : bool
+            True when raw y grows downward (evdev, screens, images); y is then flipped
+            about the device origin so that it grows upward.
+        pen_down : array_like of bool, optional
+            On-surface flag; default ``pressure > min``.
+        meta, extra : mapping, optional
+            As in :meth:`from_arrays`.
+        source : str, optional
+            File name for error messages.
+
+        Raises
+        ------
+        UnitsError
+            When the device does not give the x/y resolution (or a pressure range while
+            the raw data has pressure), naming what is missing.
+
+        Examples
+        --------
+        >>> rec = Recording.from_raw({"x": [0, 200], "y": [0, 400], "t": [0, 5], "pressure": [0, 2047]},
+        ...                          "wacom-intuos4")
+        >>> rec.x, rec.y, rec.t, rec.pressure
+        (array([0., 1.]), array([0., 2.]), array([0.   , 0.005]), array([0., 1.]))
+        """
+        dev = get_device(device)
+        where = f"{source}: " if source else ""
+        if dev is None:
+            raise UnitsError(
+                f"{where}no device given: the position resolution (units per mm) is unknown; "
+                f"pass device= a penmotor.Device or one of {sorted(DEVICES)}"
+            )
+        if dev.x_resolution is None or dev.y_resolution is None:
+            raise UnitsError(
+                f"{where}device {dev.name!r} has no x/y resolution (units per mm); "
+                "pass device=Device(..., x_resolution=..., y_resolution=...)"
+            )
+        r = {k: np.asarray(v) for k, v in raw.items()}
+        for need in ("t", "x", "y"):
+            if need not in r:
+                raise ParameterError(f"raw: channel {need!r} is required")
+        x = r["x"].astype(np.float64) / dev.x_resolution
+        y = r["y"].astype(np.float64) / dev.y_resolution
+        if y_down:
+            y = -y
+        t = r["t"].astype(np.float64) * dev.time_scale_s
+        pressure = None
+        if "pressure" in r:
+            if dev.pressure_range is None:
+                raise UnitsError(
+                    f"{where}raw data has pressure but device {dev.name!r} has no pressure_range"
+                )
+            lo, hi = dev.pressure_range
+            pressure = np.clip((r["pressure"].astype(np.float64) - lo) / (hi - lo), 0.0, 1.0)
+        ext = {k: np.asarray(v, dtype=np.float64) for k, v in (extra or {}).items()}
+        tilt = {}
+        angle_keys = [k for k in ("tilt_x", "tilt_y", "azimuth", "altitude") if k in r]
+        if angle_keys and dev.tilt_deg_per_unit is None:
+            raise UnitsError(
+                f"{where}raw data has {angle_keys} but device {dev.name!r} has no tilt_deg_per_unit"
+            )
+        for k in ("tilt_x", "tilt_y"):
+            if k in r:
+                tilt[k] = (r[k].astype(np.float64) - dev.tilt_zero) * dev.tilt_deg_per_unit
+        for k in ("azimuth", "altitude"):
+            if k in r:
+                ext[k] = r[k].astype(np.float64) * dev.tilt_deg_per_unit
+        if not tilt and "azimuth" in ext and "altitude" in ext:
+            tilt["tilt_x"], tilt["tilt_y"] = tilt_from_azimuth_altitude(ext["azimuth"], ext["altitude"])
+        if pen_down is None and pressure is not None:
+            pen_down = pressure > 0
+        return cls.from_arrays(
+            t, x, y, pressure, tilt.get("tilt_x"), tilt.get("tilt_y"), pen_down,
+            device=dev, meta=meta, raw=r, extra=ext,
+        )
+
+    # ------------------------------------------------------------------ derived
+    def __len__(self) -> int:
+        return int(self._ch["t"].shape[0])
+
+    @property
+    def duration(self) -> float:
+        """Time from first to last sample, in s."""
+        return float(self.t[-1] - self.t[0]) if len(self) else 0.0
+
+    @property
+    def n_strokes(self) -> int:
+        """Number of pen-down runs."""
+        return int(self.stroke_bounds()[0].size)
+
+    def stroke_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Start and stop (exclusive) sample indices of the pen-down runs, vectorised.
+
+        Examples
+        --------
+        >>> rec = Recording.from_arrays(t=[0, 1, 2, 3, 4], x=[0] * 5, y=[0] * 5,
+        ...                             pen_down=[0, 1, 1, 0, 1])
+        >>> rec.stroke_bounds()
+        (array([1, 4]), array([3, 5]))
+        """
+        return _runs(self.pen_down)
+
+    def in_air_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Start and stop (exclusive) sample indices of the in-air runs.
+
+        Examples
+        --------
+        >>> rec = Recording.from_arrays(t=[0, 1, 2], x=[0] * 3, y=[0] * 3, pen_down=[1, 0, 1])
+        >>> rec.in_air_bounds()
+        (array([1]), array([2]))
+        """
+        return _runs(~self.pen_down)
+
+    def strokes(self) -> Iterator["Recording"]:
+        """Yield each pen-down run as a Recording whose arrays are views, not copies.
+
+        Examples
+        --------
+        >>> rec = Recording.from_arrays(t=[0, 1, 2], x=[0, 1, 2], y=[0] * 3, pen_down=[1, 0, 1])
+        >>> [s.x.tolist() for s in rec.strokes()]
+        [[0.0], [2.0]]
+        """
+        for a, b in zip(*self.stroke_bounds()):
+            yield self[int(a) : int(b)]
+
+    def in_air(self) -> Iterator["Recording"]:
+        """Yield each in-air (hover) run as a Recording of views.
+
+        Examples
+        --------
+        >>> rec = Recording.from_arrays(t=[0, 1, 2], x=[0, 1, 2], y=[0] * 3, pen_down=[1, 0, 1])
+        >>> [s.x.tolist() for s in rec.in_air()]
+        [[1.0]]
+        """
+        for a, b in zip(*self.in_air_bounds()):
+            yield self[int(a) : int(b)]
+
+    def __getitem__(self, idx: Any) -> "Recording":
+        """Slice (views), boolean mask or index array (copies); times keep their origin."""
+        if isinstance(idx, (int, np.integer)):
+            idx = slice(int(idx), int(idx) + 1 if int(idx) != -1 else None)
+        ch = {k: v[idx] for k, v in self._ch.items()}
+        raw = {k: v[idx] for k, v in self.raw.items()}
+        extra = {k: v[idx] for k, v in self.extra.items()}
+        return Recording(ch, device=self.device, meta=self.meta, raw=raw, extra=extra, timing=self.timing)
+
+    def replace(self, **channels: Any) -> "Recording":
+        """A copy with some channels replaced (same length; no re-sorting).
+
+        Examples
+        --------
+        >>> rec = Recording.from_arrays(t=[0, 1], x=[0, 1], y=[0, 0])
+        >>> rec.replace(x=[5, 6]).x
+        array([5., 6.])
+        """
+        ch = dict(self._ch)
+        for k, v in channels.items():
+            if k not in CHANNELS:
+                raise ParameterError(f"replace: unknown channel {k!r}; expected one of {CHANNELS}")
+            a = np.asarray(v, dtype=bool if k == "pen_down" else np.float64)
+            if a.shape != (len(self),):
+                raise ParameterError(f"{k}: expected {len(self)} values, got shape {a.shape}")
+            ch[k] = a
+        return Recording(ch, device=self.device, meta=self.meta, raw=self.raw,
+                         extra=self.extra, timing=self.timing)
+
+    def with_meta(self, **meta: Any) -> "Recording":
+        """A copy with meta entries added or replaced (arrays are shared).
+
+        Examples
+        --------
+        >>> Recording.from_arrays(t=[0], x=[0], y=[0]).with_meta(subject="C01").meta["subject"]
+        'C01'
+        """
+        m = dict(self.meta)
+        m.update(meta)
+        return Recording(self._ch, device=self.device, meta=m, raw=self.raw,
+                         extra=self.extra, timing=self.timing)
+
+    def to_frame(self) -> "Any":
+        """A pandas DataFrame with one row per sample (core and extra channels).
+
+        Examples
+        --------
+        >>> Recording.from_arrays(t=[0, 1], x=[0, 1], y=[0, 0]).to_frame().columns[:3].tolist()
+        ['t', 'x', 'y']
+        """
+        import pandas as pd
+
+        d = {k: np.asarray(v) for k, v in self._ch.items()}
+        d.update({k: np.asarray(v) for k, v in self.extra.items()})
+        return pd.DataFrame(d)
+
+    def __repr__(self) -> str:
+        dev = self.device.name if self.device else "no device"
+        rate = self.timing.effective_rate_hz
+        src = self.meta.get("source") or self.meta.get("task") or ""
+        src = f" {src!s}" if src else ""
+        return (
+            f"<Recording{src}: {len(self)} samples, {self.duration:.3f} s, {self.n_strokes} strokes, "
+            f"{rate:.1f} Hz effective, {dev}>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Recording):
+            return NotImplemented
+        if len(self) != len(other):
+            return False
+        return all(
+            np.array_equal(self._ch[k], other._ch[k], equal_nan=self._ch[k].dtype.kind == "f")
+            for k in CHANNELS
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _effective_rate(t: np.ndarray) -> float:
+    dt = np.diff(t)
+    dt = dt[dt > 0]
+    return float(1.0 / np.median(dt)) if dt.size else float("nan")
+
+
+def tilt_from_azimuth_altitude(azimuth_deg: Any, altitude_deg: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Convert Wintab azimuth/altitude (degrees) to tilt_x/tilt_y (degrees from vertical).
+
+    The pen axis points along ``(cos(alt) cos(az), cos(alt) sin(az), sin(alt))``;
+    tilt_x is its angle from vertical in the x-z plane, tilt_y in the y-z plane.
+
+    Examples
+    --------
+    >>> tx, ty = tilt_from_azimuth_altitude([0.0, 90.0], [45.0, 90.0])
+    >>> np.round(tx, 6).tolist(), np.round(ty, 6).tolist()
+    ([45.0, 0.0], [0.0, 0.0])
+    """
+    az = np.deg2rad(np.asarray(azimuth_deg, dtype=np.float64))
+    alt = np.deg2rad(np.asarray(altitude_deg, dtype=np.float64))
+    c, s = np.cos(alt), np.sin(alt)
+    return (np.rad2deg(np.arctan2(c * np.cos(az), s)), np.rad2deg(np.arctan2(c * np.sin(az), s)))

@@ -1,0 +1,1 @@
+"""Synthetic handwriting with known ground truth (placeholder: being written)."""
