@@ -1,0 +1,7 @@
+"""``python -m penmotor_capture`` = ``penmotor capture``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
