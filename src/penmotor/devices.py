@@ -1,0 +1,123 @@
+"""Named device presets for the public data sets penmotor reads (registered on import).
+
+Every preset says where its figures come from. Two of them describe *recordings*
+rather than tablets: the software that wrote PaHaW and the UCI spiral files rescaled
+the tablet coordinates, so the tablet's own resolution would give wrong millimetres.
+The reasoning behind each effective resolution is in the preset's ``notes`` and below.
+
+``"pahaw"`` -- PaHaW (Drotár et al. 2016), Wacom Intuos 4M, SVC files
+------------------------------------------------------------------------
+*Effective resolution 40 units/mm (= 1016 lines/inch, 1/5 of the tablet's 200 l/mm).*
+
+Evidence (the four PaHaW subjects in ``../shared/data/pahaw``, 129 files, 102 946 samples):
+
+1. **The ink must fit the tablet.** The Intuos4 M active area is 223.5 x 139.7 mm
+   (44704 x 27940 counts at 200 l/mm). Pen-down y reaches 5525 units and x 8045;
+   Wintab's origin is the lower-left corner of the active area, so the resolution is
+   at least 5525 / 139.7 = 39.5 units/mm (x gives >= 36.0). At the nominal 200 l/mm
+   the whole template would be 40 x 28 mm -- impossible for a spiral plus eight
+   rows of words. (One hover sample reaches y = 5684 with altitude at its 30-degree
+   floor and zero pressure: the pen at the edge of proximity, 2.4 mm beyond.)
+2. **The simplest rescaling that fits** is an integer decimation of the native counts by
+   5 (44704 x 27940 -> 8941 x 5588), i.e. 40 units/mm. Coordinates step by 1 unit
+   with no gaps (so they are not up-scaled screen pixels).
+3. **Sizes come out as adult handwriting on a ruled template**: the Archimedean spiral
+   (task 1) spans 64 x 57 mm (HC-female) to 75 x 67 mm (PD-female); the printed lines
+   (baselines of tasks 3-6) are 468 +/- 13 units = 11.7 mm apart; the letter "l"
+   (task 3) is 7.1-11.5 mm tall (median 7.8); the sentence (task 9, 25 characters) is
+   65-79 mm long, about 3 mm per character.
+4. **Speeds come out plausible**: pen-down path length over pen-down time, averaged
+   over the letter/word/sentence files (tasks 2-9), is 22.7 mm/s (HC-female), 18.4
+   (HC-male), 21.5 (PD-female) and 11.1 mm/s (PD-male, the slowest, as expected with
+   bradykinesia); single files range 6.8-30.7 mm/s; the spirals 33-50 mm/s.
+
+Uncertainty: the evidence brackets the resolution between 39.5 (the ink must fit the
+tablet) and about 50 units/mm (smaller spirals and slower writing become implausible),
+so lengths and speeds may be up to ~20 % too large if the true figure were at the top
+of that range; ratios between PaHaW recordings are unaffected.
+
+Pressure reaches 2048 in 5 files (range taken as 0..2048, not 0..2047); azimuth and
+altitude are in tenths of a degree (0..3589 and 300..867 observed). Time stamps are in
+ms and step 7 or 8 ms alternately (mean 7.5 ms = 133 Hz), not the 5 ms of the stated
+200 Hz: ``nominal_rate_hz`` is the observed 133 Hz.
+
+``"uci-cintiq12wx"`` -- UCI spiral drawings (Isenkul et al. 2014), Wacom Cintiq 12WX
+------------------------------------------------------------------------------------
+*Effective resolution 4.902 px/mm: the coordinates are screen pixels.*
+
+The Cintiq 12WX is a pen display: 1280 x 800 pixels over a 261.1 x 163.2 mm active
+area (12.1-inch panel, 0.204 mm pixel pitch), i.e. 1280 / 261.1 = 4.902 px/mm in x and
+800 / 163.2 = 4.902 in y. In the 77 files X spans -5..1007 and Y -15..569 (the drawing
+window) in whole units. With 4.902 px/mm the traced static spirals are 77 x 69 mm
+(median; 10th-90th percentile width 74-101 mm) -- a spiral printed for tracing -- and are
+drawn at 26 mm/s (median path length over pen-down time; 10th-90th percentile
+12-63 mm/s), ordinary drawing speeds. Screen y grows
+downward, so the reader flips it (``y_down``). Pressure is 0..1023 (the 12WX has 1024
+levels; the evdev description in ``../shared/data/evemu`` agrees). Time stamps in ms step
+7 or 9 ms (mean 7.8 ms = 128 Hz), so ``nominal_rate_hz`` is 128. ``Z`` (0..1023, mostly
+0) and ``GripAngle`` (0..3580 in steps of 10) have no documented unit and are kept raw.
+
+Examples
+--------
+>>> from penmotor.recording import get_device
+>>> get_device("pahaw").x_resolution
+40.0
+>>> round(get_device("uci-cintiq12wx").x_resolution, 3)
+4.902
+"""
+
+from __future__ import annotations
+
+from .recording import Device, register_device
+
+__all__ = ["PAHAW", "UCI_CINTIQ12WX", "WACOM_CINTIQ12WX"]
+
+PAHAW = register_device(
+    "pahaw",
+    Device(
+        "PaHaW (Wacom Intuos 4M, rescaled by the recording software)",
+        x_resolution=40.0,
+        y_resolution=40.0,
+        pressure_range=(0.0, 2048.0),
+        tilt_deg_per_unit=0.1,
+        nominal_rate_hz=133.0,
+        time_scale_s=1e-3,
+        notes="Effective 40 units/mm (1/5 of the Intuos4's 200 l/mm), inferred: pen-down ink "
+        "must fit the 223.5 x 139.7 mm active area (y up to 5525 -> >= 39.5 units/mm); "
+        "spiral 64-75 mm wide, printed lines 11.7 mm apart, words written at 11-23 mm/s. "
+        "Plausible range 39.5-50 units/mm. Pressure 0..2048 (2048 occurs); azimuth/altitude "
+        "in 0.1 degree; time in ms, 7-8 ms steps (133 Hz observed, 200 Hz stated). "
+        "See penmotor.devices.",
+    ),
+)
+
+UCI_CINTIQ12WX = register_device(
+    "uci-cintiq12wx",
+    Device(
+        "UCI spiral (Wacom Cintiq 12WX, screen pixels)",
+        x_resolution=1280 / 261.1,
+        y_resolution=800 / 163.2,
+        pressure_range=(0.0, 1023.0),
+        tilt_deg_per_unit=None,
+        nominal_rate_hz=128.0,
+        time_scale_s=1e-3,
+        notes="Coordinates are screen pixels of the 1280 x 800 display over 261.1 x 163.2 mm "
+        "(4.902 px/mm), y downward; pressure 0..1023; time in ms, 7 or 9 ms steps "
+        "(128 Hz observed). Z and GripAngle kept raw (unit undocumented). See penmotor.devices.",
+    ),
+)
+
+WACOM_CINTIQ12WX = register_device(
+    "wacom-cintiq12wx",
+    Device(
+        "Wacom Cintiq 12WX",
+        x_resolution=200.0,
+        y_resolution=200.0,
+        pressure_range=(0.0, 1023.0),
+        tilt_deg_per_unit=None,
+        nominal_rate_hz=None,
+        time_scale_s=1e-3,
+        notes="Native tablet counts (evdev): 0..53020 x 0..33440 at 200 units/mm, pressure "
+        "0..1023 (../shared/data/evemu/wacom_cintiq12wx_pen.evemu).",
+    ),
+)
