@@ -29,7 +29,8 @@ demo: $(VENV)/.setup
 	$(BIN)/penmotor demo
 
 test: $(VENV)/.setup-dev
-	. scripts/test-services.sh && $(BIN)/python -m pytest
+	. scripts/test-services.sh; trap penmotor_services_stop EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/python -m pytest
 
 bench: $(VENV)/.setup-dev
 	$(BIN)/python benchmarks/run_all.py

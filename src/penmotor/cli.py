@@ -1,5 +1,289 @@
-"""The ``penmotor`` command (placeholder: being written)."""
+"""The ``penmotor`` command: thin argument parsing over the library.
+
+Subcommands
+-----------
+``demo [--out DIR]``
+    Build the bundled demo (synthetic child, six sessions, one scanned worksheet) and
+    write its HTML report.
+``features FILES...``
+    Print a table of every metric of each recording, with units.
+``add CHILD FILES... [--date D] [--task T] [--dpi N]``
+    Ingest recordings and scanned worksheets into the store (re-adding is a no-op).
+``export [CHILD] --out values.csv|values.parquet``
+    All stored values in long form.
+``report CHILD --out report.html [--retest-sd METRIC=SD ...] [--norms CSV --age YEARS]``
+    The self-contained HTML progress report.
+``sessions [CHILD]``
+    List stored sessions.
+
+``scan`` and ``capture`` are added by :mod:`penmotor.scan.cli` and
+:mod:`penmotor_capture.cli` when those are installed. The store is ``--store PATH_OR_URL``,
+else ``$PENMOTOR_STORE``, else ``./penmotor.db``.
+
+Exit status: 0 on success, 1 when some file failed (the others are still processed),
+2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["main", "build_parser"]
 
 
-def main(argv=None) -> int:
-    raise SystemExit("penmotor CLI is being written")
+def _store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="PATH_OR_URL", default=None,
+                   help="SQLite file or postgresql:// URL (default $PENMOTOR_STORE or ./penmotor.db)")
+
+
+def _open(args: argparse.Namespace, *, must_exist: bool = False) -> Any:
+    from .progress.store import open_store
+
+    return open_store(args.store, must_exist=must_exist)
+
+
+def _fmt(v: float) -> str:
+    if v is None or not math.isfinite(v):
+        return "nan"
+    return f"{v:.4g}"
+
+
+# ------------------------------------------------------------------ handlers
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .progress.demo import run_demo
+
+    res = run_demo(args.out, verbose=args.verbose)
+    failed = [r for r in res.results if not r.ok]
+    for r in failed:
+        print(f"warning: {r.message}", file=sys.stderr)
+    print(f"Report: {res.report}")
+    print(f"Store:  {res.store} ({sum(len(r.session_ids) for r in res.results)} sessions, "
+          f"{res.seconds:.1f} s)")
+    for line in res.summary:
+        print(line)
+    return 0
+
+
+def _cmd_features(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .errors import PenmotorError
+    from .features import features
+    from .io import read
+    from .registry import FEATURES
+
+    cols: dict[str, dict[str, float]] = {}
+    failed = 0
+    for path in args.files:
+        try:
+            got = read(path, **({"device": args.device} if args.device else {}))
+        except PenmotorError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        recs = got if isinstance(got, list) else [got]
+        for i, rec in enumerate(recs):
+            name = os.path.basename(path) + (f"[{i}]" if len(recs) > 1 else "")
+            cols[name] = features(rec)
+    if not cols:
+        return 1
+    df = pd.DataFrame(cols)
+    df.insert(0, "unit", [FEATURES[m].unit if m in FEATURES else "?" for m in df.index])
+    df.index.name = "metric"
+    if args.csv:
+        df.to_csv(sys.stdout)
+    else:
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
+            print(df.to_string(float_format=_fmt))
+    return 1 if failed else 0
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from .progress.store import valid_child_id
+
+    valid_child_id(args.child)
+    counts = {"added": 0, "duplicate": 0, "error": 0}
+
+    def show(r: Any) -> None:
+        counts[r.status] += 1
+        if r.status == "error":
+            print(f"error: {r.message}", file=sys.stderr)
+        elif not args.quiet:
+            print(f"{r.status:9s} {r.path}" + (f" ({r.message})" if r.status == "added" else ""))
+
+    with _open(args) as store:
+        store.ingest(args.child, args.files, date=args.date, task=args.task, dpi=args.dpi,
+                     device=args.device, on_result=show)
+    print(f"{counts['added']} added, {counts['duplicate']} already stored, {counts['error']} failed")
+    return 1 if counts["error"] else 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    with _open(args, must_exist=True) as store:
+        p = store.export(args.out, args.child)
+        n = len(store.values(args.child))
+    print(f"wrote {n} values to {p}")
+    return 0
+
+
+def _parse_sd(items: Sequence[str] | None) -> dict[Any, float]:
+    from .errors import ParameterError
+
+    out: dict[Any, float] = {}
+    for it in items or []:
+        key, sep, val = it.partition("=")
+        try:
+            v = float(val)
+        except ValueError:
+            v = math.nan
+        if not sep or not key or not (v > 0):
+            raise ParameterError(f"--retest-sd: expected METRIC=SD or TASK:METRIC=SD with SD > 0, got {it!r}")
+        out[tuple(key.split(":", 1)) if ":" in key else key] = v
+    return out
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .progress.report import build_report, headline
+    from .progress.trends import summarize
+
+    sd = _parse_sd(args.retest_sd)
+    with _open(args, must_exist=True) as store:
+        p = build_report(store, args.child, args.out, retest_sd=sd, norms=args.norms, age_years=args.age,
+                         min_sessions=args.min_sessions, all_trends=args.all_trends)
+        lines = headline(summarize(store.values(args.child), retest_sd=sd, min_sessions=args.min_sessions))
+    print(f"Report: {p.resolve()}")
+    for line in lines:
+        print(line)
+    return 0
+
+
+def _cmd_sessions(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    with _open(args, must_exist=True) as store:
+        df = store.sessions(args.child)
+    if df.empty:
+        print("no sessions")
+        return 0
+    df["date"] = df["date"].dt.date
+    cols = ["session_id", "child_id", "date", "task", "modality", "device", "source"]
+    with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
+        print(df[cols].to_string(index=False))
+    return 0
+
+
+# ------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand (including optional plug-ins).
+
+    Examples
+    --------
+    >>> p = build_parser()
+    >>> p.parse_args(["add", "C001", "a.pmr", "--task", "spiral"]).task
+    'spiral'
+    """
+    from . import __version__
+
+    p = argparse.ArgumentParser(prog="penmotor", description="Children's handwriting: metrics and progress.")
+    p.add_argument("--version", action="version", version=f"penmotor {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="build the demo store from bundled sample data and write its report")
+    d.add_argument("--out", default="demo-out", help="output folder (default ./demo-out)")
+    d.add_argument("-v", "--verbose", action="store_true", help="list each ingested file")
+    d.set_defaults(func=_cmd_demo)
+
+    f = sub.add_parser("features", help="print every metric of recording files, with units")
+    f.add_argument("files", nargs="+", metavar="FILE")
+    f.add_argument("--device", help="device preset for formats without units (e.g. wacom-intuos4)")
+    f.add_argument("--csv", action="store_true", help="CSV instead of an aligned table")
+    f.set_defaults(func=_cmd_features)
+
+    a = sub.add_parser("add", help="add recordings / scanned worksheets of one child to the store")
+    a.add_argument("child", help="pseudonymous id such as C001 (never a name)")
+    a.add_argument("files", nargs="+", metavar="FILE")
+    a.add_argument("--date", help="session date YYYY-MM-DD (default: from the file, else its mtime)")
+    a.add_argument("--task", help="task name (default: from the file)")
+    a.add_argument("--dpi", type=float, help="scan resolution when the image does not state it")
+    a.add_argument("--device", help="device preset for formats without units")
+    a.add_argument("-q", "--quiet", action="store_true")
+    _store_arg(a)
+    a.set_defaults(func=_cmd_add)
+
+    e = sub.add_parser("export", help="write all stored values (long form) to CSV or Parquet")
+    e.add_argument("child", nargs="?", default=None)
+    e.add_argument("--out", required=True, help="values.csv or values.parquet")
+    _store_arg(e)
+    e.set_defaults(func=_cmd_export)
+
+    r = sub.add_parser("report", help="write the self-contained HTML progress report of a child")
+    r.add_argument("child")
+    r.add_argument("--out", default="report.html")
+    r.add_argument("--retest-sd", action="append", metavar="METRIC=SD",
+                   help="test-retest SD (SEM) of a metric, in its unit; repeatable; TASK:METRIC=SD for one task")
+    r.add_argument("--norms", help="norms CSV (metric,age_min,age_max,mean,sd[,task,unit]); needs --age")
+    r.add_argument("--age", type=float, help="child's age in years (for --norms)")
+    r.add_argument("--min-sessions", type=int, default=3, help="session dates needed for a trend (default 3)")
+    r.add_argument("--all-trends", action="store_true", help="plot every metric's trend, not only the judged ones")
+    _store_arg(r)
+    r.set_defaults(func=_cmd_report)
+
+    s = sub.add_parser("sessions", help="list stored sessions")
+    s.add_argument("child", nargs="?", default=None)
+    _store_arg(s)
+    s.set_defaults(func=_cmd_sessions)
+
+    for mod in ("penmotor.scan.cli", "penmotor_capture.cli"):
+        try:
+            m = importlib.import_module(mod)
+        except ImportError:
+            continue  # optional part not installed / not built
+        hook = getattr(m, "add_cli", None)
+        if callable(hook):
+            hook(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``penmotor`` command.
+
+    Examples
+    --------
+    >>> import tempfile, os, penmotor
+    >>> d = tempfile.mkdtemp()
+    >>> penmotor.write(penmotor.synth.spiral(seed=0).with_meta(date="2026-01-12"), os.path.join(d, "sp.pmr"))
+    >>> main(["add", "C001", os.path.join(d, "sp.pmr"), "--store", os.path.join(d, "p.db"), "-q"])
+    1 added, 0 already stored, 0 failed
+    0
+    """
+    from .errors import PenmotorError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        rc = func(args)
+    except PenmotorError as exc:
+        print(f"penmotor {args.command}: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ValueError) else 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `penmotor features ... | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    return int(rc or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Theil-Sen trends per month, Jacobson-Truax RCI, within-session SEM, verdicts in words."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from penmotor import ParameterError
+from penmotor.progress.trends import (
+    DAYS_PER_MONTH,
+    reliable_change_index,
+    summarize,
+    theil_sen_trend,
+    within_session_sd,
+)
+
+
+def _frame(values, dates, *, metric="pressure_mean", task="sentence", child="C001") -> pd.DataFrame:
+    return pd.DataFrame({"child_id": child, "task": task, "metric": metric, "unit": "1",
+                         "date": pd.to_datetime(dates), "value": values})
+
+
+def test_theil_sen_recovers_slope_per_month_despite_an_outlier() -> None:
+    days = np.arange(0, 10 * 14, 14)  # fortnightly
+    dates = pd.Timestamp("2026-01-05") + pd.to_timedelta(days, unit="D")
+    months = days / DAYS_PER_MONTH
+    y = 5.0 - 0.3 * months
+    y[4] += 10.0  # one wild session
+    fit = theil_sen_trend(dates, y)
+    assert fit.slope_per_month == pytest.approx(-0.3, rel=1e-9)
+    assert fit.intercept == pytest.approx(5.0, rel=1e-9)
+    assert fit.low <= -0.3 <= fit.high and fit.n == 10
+
+
+def test_theil_sen_degenerate() -> None:
+    assert math.isnan(theil_sen_trend(["2026-01-01", "2026-01-01"], [1.0, 2.0]).slope_per_month)
+    assert theil_sen_trend(["2026-01-01", "2026-02-01", "2026-03-01"], [1.0, np.nan, 3.0]).n == 2
+    with pytest.raises(ParameterError, match="one per date"):
+        theil_sen_trend(["2026-01-01"], [1.0, 2.0])
+
+
+@given(st.lists(st.floats(-100, 100), min_size=3, max_size=12), st.floats(-50, 50), st.floats(0.1, 10))
+@settings(max_examples=40)
+def test_theil_sen_is_shift_and_scale_equivariant(vals, shift, scale) -> None:
+    dates = pd.Timestamp("2026-01-01") + pd.to_timedelta(np.arange(len(vals)) * 7, unit="D")
+    a = theil_sen_trend(dates, vals).slope_per_month
+    b = theil_sen_trend(dates, np.asarray(vals) * scale + shift).slope_per_month
+    assert b == pytest.approx(a * scale, rel=1e-6, abs=1e-6)
+
+
+def test_rci_formula_by_hand() -> None:
+    # Jacobson & Truax (1991): S_diff = sqrt(2 SE^2), SE = s1 sqrt(1 - r_xx)
+    sd, r = 7.5, 0.88
+    se = sd * math.sqrt(1 - r)
+    expect = (42.0 - 55.0) / math.sqrt(2 * se**2)
+    assert reliable_change_index(55.0, 42.0, sd=sd, reliability=r) == pytest.approx(expect)
+    assert reliable_change_index(55.0, 42.0, sem=se) == pytest.approx(expect)
+
+
+@pytest.mark.parametrize("kw,match", [({}, "sem"), ({"sem": 0.0}, "sem"), ({"sem": -1.0}, "sem"),
+                                      ({"sd": 1.0, "reliability": 1.0}, "reliability"),
+                                      ({"sd": -1.0, "reliability": 0.5}, "sd")])
+def test_rci_bad_arguments(kw, match) -> None:
+    with pytest.raises(ParameterError, match=match):
+        reliable_change_index(1.0, 2.0, **kw)
+
+
+@given(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3), st.floats(1e-3, 1e3))
+def test_rci_antisymmetric(a, b, sem) -> None:
+    assert reliable_change_index(a, b, sem=sem) == pytest.approx(-reliable_change_index(b, a, sem=sem), abs=1e-9)
+
+
+def test_within_session_sd_recovers_known_noise(rng: np.random.Generator) -> None:
+    """Repeats with noise SD 0.2 on 200 session days: the pooled SD is 0.2 within 10 %."""
+    days = pd.date_range("2026-01-01", periods=200, freq="D")
+    true = np.linspace(3, 5, 200)
+    rows = []
+    for d, m in zip(days, true):
+        for v in m + rng.normal(0, 0.2, 2):
+            rows.append({"child_id": "C1", "date": d, "task": "s", "metric": "x_height", "value": v})
+    est = within_session_sd(pd.DataFrame(rows))
+    assert est.loc[("s", "x_height"), "sem"] == pytest.approx(0.2, rel=0.1)
+    assert est.loc[("s", "x_height"), "dof"] == 200
+
+
+def test_no_repeats_no_estimate() -> None:
+    est = within_session_sd(_frame([1.0, 2.0], ["2026-01-01", "2026-01-08"]))
+    assert est.empty
+
+
+def test_summarize_verdicts_follow_better_direction() -> None:
+    dates = ["2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26"]
+    df = pd.concat([
+        _frame([0.80, 0.72, 0.61, 0.50], dates, metric="p_low"),     # lower is better: improved
+        _frame([0.50, 0.61, 0.72, 0.80], dates, metric="p_low2"),    # lower is better: worse
+        _frame([4.0, 4.05, 3.98, 4.02], dates, metric="steady"),     # within noise
+        _frame([1.0, 2.0, 3.0, 4.0], dates, metric="freq"),          # no better direction
+        _frame([1.0], dates[:1], metric="once"),
+    ])
+    better = {"p_low": "lower", "p_low2": "lower", "steady": "higher", "freq": None, "once": "lower"}
+    sd = {"p_low": 0.05, "p_low2": 0.05, "steady": 0.1, "freq": 0.1, "once": 0.1}
+    s = summarize(df, retest_sd=sd, better=better).set_index("metric")
+    assert s.loc["p_low", "verdict"] == "improved" and s.loc["p_low", "rci"] < -1.96
+    assert s.loc["p_low2", "verdict"] == "worse"
+    assert s.loc["steady", "verdict"] == "no reliable change"
+    assert s.loc["freq", "verdict"] == "changed"
+    assert s.loc["once", "verdict"] == "one session" and "only one session" in s.loc["once", "words"]
+    assert s.loc["p_low", "slope_per_month"] < 0 and "per month" in s.loc["p_low", "words"]
+    assert s.loc["p_low", "baseline"] == 0.80 and s.loc["p_low", "latest"] == 0.50
+
+
+def test_summarize_without_sem_does_not_claim_change() -> None:
+    s = summarize(_frame([0.8, 0.5], ["2026-01-05", "2026-01-12"]), min_sessions=3).iloc[0]
+    assert s["verdict"] == "not judged" and math.isnan(s["rci"])
+    assert "Too few sessions for a trend (2 of 3)" in s["words"]
+    assert "cannot be said" in s["words"]
+
+
+def test_summarize_uses_within_session_repeats_and_means() -> None:
+    dates = ["2026-01-05", "2026-01-05", "2026-02-05", "2026-02-05"]
+    s = summarize(_frame([0.80, 0.84, 0.50, 0.54], dates), better={"pressure_mean": "lower"}).iloc[0]
+    sem = math.sqrt(((0.04**2 / 2) * 2) / 2)  # two pairs, each var = 0.0008
+    assert s["sem"] == pytest.approx(sem)
+    assert s["sem_source"].startswith("within-session repeats")
+    assert s["baseline"] == pytest.approx(0.82) and s["latest"] == pytest.approx(0.52)
+    assert s["rci"] == pytest.approx(-0.30 / (math.sqrt(2) * sem))
+    assert s["n_sessions"] == 2
+
+
+def test_given_sd_overrides_estimate_and_per_task_keys() -> None:
+    df = pd.concat([_frame([1.0, 1.1, 2.0], ["2026-01-01", "2026-01-01", "2026-02-01"], task="a"),
+                    _frame([1.0, 2.0], ["2026-01-01", "2026-02-01"], task="b")])
+    s = summarize(df, retest_sd={("b", "pressure_mean"): 2.0, "pressure_mean": 0.01}).set_index("task")
+    assert s.loc["b", "sem"] == 2.0 and s.loc["a", "sem"] == 0.01
+    with pytest.raises(ParameterError, match="positive"):
+        summarize(df, retest_sd={"pressure_mean": 0.0})
+
+
+def test_summarize_empty() -> None:
+    assert summarize(_frame([], [])).empty
