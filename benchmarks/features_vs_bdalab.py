@@ -1,0 +1,362 @@
+#!/usr/bin/env python
+"""penmotor's full feature set vs BDALab ``handwriting-features``: throughput and agreement.
+
+BDALab's package runs in its OWN virtual environment (nothing of it is vendored or
+committed here). Create it once with::
+
+    python3 -m venv /tmp/bdalab-venv
+    /tmp/bdalab-venv/bin/pip install handwriting-features "numpy<2" "pandas<2.3" "scipy<1.14" "matplotlib<3.10"
+
+(its intersection code uses ``np.mat``, removed in NumPy 2, hence the pins). Then::
+
+    .venv/bin/python benchmarks/features_vs_bdalab.py [--data ../shared/data/pahaw]
+        [--bdalab-python /tmp/bdalab-venv/bin/python] [--big-samples 1000000]
+
+Parts
+-----
+1. Throughput on every PaHaW file: ``penmotor.features(rec)`` (every registered family)
+   vs BDALab's conventional features (kinematic, dynamic, spatial incl. intersections,
+   temporal; each with its statistics), both measured in this run on the same files,
+   excluding file reading. Prints points/s for both and the ratio.
+2. A 1 M-sample synthetic recording: samples/s of the full feature set and peak memory
+   per sample at several lengths (linear memory check, tracemalloc).
+3. Validation in raw mode (plain differences, as BDALab): speed, tangential acceleration,
+   durations, stroke and interruption counts; relative differences per file. Every
+   difference is re-checked against penmotor run on the recording WITHOUT ITS LAST SAMPLE,
+   which reproduces BDALab's documented defect (``HandwritingSample.get_strokes`` slices
+   ``df.iloc[idx[n]:idx[n + 1]]`` with the last index ``df.index[-1]`` as an exclusive
+   end, so the final sample of every recording is dropped from the last stroke).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import penmotor  # noqa: E402
+from penmotor import Recording, signal  # noqa: E402
+from penmotor.metrics import kinematics as kin  # noqa: E402
+from penmotor.metrics import temporal as tm  # noqa: E402
+
+# ----------------------------------------------------------------------------- BDALab worker
+# Runs inside the BDALab venv. Reads the job from argv[1] (JSON), prints JSON to stdout.
+WORKER = r'''
+import json, sys, time, logging, warnings
+import numpy as np
+logging.disable(logging.CRITICAL)
+warnings.simplefilter("ignore")
+from handwriting_features.features import HandwritingFeatures
+
+job = json.load(open(sys.argv[1]))
+STATS = ["mean", "std", "median", "cv_parametric", "iqr"]
+FEATS = []
+for q in ("velocity", "acceleration", "jerk"):
+    for air in (False, True):
+        FEATS.append((q, dict(axis="xy", in_air=air, statistics=STATS)))
+for air in (False, True):
+    FEATS += [("azimuth", dict(in_air=air, statistics=STATS)), ("tilt", dict(in_air=air, statistics=STATS)),
+              ("stroke_length", dict(in_air=air, statistics=STATS)), ("stroke_height", dict(in_air=air, statistics=STATS)),
+              ("stroke_width", dict(in_air=air, statistics=STATS)), ("writing_length", dict(in_air=air)),
+              ("writing_height", dict(in_air=air)), ("writing_width", dict(in_air=air)),
+              ("stroke_duration", dict(in_air=air, statistics=STATS)), ("writing_duration", dict(in_air=air)),
+              ("writing_tempo", dict(in_air=air))]
+FEATS += [("pressure", dict(statistics=STATS)), ("ratio_of_stroke_durations", dict(statistics=STATS)),
+          ("writing_duration_overall", {}), ("ratio_of_writing_durations", {}), ("number_of_interruptions", {}),
+          ("number_of_interruptions_relative", {}), ("writing_stops", dict(statistics=STATS))]
+if job["intersections"]:
+    FEATS += [("number_of_intra_stroke_intersections", dict(statistics=STATS)),
+              ("total_number_of_intra_stroke_intersections", {}), ("number_of_inter_stroke_intersections", {})]
+LABELS = ["x", "y", "time", "pen_status", "azimuth", "tilt", "pressure"]
+out = []
+for item in job["files"]:
+    raw = np.loadtxt(item["path"], skiprows=1)
+    cx, cy = item["x_col"], item["y_col"]
+    vals = np.column_stack([raw[:, cx] / item["x_res"], raw[:, cy] / item["y_res"], raw[:, 2] * item["t_scale"],
+                            raw[:, 3], raw[:, 4], raw[:, 5], raw[:, 6]])
+    t0 = time.perf_counter()
+    hf = HandwritingFeatures.from_numpy_array(vals, LABELS)
+    errors = 0
+    failed = []
+    t_conv = None
+    for name, kw in FEATS:
+        if name.startswith(("number_of_intra", "total_number_of_intra", "number_of_inter")) and t_conv is None:
+            t_conv = time.perf_counter() - t0
+        try:
+            getattr(hf, name)(**kw)
+        except Exception as exc:
+            errors += 1
+            failed.append(f"{name}({kw.get('in_air', '')}): {type(exc).__name__}")
+    elapsed = time.perf_counter() - t0
+    if t_conv is None:
+        t_conv = elapsed
+    w = hf.wrapper
+    def val(f):
+        try:
+            v = f()
+            v = np.asarray(v, dtype=float).ravel()
+            return float(v[0]) if v.size else float("nan")
+        except Exception:
+            return float("nan")
+    out.append(dict(
+        path=item["path"], n=int(raw.shape[0]), seconds=elapsed, seconds_no_intersections=t_conv,
+        errors=errors, failed=failed,
+        speed_mean=val(lambda: hf.velocity(axis="xy", in_air=False, statistics=["mean"])),
+        air_speed_mean=val(lambda: hf.velocity(axis="xy", in_air=True, statistics=["mean"])),
+        acc_t_mean=val(lambda: hf.acceleration(axis="xy", in_air=False, statistics=["mean"])),
+        air_acc_t_mean=val(lambda: hf.acceleration(axis="xy", in_air=True, statistics=["mean"])),
+        duration_on_surface=val(lambda: hf.writing_duration(in_air=False)),
+        duration_in_air=val(lambda: hf.writing_duration(in_air=True)),
+        duration_total=val(lambda: hf.writing_duration_overall()),
+        stroke_count=float(len(w.on_surface_strokes)),
+        interruptions=val(lambda: hf.number_of_interruptions()),
+    ))
+print(json.dumps(out))
+'''
+
+
+def run_bdalab(python: str, items: list[dict], intersections: bool) -> list[dict] | None:
+    if not Path(python).exists():
+        print(f"!! BDALab venv not found at {python}; see the setup command at the top of this script")
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        wpath, jpath = Path(d) / "worker.py", Path(d) / "job.json"
+        wpath.write_text(WORKER)
+        jpath.write_text(json.dumps({"files": items, "intersections": intersections}))
+        res = subprocess.run([python, str(wpath), str(jpath)], capture_output=True, text=True)
+    if res.returncode != 0:
+        print("!! BDALab worker failed:\n" + res.stderr[-3000:])
+        return None
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- penmotor side
+def penmotor_values(rec: Recording) -> dict[str, float]:
+    """The quantities BDALab also computes, in raw mode and BDALab's definitions."""
+    def acc_t(phase: str) -> float:
+        try:
+            a = np.asarray(signal.kinematics(rec, phase=phase, mode="raw").acc_tangential)
+        except Exception:
+            return math.nan
+        a = a[np.isfinite(a)]
+        return float(a.mean()) if a.size else math.nan
+
+    pd = rec.pen_down
+    return dict(
+        speed_mean=kin.kinematic_stat(rec, "speed", "mean", mode="raw"),
+        air_speed_mean=kin.kinematic_stat(rec, "speed", "mean", phase="air", mode="raw"),
+        acc_t_mean=acc_t("down"),
+        air_acc_t_mean=acc_t("air") if not pd.all() else math.nan,
+        duration_on_surface=tm.duration_on_surface(rec, method="spans"),
+        duration_in_air=tm.duration_in_air(rec, method="spans"),
+        duration_total=tm.duration_total(rec),
+        stroke_count=tm.stroke_count(rec),
+        interruptions=float(np.count_nonzero(pd[1:] != pd[:-1])),
+    )
+
+
+def bdalab_values(rec: Recording) -> dict[str, float]:
+    """penmotor's values on the samples BDALab uses for each quantity (see :func:`bdalab_view`)."""
+    out = penmotor_values(bdalab_view(rec))
+    trimmed = bdalab_view(rec, drop_last=False)  # writing_duration_overall: trimmed, not cut
+    out["duration_total"] = tm.duration_total(trimmed)
+    return out
+
+
+def bdalab_view(rec: Recording, drop_last: bool = True) -> Recording:
+    """The samples BDALab actually uses, reproducing its two input reductions.
+
+    1. ``HandwritingSampleValidator.validate_data`` removes in-air samples before the first
+       and after the last pen-down sample (by design: "unwanted" hover);
+    2. ``HandwritingSample.get_strokes`` ends the last run at ``df.index[-1]`` exclusive,
+       dropping the final sample of the recording (a defect: the last stroke loses a sample,
+       its duration one sampling interval, its velocity array one value).
+    """
+    down = np.flatnonzero(rec.pen_down)
+    if down.size == 0:
+        return rec
+    r = rec[int(down[0]) : int(down[-1]) + 1]
+    return r[: len(r) - 1] if drop_last else r
+
+
+NAN_VS_ZERO: dict[str, int] = {}
+
+
+def rel(a: float, b: float, key: str = "") -> float:
+    """Relative difference; a NaN on one side and 0 on the other (e.g. no in-air run: penmotor
+    says 0 s in the air, BDALab NaN) counts as agreement, tallied in NAN_VS_ZERO."""
+    if not (np.isfinite(a) and np.isfinite(b)):
+        if (np.isnan(a) and b == 0) or (np.isnan(b) and a == 0):
+            if key:
+                NAN_VS_ZERO[key] = NAN_VS_ZERO.get(key, 0) + 1
+            return 0.0
+        return 0.0 if (np.isnan(a) and np.isnan(b)) else math.inf
+    den = max(abs(a), abs(b))
+    return 0.0 if den == 0 else abs(a - b) / den
+
+
+def synthetic(n: int, seed: int = 0) -> Recording:
+    """n samples at 200 Hz: cursive-like loops along 200 mm lines 12 mm apart, 0.8 s strokes
+    with 0.2 s lifts, pressure and tilt."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / 200.0
+    u = 10.0 * t
+    line = np.floor(u / 200.0)
+    x = u - 200.0 * line + 2 * np.sin(2 * np.pi * 1.7 * t) + 0.5 * np.sin(2 * np.pi * 5.1 * t)
+    y = -12.0 * line + 4 * np.sin(2 * np.pi * 2.3 * t + 0.4) + 0.05 * rng.standard_normal(n)
+    pd = (t % 1.0) < 0.8
+    p = np.where(pd, 0.4 + 0.1 * np.sin(2 * np.pi * 0.9 * t), 0.0)
+    return Recording.from_arrays(t=t, x=x, y=y, pressure=p, tilt_x=np.full(n, -25.0), tilt_y=np.full(n, 5.0),
+                                 pen_down=pd)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "pahaw"))
+    ap.add_argument("--bdalab-python", default="/tmp/bdalab-venv/bin/python")
+    ap.add_argument("--no-intersections", action="store_true", help="leave BDALab's O(N^2) intersections out")
+    ap.add_argument("--big-samples", type=int, default=1_000_000)
+    ap.add_argument("--repeats", type=int, default=3, help="penmotor timing: best of this many runs")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+
+    files = sorted(Path(args.data).rglob("*.svc"))
+    if not files:
+        sys.exit(f"no .svc files under {args.data}")
+    recs = [penmotor.read(f, columns="pahaw", device="pahaw") for f in files]
+    n_total = sum(len(r) for r in recs)
+    dev = recs[0].device
+    print(f"# {len(files)} PaHaW files, {n_total} samples; device {dev.name}: {dev.x_resolution} units/mm")
+    print(f"# penmotor: {len(penmotor.FEATURES)} registered features in families {penmotor.FEATURES.families()}")
+
+    # ------------------------------------------------------------------ 1. throughput
+    penmotor.features(synthetic(2000))  # warm-up: imports, kernels
+    best = math.inf
+    for _ in range(args.repeats):
+        fresh = [r[:] for r in recs]  # new Recording objects: empty caches
+        t0 = time.perf_counter()
+        for r in fresh:
+            penmotor.features(r)
+        best = min(best, time.perf_counter() - t0)
+    pm_rate = n_total / best
+    print(f"\n## 1. Throughput, all PaHaW files (file reading excluded)")
+    print(f"penmotor  : {best:8.3f} s  {pm_rate:14,.0f} points/s  (full registry, best of {args.repeats})")
+    fam_t = {}
+    for fam in penmotor.FEATURES.families():
+        fresh = [r[:] for r in recs]
+        t0 = time.perf_counter()
+        for r in fresh:
+            penmotor.features(r, families=fam)
+        fam_t[fam] = time.perf_counter() - t0
+    print("   per family alone: " + ", ".join(f"{k} {v:.3f} s" for k, v in sorted(fam_t.items(), key=lambda kv: -kv[1])))
+    core = ("kinematics", "pressure", "temporal", "geometry")
+    fresh = [r[:] for r in recs]
+    t0 = time.perf_counter()
+    for r in fresh:
+        penmotor.features(r, families=core)
+    core_t = time.perf_counter() - t0
+    print(f"   {'+'.join(core)} only: {core_t:.3f} s  {n_total / core_t:,.0f} points/s")
+
+    # BDALab column mapping: the SVC holds Y, X, t, button, azimuth, altitude, pressure
+    items = [dict(path=str(f), x_col=1, y_col=0, x_res=dev.x_resolution, y_res=dev.y_resolution,
+                  t_scale=dev.time_scale_s) for f in files]
+    bd = run_bdalab(args.bdalab_python, items, intersections=not args.no_intersections)
+    if bd is not None:
+        bd_time = sum(b["seconds"] for b in bd)
+        bd_rate = sum(b["n"] for b in bd) / bd_time
+        errs = sum(b["errors"] for b in bd)
+        print(f"BDALab    : {bd_time:8.3f} s  {bd_rate:14,.0f} points/s  "
+              f"({'with' if not args.no_intersections else 'without'} intersections; {errs} feature calls failed)")
+        print(f"ratio     : {pm_rate / bd_rate:8.1f} x  (target >= 100 x); "
+              f"{n_total / core_t / bd_rate:.1f} x for {'+'.join(core)} (the families BDALab also covers)")
+        if not args.no_intersections:
+            bd_ni = sum(b["n"] for b in bd) / sum(b["seconds_no_intersections"] for b in bd)
+            print(f"BDALab without its intersection features: {bd_ni:,.0f} points/s -> ratio {pm_rate / bd_ni:.1f} x "
+                  f"(full registry), {n_total / core_t / bd_ni:.1f} x ({'+'.join(core)})")
+        if errs:
+            kinds = sorted({f for b in bd for f in b["failed"]})
+            print(f"   BDALab calls that raised (its own errors, skipped): {kinds}")
+
+    # ------------------------------------------------------------------ 2. big recording
+    print(f"\n## 2. Synthetic recording, full feature set")
+    for n in (args.big_samples // 4, args.big_samples // 2, args.big_samples):
+        rec = synthetic(n)
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        penmotor.features(rec)
+        el = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rec2 = synthetic(n)
+        t0 = time.perf_counter()
+        penmotor.features(rec2)  # untraced timing (tracemalloc slows allocation)
+        el = min(el, time.perf_counter() - t0)
+        print(f"{n:>9,} samples: {el:7.3f} s  {n / el:14,.0f} samples/s  peak {peak / 2**20:8.1f} MiB "
+              f"({peak / n:6.0f} B/sample)")
+    rec = synthetic(args.big_samples)
+    fam_times = {}
+    for fam in penmotor.FEATURES.families():
+        r = rec[:]
+        t0 = time.perf_counter()
+        try:
+            penmotor.features(r, families=fam)
+        except Exception as exc:  # pragma: no cover - report, keep going
+            print(f"   {fam}: failed: {exc}")
+        fam_times[fam] = time.perf_counter() - t0
+    print("   per family on their own (shared traces recomputed for each): " +
+          ", ".join(f"{k} {v:.3f} s" for k, v in sorted(fam_times.items(), key=lambda kv: -kv[1])))
+
+    # ------------------------------------------------------------------ 3. validation
+    if bd is None:
+        return
+    print(f"\n## 3. Agreement with BDALab in raw mode (|a - b| / max(|a|, |b|) over {len(bd)} files)")
+    keys = ["speed_mean", "air_speed_mean", "acc_t_mean", "air_acc_t_mean", "duration_on_surface",
+            "duration_in_air", "duration_total", "stroke_count", "interruptions"]
+    by_path = {str(f): r for f, r in zip(files, recs)}
+    in_order = [b for b in bd if by_path[b["path"]].timing.reordered == 0]
+    n_bad = len(bd) - len(in_order)
+    for title, group in ((f"{len(in_order)} files whose time stamps are in order", in_order),
+                         (f"all {len(bd)} files", bd)):
+        rows: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in keys}
+        for b in group:
+            rec = by_path[b["path"]]
+            ours = penmotor_values(rec)
+            emu = bdalab_values(rec)
+            for k in keys:
+                rows[k][0].append(rel(ours[k], b[k]))
+                rows[k][1].append(rel(emu[k], b[k], k if group is in_order else ""))
+        print(f"\n### {title}")
+        print(f"{'quantity':22s} {'median':>9s} {'max':>9s} {'<=1%':>5s} | on BDALab's samples: {'max':>9s} {'<=1%':>5s}")
+        for k in keys:
+            a, e = np.array(rows[k][0]), np.array(rows[k][1])
+            print(f"{k:22s} {np.median(a):9.1e} {np.max(a):9.1e} {np.mean(a <= 0.01):5.0%} | "
+                  f"{'':21s}{np.max(e):9.1e} {np.mean(e <= 0.01):5.0%}")
+    print(f"\npenmotor 0 vs BDALab NaN (no run of that kind; counted as agreement), in-order files: {NAN_VS_ZERO}")
+    print(f"\n{n_bad} files have time stamps that step BACK at pen-down (the tablet stamps the first\n"
+          "on-surface samples before the last in-air ones). penmotor sorts samples by time (its\n"
+          "documented time-stamp policy), which interleaves a few in-air and on-surface samples;\n"
+          "BDALab keeps file order and divides by negative time steps. Left columns: penmotor as is;\n"
+          "right: penmotor on the samples BDALab uses (leading/trailing hover trimmed by its validator,\n"
+          "final sample dropped by its get_strokes defect) -- any difference left there is a definition\n"
+          "or ordering difference, listed here. inf = one side NaN (e.g. no in-air run), the other a number.")
+    print("acc_t = BDALab's 'acceleration': d|v|/dt (signed tangential), penmotor Trace.acc_tangential;\n"
+          "penmotor's registered acc_* features are |d2r/dt2| (vector magnitude) and BDALab's 'jerk' is\n"
+          "d2|v|/dt2, not |d3r/dt3|, so those are not compared. Durations use method='spans' (BDALab's);\n"
+          "penmotor's default 'intervals' also counts the transition intervals, so on + air = total.")
+
+
+if __name__ == "__main__":
+    main()

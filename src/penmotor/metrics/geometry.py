@@ -1,0 +1,334 @@
+"""Geometry of the ink: path lengths, extents of strokes and of the writing, self-intersections.
+
+Self-intersections are counted in O(N log N) for well-spread ink (uniform-grid spatial
+hashing over the segments, fully vectorised; BDALab ``handwriting-features`` tests
+every pair of segments, O(N^2) in time and memory). A crossing is *proper*: the two
+segments' interiors cross; segments that only touch (a shared end point, collinear
+overlap, a retrace through a sample point) are not counted, as in BDALab.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import ParameterError, as_float_array
+from ..recording import Recording
+from ..registry import metric
+
+__all__ = [
+    "segment_crossings",
+    "ink_length",
+    "stroke_length_mean",
+    "stroke_width_mean",
+    "stroke_height_mean",
+    "writing_width",
+    "writing_height",
+    "self_intersections",
+    "intra_stroke_intersections",
+]
+
+
+_MAX_CELLS = 64  # a segment covering more grid cells than this is "long"
+_MAX_LONG_PAIRS = 20_000_000
+
+
+def _orient_sign(ax, ay, bx, by, cx, cy):  # type: ignore[no-untyped-def]
+    return np.sign((bx - ax) * (cy - ay) - (by - ay) * (cx - ax))
+
+
+def segment_crossings(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    valid: np.ndarray | None = None,
+    cell_mm: float | None = None,
+) -> np.ndarray:
+    """Pairs of segments of a polyline whose interiors cross (proper crossings).
+
+    Segment ``k`` joins points ``k`` and ``k + 1``. Candidate pairs come from a
+    uniform grid (each segment is hashed into the cells its bounding box covers),
+    so the work grows as N log N for ink spread over the page instead of N^2.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Point coordinates (mm), N points.
+    valid : array_like of bool, optional
+        N - 1 flags: which segments exist (False across a pen lift). Default all.
+    cell_mm : float, optional
+        Grid cell size; default twice the median segment length. Segments covering more
+        than 64 cells are tested against all others instead of being hashed.
+
+    Returns
+    -------
+    ndarray of int, shape (K, 2)
+        Segment index pairs ``(i, j)``, ``i < j``, sorted; consecutive segments
+        (sharing a point) are never reported.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.linspace(0.05, 2 * np.pi + 0.03, 400)        # a figure eight, one crossing
+    >>> segment_crossings(np.sin(t), np.sin(t) * np.cos(t)).shape
+    (1, 2)
+    >>> segment_crossings([0, 1, 1, 0], [0, 1, 0, 1])        # a "Z" folded into an X
+    array([[0, 2]])
+    """
+    x = as_float_array(x, "x")
+    y = as_float_array(y, "y", n=x.size)
+    n_seg = max(x.size - 1, 0)
+    if valid is None:
+        ok = np.ones(n_seg, dtype=bool)
+    else:
+        ok = np.asarray(valid, dtype=bool)
+        if ok.shape != (n_seg,):
+            raise ParameterError(f"valid: expected {n_seg} flags (one per segment), got shape {ok.shape}")
+    empty = np.empty((0, 2), dtype=np.int64)
+    x0, y0, x1, y1 = x[:-1], y[:-1], x[1:], y[1:]
+    ok = ok & ((x0 != x1) | (y0 != y1)) & np.isfinite(x0 + y0 + x1 + y1)
+    sid = np.flatnonzero(ok)
+    m = sid.size
+    if m < 2:
+        return empty
+    x0, y0, x1, y1 = x0[sid], y0[sid], x1[sid], y1[sid]
+    lox, hix = np.minimum(x0, x1), np.maximum(x0, x1)
+    loy, hiy = np.minimum(y0, y1), np.maximum(y0, y1)
+    X0, Y0 = lox.min(), loy.min()
+    if cell_mm is None:
+        # about two typical segments: few segments share a cell, each covers few cells
+        seglen = np.hypot(x1 - x0, y1 - y0)
+        c = max(2.0 * float(np.median(seglen)), 1e-9)
+    else:
+        if not cell_mm > 0:
+            raise ParameterError(f"cell_mm: expected > 0, got {cell_mm!r}")
+        c = float(cell_mm)
+    ix0 = np.floor((lox - X0) / c).astype(np.int64)
+    ix1 = np.floor((hix - X0) / c).astype(np.int64)
+    iy0 = np.floor((loy - Y0) / c).astype(np.int64)
+    iy1 = np.floor((hiy - Y0) / c).astype(np.int64)
+    nx = ix1 - ix0 + 1
+    ny = iy1 - iy0 + 1
+    ncell = nx * ny
+    # Segments covering many cells (rare: a jump, a straight ruler line) are not hashed;
+    # they are tested against every other segment instead (cost: n_long * m).
+    long_ = ncell > _MAX_CELLS
+    li = np.flatnonzero(long_)
+    if li.size * m > _MAX_LONG_PAIRS:  # too many long ones: coarsen the grid instead
+        return segment_crossings(x, y, valid=valid, cell_mm=c * 4.0)
+    ncell = np.where(long_, 0, ncell)
+    total = int(ncell.sum())
+    NY = int(iy1.max()) + 2
+    rep = np.repeat(np.arange(m), ncell)
+    within = np.arange(total) - np.repeat(np.cumsum(ncell) - ncell, ncell)
+    nxr = nx[rep]
+    cell = (ix0[rep] + within % nxr) * NY + (iy0[rep] + within // nxr)
+    order = np.argsort(cell)
+    cell = cell[order]
+    seg = rep[order]
+    # group ends: for each sorted position, the end (exclusive) of its cell group
+    brk = np.flatnonzero(np.diff(cell)) + 1
+    gstart = np.concatenate(([0], brk))
+    gend = np.concatenate((brk, [total]))
+    end = np.repeat(gend, gend - gstart)
+    counts = end - np.arange(total) - 1
+    P = int(counts.sum())
+    left = np.repeat(np.arange(total), counts)
+    right = left + 1 + (np.arange(P) - np.repeat(np.cumsum(counts) - counts, counts))
+    a, b = seg[left], seg[right]
+    here = cell[left]
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    # cheap rejects: adjacent segments, disjoint boxes; and each pair is kept only in ONE
+    # shared cell (the one holding the lower-left corner of the boxes' overlap): no duplicates
+    keep = (sid[b] != sid[a] + 1) & (lox[a] <= hix[b]) & (lox[b] <= hix[a]) & (loy[a] <= hiy[b]) & (loy[b] <= hiy[a])
+    a, b, here = a[keep], b[keep], here[keep]
+    cx = np.floor((np.maximum(lox[a], lox[b]) - X0) / c).astype(np.int64)
+    cy = np.floor((np.maximum(loy[a], loy[b]) - Y0) / c).astype(np.int64)
+    first = here == cx * NY + cy
+    a, b = a[first], b[first]
+    if li.size:  # long segments against all others (long-long pairs once: b > a)
+        la = np.repeat(li, m)
+        lb = np.tile(np.arange(m), li.size)
+        ok = (~long_[lb] | (lb > la)) & (la != lb)
+        la, lb = la[ok], lb[ok]
+        lo, hi = np.minimum(la, lb), np.maximum(la, lb)
+        ok = (sid[hi] != sid[lo] + 1) & (lox[lo] <= hix[hi]) & (lox[hi] <= hix[lo]) & (loy[lo] <= hiy[hi]) & (
+            loy[hi] <= hiy[lo])
+        a, b = np.concatenate((a, lo[ok])), np.concatenate((b, hi[ok]))
+    if a.size == 0:
+        return empty
+    o1 = _orient_sign(x0[a], y0[a], x1[a], y1[a], x0[b], y0[b])
+    o2 = _orient_sign(x0[a], y0[a], x1[a], y1[a], x1[b], y1[b])
+    o3 = _orient_sign(x0[b], y0[b], x1[b], y1[b], x0[a], y0[a])
+    o4 = _orient_sign(x0[b], y0[b], x1[b], y1[b], x1[a], y1[a])
+    cross = (o1 * o2 < 0) & (o3 * o4 < 0)
+    out = np.column_stack((sid[a[cross]], sid[b[cross]]))
+    return out[np.lexsort((out[:, 1], out[:, 0]))]
+
+
+def _ink(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """Per-segment on-surface flag and stroke id (segment k joins samples k, k+1)."""
+    pd = rec.pen_down
+    valid = pd[:-1] & pd[1:]
+    sid = np.cumsum(pd & ~np.concatenate(([False], pd[:-1]))) - 1
+    return valid, sid[:-1]
+
+
+def _stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-stroke path length, width and height (mm)."""
+    starts, stops = rec.stroke_bounds()
+    if starts.size == 0:
+        return np.empty(0), np.empty(0), np.empty(0)
+    x, y = rec.x, rec.y
+    # work on the pen-down samples only (reduceat runs up to the next start)
+    idx = np.flatnonzero(rec.pen_down)
+    xs, ys = x[idx], y[idx]
+    new_starts = np.concatenate(([0], np.cumsum(stops - starts)[:-1]))
+    w = np.maximum.reduceat(xs, new_starts) - np.minimum.reduceat(xs, new_starts)
+    h = np.maximum.reduceat(ys, new_starts) - np.minimum.reduceat(ys, new_starts)
+    seg = np.hypot(np.diff(xs), np.diff(ys))
+    seg = np.concatenate((seg, [0.0]))
+    seg[new_starts[1:] - 1] = 0.0  # the jump from one stroke's end to the next start
+    length = np.add.reduceat(seg, new_starts)
+    return length, w, h
+
+
+@metric(unit="mm", better=None)
+def ink_length(rec: Recording) -> float:
+    """Total on-surface path length (mm).
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=[0, 1, 2, 3, 4], x=[0, 3, 3, 10, 10], y=[0, 4, 4, 0, 2],
+    ...                             pen_down=[1, 1, 0, 1, 1])
+    >>> ink_length(rec)
+    7.0
+    """
+    if not rec.pen_down.any():
+        return math.nan
+    return float(_stroke_stats(rec)[0].sum())
+
+
+@metric(unit="mm", better=None)
+def stroke_length_mean(rec: Recording) -> float:
+    """Mean path length of a stroke (mm).
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=[0, 1, 2, 3, 4], x=[0, 3, 3, 10, 10], y=[0, 4, 4, 0, 2],
+    ...                             pen_down=[1, 1, 0, 1, 1])
+    >>> stroke_length_mean(rec)
+    3.5
+    """
+    length = _stroke_stats(rec)[0]
+    return float(length.mean()) if length.size else math.nan
+
+
+@metric(unit="mm", better=None)
+def stroke_width_mean(rec: Recording) -> float:
+    """Mean horizontal extent of a stroke (mm).
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=[0, 1, 2, 3, 4], x=[0, 3, 3, 10, 10], y=[0, 4, 4, 0, 2],
+    ...                             pen_down=[1, 1, 0, 1, 1])
+    >>> stroke_width_mean(rec)
+    1.5
+    """
+    w = _stroke_stats(rec)[1]
+    return float(w.mean()) if w.size else math.nan
+
+
+@metric(unit="mm", better=None)
+def stroke_height_mean(rec: Recording) -> float:
+    """Mean vertical extent of a stroke (mm).
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=[0, 1, 2, 3, 4], x=[0, 3, 3, 10, 10], y=[0, 4, 4, 0, 2],
+    ...                             pen_down=[1, 1, 0, 1, 1])
+    >>> stroke_height_mean(rec)
+    3.0
+    """
+    h = _stroke_stats(rec)[2]
+    return float(h.mean()) if h.size else math.nan
+
+
+@metric(unit="mm", better=None)
+def writing_width(rec: Recording) -> float:
+    """Horizontal extent of all the ink (mm).
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=[0, 1, 2], x=[0, 30, 12], y=[0, 4, 0], pen_down=[1, 0, 1])
+    >>> writing_width(rec)
+    12.0
+    """
+    x = rec.x[rec.pen_down]
+    return float(x.max() - x.min()) if x.size else math.nan
+
+
+@metric(unit="mm", better=None)
+def writing_height(rec: Recording) -> float:
+    """Vertical extent of all the ink (mm).
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=[0, 1, 2], x=[0, 30, 12], y=[0, 40, 5], pen_down=[1, 0, 1])
+    >>> writing_height(rec)
+    5.0
+    """
+    y = rec.y[rec.pen_down]
+    return float(y.max() - y.min()) if y.size else math.nan
+
+
+def _crossings(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        valid, sid = _ink(rec)
+        pairs = segment_crossings(rec.x, rec.y, valid=valid)
+        return pairs, sid
+
+    return rec.cached(("geometry.crossings",), compute)
+
+
+@metric(unit="1", better=None)
+def self_intersections(rec: Recording) -> float:
+    """Number of proper crossings of the ink with itself (within and between strokes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from penmotor import Recording
+    >>> t = np.linspace(0.05, 2 * np.pi + 0.03, 400)
+    >>> rec = Recording.from_arrays(t=t, x=10 * np.sin(t), y=10 * np.sin(t) * np.cos(t))
+    >>> self_intersections(rec)
+    1.0
+    """
+    if len(rec) < 2 or not rec.pen_down.any():
+        return math.nan
+    return float(_crossings(rec)[0].shape[0])
+
+
+@metric(unit="1", better=None)
+def intra_stroke_intersections(rec: Recording) -> float:
+    """Number of proper crossings of strokes with themselves (not with other strokes).
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=[0, 1, 2, 3, 4, 5, 6], x=[0, 1, 1, 0, 0, 5, 5], y=[0, 1, 0, 1, 0, 0, 1],
+    ...                             pen_down=[1, 1, 1, 1, 0, 1, 1])
+    >>> intra_stroke_intersections(rec)
+    1.0
+    """
+    if len(rec) < 2 or not rec.pen_down.any():
+        return math.nan
+    pairs, sid = _crossings(rec)
+    return float(np.count_nonzero(sid[pairs[:, 0]] == sid[pairs[:, 1]]))
