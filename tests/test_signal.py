@@ -101,3 +101,12 @@ def test_kinematics_is_cached_per_recording():
     rec = _circle()
     assert kinematics(rec) is kinematics(rec)
     assert kinematics(rec, mode="raw") is not kinematics(rec)
+
+
+@pytest.mark.parametrize("mode", ["smooth", "raw"])
+@pytest.mark.parametrize("phase", ["down", "air", "all"])
+def test_empty_phases_give_empty_traces(phase, mode):
+    rec = Recording.from_arrays(t=[0, 0.01, 0.02], x=[0, 1, 2], y=[0, 0, 0])  # no in-air sample
+    tr = kinematics(rec, phase=phase, mode=mode)
+    assert tr.n_segments == (0 if phase == "air" else 1)
+    assert len(tr) == (0 if phase == "air" else (3 if mode == "raw" else 5))

@@ -20,6 +20,7 @@ number of samples or strokes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -225,7 +226,7 @@ def resample(
     inside = sid >= 0
     span = (np.max(dur) if dur.size else 0.0) + 1.0
     key = tt[inside] - t0[sid[inside]] + sid[inside] * span
-    vin = v[inside].reshape(int(inside.sum()), -1)
+    vin = v[inside].reshape((int(inside.sum()),) + (int(np.prod(v.shape[1:])),))
     if key.size < 2 or np.all(np.diff(key) > 0):
         ukey = key
     else:  # average ties
@@ -233,9 +234,30 @@ def resample(
         cnt = np.bincount(inv)
         vin = np.stack([np.bincount(inv, weights=c) / cnt for c in vin.T], axis=1)
     qkey = np.minimum(local / rate_hz, dur[seg_out]) + seg_out * span
-    vu = np.stack([np.interp(qkey, ukey, c) for c in vin.T], axis=1) if vin.size else np.empty((qkey.size, vin.shape[1]))
+    if qkey.size:
+        vu = np.stack([np.interp(qkey, ukey, c) for c in vin.T], axis=1)
+    else:
+        vu = np.empty((0, vin.shape[1]))
     vu = vu.reshape((qkey.size,) + v.shape[1:])
     return tu, vu, new_s, new_e, seg_out
+
+
+@functools.lru_cache(maxsize=64)
+def _firwin(numtaps: int, cutoff_hz: float, rate_hz: float) -> np.ndarray:
+    from scipy.signal import firwin
+
+    k = firwin(numtaps, cutoff_hz, fs=rate_hz)
+    k.flags.writeable = False
+    return k
+
+
+@functools.lru_cache(maxsize=256)
+def _savgol(window: int, polyorder: int, deriv: int, delta: float, pos: int | None = None) -> np.ndarray:
+    from scipy.signal import savgol_coeffs
+
+    k = savgol_coeffs(window, polyorder, deriv=deriv, delta=delta, pos=pos, use="dot")
+    k.flags.writeable = False
+    return k
 
 
 def _odd(n: float) -> int:
@@ -280,15 +302,13 @@ def lowpass(
     >>> bool(np.abs(out - np.sin(2 * np.pi * 2 * t))[50:-50].max() < 0.05)
     True
     """
-    from scipy.signal import firwin
-
     if not (0 < cutoff_hz < rate_hz / 2):
         raise ParameterError(f"cutoff_hz: expected 0 < cutoff_hz < rate_hz/2 = {rate_hz / 2:g}, got {cutoff_hz!r}")
     v = np.asarray(values, dtype=np.float64)
     if starts is None:
         starts, stops = [0], [v.shape[0]]
     n = _odd(numtaps if numtaps is not None else 2 * rate_hz / cutoff_hz + 1)
-    return segment_filter(v, firwin(n, cutoff_hz, fs=rate_hz), starts, stops)
+    return segment_filter(v, _firwin(n, float(cutoff_hz), float(rate_hz)), starts, stops)
 
 
 def derivative(
@@ -325,15 +345,13 @@ def derivative(
     >>> bool(np.allclose(v, 6.0 * t))
     True
     """
-    from scipy.signal import savgol_coeffs
-
     if not (0 <= deriv <= polyorder):
         raise ParameterError(f"deriv: expected 0..polyorder={polyorder}, got {deriv}")
     v = np.asarray(values, dtype=np.float64)
     if starts is None:
         starts, stops = [0], [v.shape[0]]
     w = max(_odd(window_s * rate_hz), _odd(polyorder + 2))
-    k = savgol_coeffs(w, polyorder, deriv=deriv, delta=1.0 / rate_hz, use="dot")
+    k = _savgol(w, polyorder, deriv, 1.0 / rate_hz)
     out = segment_filter(v, k, starts, stops)
     # Exact edges (like savgol_filter(mode="interp")): within half a window of a segment's
     # end, evaluate the polynomial fitted to the first/last full window. The loop runs over
@@ -346,8 +364,8 @@ def derivative(
         left = v[s[:, None] + win]  # (nseg, w[, k])
         right = v[(e - w)[:, None] + win]
         for i in range(w // 2):
-            kl = savgol_coeffs(w, polyorder, deriv=deriv, delta=1.0 / rate_hz, pos=i, use="dot")
-            kr = savgol_coeffs(w, polyorder, deriv=deriv, delta=1.0 / rate_hz, pos=w - 1 - i, use="dot")
+            kl = _savgol(w, polyorder, deriv, 1.0 / rate_hz, i)
+            kr = _savgol(w, polyorder, deriv, 1.0 / rate_hz, w - 1 - i)
             out[s + i] = np.tensordot(kl, left, axes=([0], [1]))
             out[e - 1 - i] = np.tensordot(kr, right, axes=([0], [1]))
     return out
@@ -458,6 +476,14 @@ def _phase_bounds(rec: Recording, phase: str) -> tuple[np.ndarray, np.ndarray]:
     return np.array([0] if len(rec) else [], dtype=np.intp), np.array([len(rec)] if len(rec) else [], dtype=np.intp)
 
 
+@functools.lru_cache(maxsize=16)
+def _kinematic_kernels(rate_hz: float, cutoff_hz: float) -> tuple[np.ndarray, ...]:
+    """Low-pass kernel and low-pass composed with Savitzky-Golay derivatives of order 1..3."""
+    w = max(_odd(0.05 * rate_hz), 5)
+    lp = _firwin(_odd(2 * rate_hz / cutoff_hz + 1), cutoff_hz, rate_hz) if cutoff_hz < rate_hz / 2 else np.ones(1)
+    return (lp,) + tuple(np.convolve(lp, _savgol(w, 3, d, 1.0 / rate_hz)) for d in (1, 2, 3))
+
+
 def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz: float) -> Trace:
     s, e = _phase_bounds(rec, phase)
     pos = np.column_stack((rec.x, rec.y, rec.pressure))
@@ -465,15 +491,7 @@ def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz
         t, v, ns, ne, _ = resample(rec.t, pos, starts=s, stops=e, rate_hz=rate_hz)
         # Low-pass and Savitzky-Golay differentiation are both linear FIR filters, so they
         # are composed into one kernel per derivative order and applied in a single pass.
-        from scipy.signal import firwin, savgol_coeffs
-
-        w = max(_odd(0.05 * rate_hz), 5)
-        lp = firwin(_odd(2 * rate_hz / cutoff_hz + 1), cutoff_hz, fs=rate_hz) if cutoff_hz < rate_hz / 2 else np.ones(1)
-        kernels = [lp] + [
-            np.convolve(lp, savgol_coeffs(w, 3, deriv=d, delta=1.0 / rate_hz, use="dot"))
-            for d in (1, 2, 3)
-        ]
-        xy, d1, d2, d3 = segment_filter(v[:, :2], kernels, ns, ne)
+        xy, d1, d2, d3 = segment_filter(v[:, :2], list(_kinematic_kernels(float(rate_hz), float(cutoff_hz))), ns, ne)
         speed = np.hypot(d1[:, 0], d1[:, 1])
         acc_t = derivative(speed, rate_hz=rate_hz, deriv=1, starts=ns, stops=ne)
         return Trace(
