@@ -1,0 +1,418 @@
+"""Segmentation of the ink: components, words and lines from gaps; sub-strokes.
+
+All functions work on the pen-down strokes of a :class:`~penmotor.Recording`, in a
+*writing frame*: the page rotated by ``-angle_deg`` so that the baseline is horizontal
+(``u`` along the line, ``v`` up), optionally de-slanted (``u - v tan(slant)``) so that
+letters leaning right or left still group by their upright footprint. The frame
+(angle, x-height, slant) is estimated by :func:`penmotor.metrics.sizing.layout`;
+here it is a parameter, so these functions stay pure and testable.
+
+Loops run over strokes and components, never over samples.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .errors import ParameterError
+from .recording import Recording
+
+__all__ = ["frame_coords", "stroke_boxes", "components", "words", "lines", "gap_threshold", "component_gaps"]
+
+
+# --- words and lines ---
+def frame_coords(x: Any, y: Any, *, angle_deg: float = 0.0, slant_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates in the writing frame: rotate by ``-angle_deg``, then remove the slant.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Page coordinates in mm (y up).
+    angle_deg : float
+        Direction of the baseline, degrees counter-clockwise from the x axis.
+    slant_deg : float
+        Slant to remove (positive = right-leaning): ``u -= v tan(slant)``.
+
+    Returns
+    -------
+    u, v : ndarray
+        Along-line and perpendicular (upward) coordinates, mm.
+
+    Examples
+    --------
+    >>> u, v = frame_coords([0.0, 1.0], [0.0, 1.0], angle_deg=45.0)
+    >>> np.round(u, 6).tolist(), np.round(v, 6).tolist()
+    ([0.0, 1.414214], [0.0, 0.0])
+    """
+    a = math.radians(angle_deg)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    u = x * math.cos(a) + y * math.sin(a)
+    v = -x * math.sin(a) + y * math.cos(a)
+    if slant_deg:
+        u = u - v * math.tan(math.radians(slant_deg))
+    return u, v
+
+
+def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0.0) -> np.ndarray:
+    """Bounding box of each pen-down stroke in the writing frame.
+
+    Returns
+    -------
+    ndarray, shape (n_strokes, 4)
+        Columns ``u_min, u_max, v_min, v_max`` (mm).
+
+    Examples
+    --------
+    >>> rec = Recording.from_arrays(t=[0, 1, 2, 3, 4], x=[0, 1, 5, 6, 7], y=[0, 2, 0, 0, 1],
+    ...                             pen_down=[1, 1, 0, 1, 1])
+    >>> stroke_boxes(rec).tolist()
+    [[0.0, 1.0, 0.0, 2.0], [6.0, 7.0, 0.0, 1.0]]
+    """
+    st, sp = rec.stroke_bounds()
+    if st.size == 0:
+        return np.empty((0, 4))
+    u, v = frame_coords(rec.x, rec.y, angle_deg=angle_deg, slant_deg=slant_deg)
+    down = rec.pen_down
+    out = np.empty((st.size, 4))
+    out[:, 0] = np.minimum.reduceat(np.where(down, u, np.inf), st)
+    out[:, 1] = np.maximum.reduceat(np.where(down, u, -np.inf), st)
+    out[:, 2] = np.minimum.reduceat(np.where(down, v, np.inf), st)
+    out[:, 3] = np.maximum.reduceat(np.where(down, v, -np.inf), st)
+    return out
+
+
+def _group_overlaps(lo: np.ndarray, hi: np.ndarray, tol: float) -> np.ndarray:
+    """Labels of the connected groups of intervals [lo, hi] (overlap or gap <= tol), left to right."""
+    n = lo.size
+    if n == 0:
+        return np.empty(0, dtype=np.intp)
+    order = np.argsort(lo, kind="stable")
+    reach = np.maximum.accumulate(hi[order])
+    new = np.concatenate(([True], lo[order][1:] > reach[:-1] + tol))
+    lab_sorted = np.cumsum(new) - 1
+    lab = np.empty(n, dtype=np.intp)
+    lab[order] = lab_sorted
+    return lab
+
+
+def lines(rec: Recording, *, x_height_mm: float, angle_deg: float = 0.0, line_gap_xh: float = 1.5) -> np.ndarray:
+    """Line index of each pen-down stroke (0, 1, ... from the top line down).
+
+    Strokes are grouped by the vertical overlap of their boxes in the writing frame,
+    widened by a quarter x-height; groups whose vertical centres are closer than
+    ``line_gap_xh`` x-heights are merged (ascenders, descenders and dots stay with their
+    line).
+
+    Parameters
+    ----------
+    rec : Recording
+    x_height_mm : float
+        x-height (mm) that scales the gaps.
+    angle_deg : float
+        Baseline direction.
+    line_gap_xh : float
+        Minimum distance between line centres, in x-heights.
+
+    Returns
+    -------
+    ndarray of int, shape (n_strokes,)
+
+    Examples
+    --------
+    >>> rec = Recording.from_arrays(t=np.arange(11.0), x=[0, 0, 2, 5, 5, 2, 0, 0, 2, 5, 5],
+    ...                             y=[10, 13, 12, 10, 13, 6, 0, 3, 2, 0, 3],
+    ...                             pen_down=[1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1])
+    >>> lines(rec, x_height_mm=3.0).tolist()
+    [0, 0, 1, 1]
+    """
+    if not (x_height_mm > 0):
+        raise ParameterError(f"x_height_mm: expected a positive number, got {x_height_mm!r}")
+    box = stroke_boxes(rec, angle_deg=angle_deg)
+    if box.shape[0] == 0:
+        return np.empty(0, dtype=np.intp)
+    # group by vertical overlap of the (core of) the boxes: top-down
+    pad = 0.25 * x_height_mm
+    lab = _group_overlaps(-box[:, 3] - pad, -box[:, 2] + pad, 0.0)
+    # merge groups whose centres are too close (a dot or a lone descender above/below its line)
+    n = lab.max() + 1
+    w = np.maximum(box[:, 3] - box[:, 2], 1e-9)
+    cen = np.bincount(lab, weights=0.5 * (box[:, 2] + box[:, 3]) * w, minlength=n) / np.bincount(
+        lab, weights=w, minlength=n)
+    order = np.argsort(-cen)
+    newline = np.concatenate(([True], -np.diff(cen[order]) > line_gap_xh * x_height_mm))
+    grp = np.empty(n, dtype=np.intp)
+    grp[order] = np.cumsum(newline) - 1
+    return grp[lab]
+
+
+def components(
+    rec: Recording,
+    *,
+    x_height_mm: float,
+    angle_deg: float = 0.0,
+    slant_deg: float = 0.0,
+    small_xh: float = 0.4,
+    line: np.ndarray | None = None,
+) -> np.ndarray:
+    """Connected ink components (letters or joined letter groups) of the pen-down strokes.
+
+    Strokes whose de-slanted horizontal extents overlap belong to one component; small
+    components (both extents below ``small_xh`` x-heights: i/j dots, a detached accent)
+    are attached to the horizontally nearest large component of the same line.
+
+    Parameters
+    ----------
+    rec : Recording
+    x_height_mm : float
+        Scale for "small".
+    angle_deg, slant_deg : float
+        Writing frame (see :func:`frame_coords`).
+    small_xh : float
+        Size (x-heights) below which a component is a diacritic.
+    line : ndarray of int, optional
+        Line index per stroke (:func:`lines`); default all in one line.
+
+    Returns
+    -------
+    ndarray of int, shape (n_strokes,)
+        Component index per stroke, numbered left to right within each line, lines in
+        order (line 0 first).
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> rec = synth.handwriting("hi", x_height_mm=3.0, seed=0)
+    >>> components(rec, x_height_mm=3.0).tolist()   # h | i + its dot
+    [0, 1, 1]
+    """
+    if not (x_height_mm > 0):
+        raise ParameterError(f"x_height_mm: expected a positive number, got {x_height_mm!r}")
+    box = stroke_boxes(rec, angle_deg=angle_deg, slant_deg=slant_deg)
+    n = box.shape[0]
+    if n == 0:
+        return np.empty(0, dtype=np.intp)
+    ln = np.zeros(n, dtype=np.intp) if line is None else np.asarray(line, dtype=np.intp)
+    if ln.shape != (n,):
+        raise ParameterError(f"line: expected {n} labels (one per stroke), got shape {ln.shape}")
+    # offset lines far apart along u so that one grouping pass handles all lines
+    span = float(np.ptp(box[:, :2])) + 10.0 * x_height_mm + 1.0
+    off = ln * span
+    lab = _group_overlaps(box[:, 0] + off, box[:, 1] + off, 0.0)
+    m = lab.max() + 1
+    clo = np.full(m, np.inf)
+    chi = np.full(m, -np.inf)
+    vlo = np.full(m, np.inf)
+    vhi = np.full(m, -np.inf)
+    np.minimum.at(clo, lab, box[:, 0] + off)
+    np.maximum.at(chi, lab, box[:, 1] + off)
+    np.minimum.at(vlo, lab, box[:, 2])
+    np.maximum.at(vhi, lab, box[:, 3])
+    small = ((chi - clo) < small_xh * x_height_mm) & ((vhi - vlo) < small_xh * x_height_mm)
+    if small.any() and (~small).any():
+        big = np.flatnonzero(~small)
+        target = np.arange(m)
+        for c in np.flatnonzero(small):  # loop over diacritics, not samples
+            mid = 0.5 * (clo[c] + chi[c])
+            dist = np.maximum(0.0, np.maximum(clo[big] - mid, mid - chi[big]))
+            target[c] = big[int(np.argmin(dist))]
+        lab = target[lab]
+        # renumber left to right
+        m2 = np.unique(lab)
+        lo2 = np.full(m, np.inf)
+        np.minimum.at(lo2, lab, box[:, 0] + off)
+        rank = np.empty(m2.size, dtype=np.intp)
+        rank[np.argsort(lo2[m2], kind="stable")] = np.arange(m2.size)
+        remap = np.zeros(m, dtype=np.intp)
+        remap[m2] = rank
+        lab = remap[lab]
+    return lab
+
+
+def gap_threshold(gaps_xh: Any, *, default_xh: float = 1.0, bounds_xh: tuple[float, float] = (0.6, 2.0)) -> float:
+    """Threshold (in x-heights) between letter gaps and word gaps.
+
+    Otsu's two-class split of the gaps when they are clearly bimodal (at least three
+    gaps, the mean of the upper class at least twice the lower's and above
+    ``bounds_xh[0]``), clamped to `bounds_xh`; otherwise `default_xh`.
+
+    Examples
+    --------
+    >>> gap_threshold([0.3, 0.35, 0.4, 1.6, 0.3, 1.5])
+    0.95
+    >>> gap_threshold([0.3, 0.32, 0.35])
+    1.0
+    """
+    g = np.sort(np.asarray(gaps_xh, dtype=np.float64))
+    g = g[np.isfinite(g)]
+    if g.size < 3:
+        return float(default_xh)
+    n = g.size
+    cs = np.cumsum(g)
+    k = np.arange(1, n)  # split after k values
+    m0 = cs[:-1] / k
+    m1 = (cs[-1] - cs[:-1]) / (n - k)
+    between = k * (n - k) * (m0 - m1) ** 2
+    j = int(np.argmax(between))
+    lo_mean, hi_mean = m0[j], m1[j]
+    if hi_mean < bounds_xh[0] or hi_mean < 2.0 * max(lo_mean, 0.05):
+        return float(default_xh)
+    thr = 0.5 * (g[j] + g[j + 1])
+    return float(np.clip(thr, *bounds_xh))
+
+
+def words(
+    rec: Recording,
+    *,
+    x_height_mm: float,
+    angle_deg: float = 0.0,
+    slant_deg: float = 0.0,
+    word_gap_xh: float | None = None,
+    line: np.ndarray | None = None,
+) -> np.ndarray:
+    """Word index of each pen-down stroke, from the gaps between components.
+
+    The gap between consecutive components of a line is measured between their ink
+    bounding boxes along the baseline (not de-slanted: the same definition as
+    ``word_spacing``); a gap larger than ``word_gap_xh`` x-heights separates words
+    (default: :func:`gap_threshold`, adaptive).
+
+    Returns
+    -------
+    ndarray of int, shape (n_strokes,)
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> rec = synth.handwriting("ab cd", x_height_mm=3.0, seed=0)
+    >>> words(rec, x_height_mm=3.0).tolist()
+    [0, 0, 1, 1]
+    """
+    comp = components(rec, x_height_mm=x_height_mm, angle_deg=angle_deg, slant_deg=slant_deg, line=line)
+    if comp.size == 0:
+        return comp
+    gaps, same_line = component_gaps(rec, comp, angle_deg=angle_deg, line=line)
+    gx = gaps / x_height_mm
+    thr = gap_threshold(gx[same_line]) if word_gap_xh is None else float(word_gap_xh)
+    new = np.concatenate(([True], ~same_line | (gx > thr)))
+    wid = np.cumsum(new) - 1
+    return wid[comp]
+
+
+def component_gaps(
+    rec: Recording, comp: np.ndarray, *, angle_deg: float = 0.0, line: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaps (mm) between consecutive components' boxes along the baseline, and whether both are on one line.
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> rec = synth.handwriting("ab", x_height_mm=3.0, letter_spacing_mm=1.0, seed=0)
+    >>> g, same = component_gaps(rec, components(rec, x_height_mm=3.0))
+    >>> np.round(g, 2).tolist(), same.tolist()
+    ([1.0], [True])
+    """
+    box = stroke_boxes(rec, angle_deg=angle_deg)
+    m = int(comp.max()) + 1 if comp.size else 0
+    lo = np.full(m, np.inf)
+    hi = np.full(m, -np.inf)
+    np.minimum.at(lo, comp, box[:, 0])
+    np.maximum.at(hi, comp, box[:, 1])
+    ln = np.zeros(comp.size, dtype=np.intp) if line is None else np.asarray(line, dtype=np.intp)
+    cl = np.zeros(m, dtype=np.intp)
+    cl[comp] = ln
+    return lo[1:] - hi[:-1], cl[1:] == cl[:-1]
+
+
+# --- sub-strokes -------------------------------------------------------------------------
+# (metrics-C) Velocity-minima segmentation of the smoothed pen trace; used by
+# penmotor.metrics.kinematics (substroke_count, substroke_duration_mean).
+__all__ += ["substroke_bounds"]
+
+
+def _local_extrema(values: np.ndarray, seg: np.ndarray, minima: bool) -> np.ndarray:
+    """Interior local minima (or maxima) of `values` whose two neighbours are in the same segment.
+
+    A plateau counts once, at its first sample (strict on the left, loose on the right).
+    """
+    n = values.size
+    out = np.zeros(n, dtype=bool)
+    if n < 3:
+        return out
+    s = -values if minima else values
+    c, left, right = s[1:-1], s[:-2], s[2:]
+    same = (seg[1:-1] == seg[:-2]) & (seg[1:-1] == seg[2:])
+    out[1:-1] = same & (c > left) & (c >= right)
+    return out
+
+
+def substroke_bounds(
+    rec: Recording,
+    *,
+    phase: str = "down",
+    min_duration_s: float = 0.03,
+    rate_hz: float = 200.0,
+    cutoff_hz: float = 12.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split the strokes at local minima of the smoothed speed (velocity-minima sub-strokes).
+
+    Parameters
+    ----------
+    rec : Recording
+    phase : {"down", "air"}
+        Which trace of :func:`penmotor.signal.kinematics` to split.
+    min_duration_s : float
+        A speed minimum closer than this to the previous cut (or to a stroke end) does not
+        start a new sub-stroke.
+    rate_hz, cutoff_hz : float
+        Passed to :func:`penmotor.signal.kinematics` (smooth mode).
+
+    Returns
+    -------
+    starts, stops : ndarray of int
+        Bounds of the sub-strokes in the arrays of the smooth trace
+        ``signal.kinematics(rec, phase=phase, rate_hz=rate_hz, cutoff_hz=cutoff_hz)``
+        (empty when the recording has no samples of that phase). Sub-strokes never
+        cross a pen lift; every stroke starts a sub-stroke.
+
+    Examples
+    --------
+    >>> t = np.arange(0, 2, 0.005)
+    >>> x = t - np.sin(2 * np.pi * 2 * t) / (2 * np.pi * 2)    # speed 1 - cos: 4 bell-shaped strokes
+    >>> starts, stops = substroke_bounds(Recording.from_arrays(t=t, x=10 * x, y=0 * t))
+    >>> len(starts)
+    4
+    """
+    from . import signal
+
+    if phase not in ("down", "air"):
+        raise ParameterError(f"phase: expected 'down' or 'air', got {phase!r}")
+    if not min_duration_s >= 0:
+        raise ParameterError(f"min_duration_s: expected >= 0, got {min_duration_s!r}")
+    empty = (np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp))
+    pd = rec.pen_down
+    if len(rec) == 0 or (phase == "down" and not pd.any()) or (phase == "air" and pd.all()):
+        return empty
+    tr = signal.kinematics(rec, phase=phase, mode="smooth", rate_hz=rate_hz, cutoff_hz=cutoff_hz)  # type: ignore[arg-type]
+    n = len(tr)
+    if n == 0:
+        return empty
+    seg = tr.segment_of()
+    nonempty = tr.stops > tr.starts
+    cut = np.zeros(n, dtype=bool)
+    cut[tr.starts[nonempty]] = True
+    minima = _local_extrema(np.asarray(tr.speed), seg, minima=True)
+    gap = max(int(round(min_duration_s * rate_hz)), 1)
+    pos = np.arange(n)
+    sid = np.maximum(seg, 0)
+    minima &= (pos - tr.starts[sid] >= gap) & (tr.stops[sid] - pos >= gap)
+    m = np.flatnonzero(minima)
+    if m.size > 1:  # thin minima closer than `gap` to the previous one (one vectorised pass)
+        m = m[np.concatenate(([True], np.diff(m) >= gap))]
+    cut[m] = True
+    starts = np.flatnonzero(cut)
+    stops = np.minimum(np.concatenate((starts[1:], [n])), tr.stops[seg[starts]])
+    return starts, stops

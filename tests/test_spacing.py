@@ -1,0 +1,119 @@
+"""penmotor.metrics.spacing and penmotor.segment (words/lines) against synthetic ground truth."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from penmotor import ParameterError, Recording, synth
+from penmotor.metrics import spacing
+from penmotor.segment import components, gap_threshold, lines, words
+
+from test_sizing import transformed
+
+TEXTS = ["hello world again", "the quick brown fox", "jumping over lazy dogs", "a big cat sat on my hat"]
+
+
+@given(xh=st.floats(2.5, 6.0), lsp_xh=st.floats(0.15, 0.5), wsp_xh=st.floats(1.2, 3.0),
+       slant=st.floats(-15.0, 25.0), text=st.sampled_from(TEXTS), seed=st.integers(0, 10_000))
+@settings(max_examples=30)
+def test_word_and_letter_spacing_within_10_percent(xh, lsp_xh, wsp_xh, slant, text, seed):
+    rec = synth.handwriting(text, x_height_mm=xh, letter_spacing_mm=lsp_xh * xh, word_spacing_mm=wsp_xh * xh,
+                            slant_deg=slant, seed=seed)
+    tr = rec.meta["truth"]
+    assert spacing.word_spacing(rec) == pytest.approx(tr["word_spacing"], rel=0.10)
+    assert spacing.letter_spacing(rec) == pytest.approx(tr["letter_spacing"], rel=0.10)
+    assert spacing.word_spacing_xh(rec) == pytest.approx(tr["word_spacing_xh"], rel=0.10)
+    assert spacing.letter_spacing_xh(rec) == pytest.approx(tr["letter_spacing_xh"], rel=0.10)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_spacing_on_varied_handwriting(seed):
+    rec = synth.handwriting("the quick brown fox jumps over the lazy dog", x_height_mm=4.0, size_cv=0.1,
+                            baseline_sd_mm=0.3, spacing_cv=0.3, slant_deg=10, jitter_s=0.001,
+                            tremor_hz=9.0, tremor_amplitude_mm=0.05, seed=seed)
+    tr = rec.meta["truth"]
+    assert spacing.word_spacing(rec) == pytest.approx(tr["word_spacing"], rel=0.10)
+    assert spacing.letter_spacing(rec) == pytest.approx(tr["letter_spacing"], rel=0.10)
+    assert spacing.spacing_cv(rec) == pytest.approx(tr["spacing_cv"], abs=0.05)
+
+
+def test_spacing_cv_grows_with_irregular_gaps():
+    even = spacing.spacing_cv(synth.handwriting("several letters here", seed=1))
+    uneven = spacing.spacing_cv(synth.handwriting("several letters here", spacing_cv=0.4, seed=1))
+    assert even < 0.02 and uneven > 0.2
+
+
+def test_line_straightness():
+    rec = synth.handwriting("one two three four five six", seed=2)
+    straight = spacing.line_straightness(rec)
+    tilted = spacing.line_straightness(transformed(rec, angle_deg=5.0))
+    wavy_y = rec.y + 1.0 * np.sin((rec.x - rec.x.min()) / 12.0)
+    wavy = spacing.line_straightness(Recording.from_arrays(rec.t, rec.x, wavy_y, rec.pressure,
+                                                           pen_down=rec.pen_down, meta=rec.meta))
+    assert straight < 0.01 and tilted < 0.05
+    assert wavy > 0.3
+
+
+@given(angle=st.floats(-12.0, 12.0), dx=st.floats(-50, 50), dy=st.floats(-50, 50), dt=st.floats(0, 1e3))
+@settings(max_examples=20)
+def test_spacing_invariant_to_rotation_translation_time(angle, dx, dy, dt):
+    rec = synth.handwriting("the quick brown fox", slant_deg=6.0, seed=5)
+    moved = transformed(rec, angle_deg=angle, dx=dx, dy=dy, dt=dt)
+    assert spacing.word_spacing(moved) == pytest.approx(spacing.word_spacing(rec), rel=0.02)
+    assert spacing.letter_spacing(moved) == pytest.approx(spacing.letter_spacing(rec), rel=0.05)
+
+
+def test_words_and_components_of_synthetic_text():
+    rec = synth.handwriting("it is fine", seed=0)
+    comp = components(rec, x_height_mm=3.0)
+    # i t i s f i n e -> 8 letters; i dots and t/f cross-bars belong to their letters
+    assert comp.max() + 1 == 8
+    w = words(rec, x_height_mm=3.0)
+    assert w.max() + 1 == 3
+    assert np.all(np.diff(w) >= 0)
+    assert spacing.spacing_layout(rec).word_gaps.size == 2
+
+
+def test_lines_split_a_two_line_recording():
+    a = synth.handwriting("first line", seed=0)
+    b = synth.handwriting("second line", seed=1)
+    t = np.concatenate((a.t, b.t + a.t[-1] + 1.0))
+    x = np.concatenate((a.x, b.x))
+    y = np.concatenate((a.y, b.y - 12.0))  # 4 x-heights lower
+    rec = Recording.from_arrays(t, x, y, np.concatenate((a.pressure, b.pressure)),
+                                pen_down=np.concatenate((a.pen_down, b.pen_down)))
+    ln = lines(rec, x_height_mm=3.0)
+    assert ln.tolist() == [0] * a.n_strokes + [1] * b.n_strokes
+    w = words(rec, x_height_mm=3.0, line=ln)
+    assert w.max() + 1 == 4
+
+
+def test_gap_threshold():
+    assert gap_threshold([0.3, 0.3, 0.4, 1.8, 2.0]) == pytest.approx(1.1)
+    assert gap_threshold([0.3, 0.35]) == 1.0
+    assert gap_threshold([0.2, 0.25, 0.3], default_xh=0.8) == 0.8
+    with pytest.raises(ParameterError, match="x_height_mm"):
+        components(synth.handwriting("ab", seed=0), x_height_mm=0.0)
+
+
+@pytest.mark.parametrize(
+    "rec",
+    [
+        Recording.from_arrays(t=[0.0], x=[1.0], y=[2.0]),
+        Recording.from_arrays(t=[0, 0.01, 0.02, 0.03], x=[0, 1, 2, 3], y=[0, 5, 0, 5], pen_down=[1, 0, 1, 0]),
+        Recording.from_arrays(t=np.arange(50) * 0.01, x=np.zeros(50), y=np.zeros(50), pen_down=np.zeros(50)),
+        synth.handwriting("word", seed=0),  # one word: no word spacing
+        synth.spiral(seed=0),
+    ],
+    ids=["one-point", "one-point-strokes", "all-in-air", "one-word", "spiral-task"],
+)
+def test_degenerate_input_gives_nan(rec):
+    assert math.isnan(spacing.word_spacing(rec))
+    assert math.isnan(spacing.line_straightness(rec))
+    for f in (spacing.letter_spacing, spacing.spacing_cv, spacing.word_spacing_xh, spacing.letter_spacing_xh):
+        assert isinstance(f(rec), float)
