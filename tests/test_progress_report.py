@@ -14,7 +14,17 @@ import pytest
 import penmotor
 from penmotor import ParameterError
 from penmotor.progress.demo import DEMO_CHILD, run_demo
-from penmotor.progress.report import build_report, headline, report_html, tremor_spectrum
+from penmotor.progress.report import (
+    _BADGES,
+    KEY_MEASURES,
+    KEY_METRICS,
+    _fmt_short,
+    build_report,
+    headline,
+    key_summary,
+    report_html,
+    tremor_spectrum,
+)
 from penmotor.progress.store import Store
 from penmotor.progress.trends import summarize
 from test_progress_store import pg_url  # noqa: F401  (PostgreSQL fixture)
@@ -78,16 +88,148 @@ def test_table_numbers_equal_the_store(demo) -> None:
             assert np.isnan(v)
 
 
-def test_summary_in_html_matches_trends(demo) -> None:
+def _glance_rows(text: str) -> dict[tuple[str, str], dict[str, str]]:
+    table = re.search(r'<table class="glance">(.*?)</table>', text, re.S)
+    assert table is not None
+    rows = {}
+    for attrs, body in re.findall(r'<tr class="key[^"]*" ([^>]*)>(.*?)</tr>', table.group(1), re.S):
+        a = dict(re.findall(r'([\w-]+)="([^"]*)"', attrs))
+        a["body"] = body
+        rows[(a["data-task"], a["data-metric"])] = a
+    return rows
+
+
+def test_at_a_glance_comes_first(demo) -> None:
+    text = demo.report.read_text(encoding="utf-8")
+    h2 = re.findall(r"<h2>([^<]+)</h2>", text)
+    assert h2[0] == "At a glance"
+    assert text.index("<h2>At a glance</h2>") < text.index("<img")
+    assert h2[:2] == ["At a glance", "Key measures over time"]
+    for section in ("Ink: first and latest session", "Tremor spectrum", "Scanned worksheets", "Full detail",
+                    "Methods"):
+        assert section in h2
+    assert h2.index("Full detail") > h2.index("Tremor spectrum")
+
+
+def test_at_a_glance_numbers_equal_the_store(demo) -> None:
+    """Baseline, latest, sparkline points and verdict of every key measure, recomputed from the store."""
+    text = demo.report.read_text(encoding="utf-8")
+    rows = _glance_rows(text)
+    with Store(demo.store) as s:
+        vals = s.values(DEMO_CHILD)
+    summ = summarize(vals)
+    ks = key_summary(summ)
+    assert len(ks) == len(KEY_MEASURES) == 10  # the demo records every key measure
+    assert list(rows) == list(zip(ks["task"], ks["metric"]))  # in KEY_MEASURES order
+    for km, r in zip(KEY_MEASURES, ks.itertuples()):
+        row = rows[(r.task, r.metric)]
+        assert r.task == km.task  # read from its own task
+        g = vals[(vals["task"] == r.task) & (vals["metric"] == r.metric) & np.isfinite(vals["value"])]
+        means = g.groupby("date")["value"].mean().sort_index()
+        assert float(row["data-baseline"]) == pytest.approx(means.iloc[0], rel=1e-12)
+        assert float(row["data-latest"]) == pytest.approx(means.iloc[-1], rel=1e-12)
+        assert int(row["data-n"]) == means.size
+        spark = re.search(r'<svg class="spark"[^>]*data-values="([^"]*)" data-dates="([^"]*)"', row["body"])
+        assert spark is not None
+        assert np.allclose([float(x) for x in spark.group(1).split()], means.to_numpy(), rtol=1e-12)
+        assert spark.group(2).split() == [str(d.date()) for d in means.index]
+        badge = re.search(r'<span class="badge b-(\w+)" data-verdict="([^"]+)">([^<]+)</span>', row["body"])
+        assert badge is not None and badge.group(2) == r.verdict
+        cls, sym, words = _BADGES[r.verdict]
+        assert badge.group(1) == cls and html.unescape(badge.group(3)) == f"{sym} {words}"
+        shown = html.unescape(re.sub(r"<[^>]+>", " ", row["body"]))
+        assert km.label in shown
+        assert _fmt_short(means.iloc[0] * km.scale) in shown and _fmt_short(means.iloc[-1] * km.scale) in shown
+
+
+def test_badges_carry_symbol_and_words_not_only_colour() -> None:
+    syms = [sym for _, sym, _ in _BADGES.values()]
+    words = [w for _, _, w in _BADGES.values()]
+    assert len(set(syms)) == len(syms) and all(syms) and len(set(words)) == len(words)
+    assert {"Improved (reliable)", "Worse (reliable)", "No reliable change", "Too few sessions"} <= set(words)
+
+
+def test_summary_sentences_and_detail_match_trends(demo) -> None:
     text = html.unescape(demo.report.read_text(encoding="utf-8"))
     with Store(demo.store) as s:
         summ = summarize(s.values(DEMO_CHILD))
-    for line in headline(summ):
-        assert line in text
+    ks = key_summary(summ)
+    sentences = re.search(r'<div class="sentences">(.*?)</div>', text, re.S).group(1)
+    imp = ks[ks["verdict"] == "improved"]
+    assert f"improved reliably in {len(imp)} of {len(ks)} key measures" in sentences
+    for lab in imp["label"]:
+        assert lab.lower() in sentences
+    for lab in ks.loc[ks["verdict"] == "worse", "label"]:
+        assert "Reliably worse: " in sentences and lab.lower() in sentences
+    # every metric's verdict in words, RCI and verdict are in the folded per-family tables
     for w in summ.loc[summ["verdict"].isin(["improved", "worse"]), "words"]:
-        assert w in text
-    for section in ("Summary", "Trends", "Ink: first and latest session", "Tremor spectrum", "All stored values"):
-        assert f">{section}<" in text
+        assert f'title="{w}"' in text
+    fams = re.findall(r'<details class="family" data-family="([^"]+)">', text)
+    assert sorted(fams) == sorted(summ["family"].unique())
+    for r in summ.itertuples():
+        m = re.search(rf'data-row-metric="{re.escape(r.metric)}" data-row-task="{r.task}" data-rci="([^"]+)"', text)
+        assert m is not None and (float(m.group(1)) == r.rci or (np.isnan(r.rci) and m.group(1) == "nan"))
+    assert re.search(r"<details[^>]*><summary>All stored values", text)
+    assert re.search(r"@media print\{[^@]*details::details-content\{content-visibility:visible", text)
+
+
+def test_headline_speaks_of_key_measures(demo) -> None:
+    with Store(demo.store) as s:
+        summ = summarize(s.values(DEMO_CHILD))
+    lines = headline(summ)
+    assert lines == demo.summary
+    ks = key_summary(summ)
+    imp = list(ks.loc[ks["verdict"] == "improved", "label"])
+    assert lines[0] == f"Improved reliably: {', '.join(x.lower() for x in imp)} ({len(imp)} of 10 key measures)."
+    # the synthetic child's planted improvements (synth.child_sessions)
+    for lab in ("tremor in the spiral", "baseline alignment", "spiral accuracy"):
+        assert lab in lines[0]
+    assert lines[1].startswith("Got worse reliably:") and lines[2].startswith("No reliable change:")
+    assert "letter size (smaller)" in lines[2] and "pen pressure (lighter)" in lines[2]  # better=None: neutral
+    assert all(len(x) < 250 for x in lines)
+
+
+def test_headline_edge_cases() -> None:
+    import pandas as pd
+
+    s = pd.DataFrame({"metric": ["x_height", "size_cv", "slant", "speed_mean"], "task": "sentence",
+                      "unit": ["mm", "1", "deg", "mm/s"], "change": [0.5, 0.0, -2.0, 1.0],
+                      "verdict": ["one session", "not judged", "worse", "no reliable change"]})
+    lines = headline(s)
+    assert lines[0] == "Improved reliably: none of 4 key measures."
+    assert lines[1] == "Got worse reliably: slant (1 of 4)."
+    assert lines[2] == ("No reliable change: writing speed; too few sessions: letter size; "
+                        "not judged (no retest SD): letter size consistency.")
+    many = pd.DataFrame({"metric": list("abcdefgh"), "task": "t", "unit": "1", "change": 1.0,
+                         "verdict": "improved"})
+    assert headline(many, max_names=3)[0] == "Improved reliably: a (t), b (t), c (t) and 5 more (8 of 8 metrics)."
+
+
+def test_key_measures_come_from_the_registry() -> None:
+    import pandas as pd
+
+    assert len({(k.metric, k.task) for k in KEY_MEASURES}) == len(KEY_MEASURES)
+    for k in KEY_MEASURES:
+        assert k.metric in penmotor.FEATURES, k.metric
+        assert k.label and k.what and k.up != k.down
+    assert set(KEY_METRICS[:len(KEY_MEASURES)]) == {k.metric for k in KEY_MEASURES}
+    # a child without sentence/spiral tasks: writing measures from its own task, spiral ones left out
+    s = pd.DataFrame({"metric": ["x_height", "x_height", "tremor_amplitude"], "task": ["copy", "free", "copy"],
+                      "unit": "mm", "n_sessions": [3, 5, 5], "change": [-1.0, -1.0, -0.1],
+                      "verdict": "changed"})
+    ks = key_summary(s)
+    assert list(zip(ks["metric"], ks["task"])) == [("x_height", "free")]
+    assert key_summary(s.iloc[:0]).empty
+
+
+def test_report_without_key_measures_still_works(tmp_path: Path) -> None:
+    s = Store(tmp_path / "k.db")
+    for i, d in enumerate(["2026-01-01", "2026-02-01"]):
+        s.add_session("C5", date=d, task="t", modality="online", sha256=f"{i:02d}" * 32, values={"zz": 1.0 + i},
+                      units={"zz": "mm"})
+    text = report_html(s, "C5")
+    assert "None of the key measures has been recorded" in text and '<table class="glance">' not in text
+    assert 'data-metric="zz" data-value="2.0"' in text
 
 
 def test_demo_child_improves_on_the_planted_changes(demo) -> None:
@@ -155,3 +297,18 @@ def test_report_from_postgres_equals_report_from_sqlite(tmp_path: Path, request:
             text = report_html(s, "C021")
         cells.append(re.findall(r'data-metric="([^"]+)" data-value="([^"]+)"', text))
     assert cells[0] == cells[1] and len(cells[0]) > 100
+
+
+def test_report_of_a_first_session_says_too_few(tmp_path: Path) -> None:
+    s = Store(tmp_path / "one.db")
+    for rec in penmotor.synth.child_sessions(1, child="C077", seed=4):
+        s.add_recording("C077", rec)
+    text = html.unescape(report_html(s, "C077"))
+    rows = _glance_rows(text)
+    assert len(rows) >= 8 and {m for _, m in rows} <= {k.metric for k in KEY_MEASURES}
+    assert all('data-verdict="one session"' in r["body"] and "Too few sessions" in r["body"] for r in rows.values())
+    assert "Only one session so far" in text
+    summ = summarize(s.values("C077"))
+    lines = headline(summ)
+    assert lines[0] == f"Improved reliably: none of {len(key_summary(summ))} key measures."
+    assert lines[2].startswith("No reliable change: none; too few sessions: letter size, letter size consistency")

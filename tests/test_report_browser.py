@@ -98,3 +98,35 @@ def test_rendered_table_equals_the_store(chromium: str, report: tuple[Path, Path
         if np.isfinite(v):
             assert float(value) == v
             assert float(shown) == pytest.approx(v, rel=5e-3, abs=1e-3 * max(1.0, abs(v)))
+
+
+def _pdf_text(exe: str, page: Path, out: Path, tmp: Path) -> str:
+    import pypdfium2 as pdfium
+
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+           f"--user-data-dir={tmp / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={out}",
+           page.resolve().as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp)
+    assert out.is_file(), f"chromium wrote no PDF (rc {proc.returncode}): {proc.stderr[-2000:]}"
+    pdf = pdfium.PdfDocument(str(out))
+    return " ".join(" ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf))).split())
+
+
+def test_printing_unfolds_the_detail_sections(chromium: str, report: tuple[Path, Path], tmp_path: Path) -> None:
+    """Folded <details> (per-family tables, stored values) are on paper; the at-a-glance table leads."""
+    page, _ = report
+    text = page.read_text(encoding="utf-8")
+    assert re.search(r"<details class=\"family\"", text) and "<details open" not in text
+    printed = _pdf_text(chromium, page, tmp_path / "r.pdf", tmp_path)
+    assert printed.index("At a glance") < printed.index("Full detail")
+    assert "Letter size consistency" in printed
+    # metric names and the table headers only occur inside the folded sections
+    assert "pressure_mean" in printed and "95% CI" in printed and "in_air_ratio" in printed
+    # control: without the print rule the folded sections stay folded on paper too
+    folded = tmp_path / "folded.html"
+    folded.write_text(text.replace("details::details-content{content-visibility:visible;display:block}", ""),
+                      encoding="utf-8")
+    printed_folded = _pdf_text(chromium, folded, tmp_path / "f.pdf", tmp_path)
+    assert "Letter size consistency" in printed_folded
+    assert "95% CI" not in printed_folded and "in_air_ratio" not in printed_folded

@@ -6,7 +6,9 @@
   month and the Jacobson-Truax reliable change index, in plain words;
 * :func:`~penmotor.progress.norms.load_norms` / :func:`~penmotor.progress.norms.z_scores` --
   user-supplied norm tables (penmotor ships none);
-* :func:`~penmotor.progress.report.build_report` -- a self-contained offline HTML report;
+* :func:`~penmotor.progress.report.build_report` -- a self-contained offline HTML report that
+  opens with the :data:`~penmotor.progress.report.KEY_MEASURES` "at a glance";
+  :func:`~penmotor.progress.report.headline` -- the same in three lines of words;
 * :func:`~penmotor.progress.demo.run_demo` -- the bundled demo (``penmotor demo``).
 
 Matplotlib loads only when a report is built.
@@ -39,6 +41,9 @@ __all__ = [
     "load_norms",
     "z_scores",
     "build_report",
+    "headline",
+    "key_summary",
+    "KEY_MEASURES",
     "run_demo",
 ]
 
@@ -48,10 +53,10 @@ def __getattr__(name: str) -> Any:
         from . import norms
 
         return getattr(norms, name)
-    if name == "build_report":
-        from .report import build_report
+    if name in ("build_report", "headline", "key_summary", "KEY_MEASURES"):
+        from . import report
 
-        return build_report
+        return getattr(report, name)
     if name == "run_demo":
         from .demo import run_demo
 

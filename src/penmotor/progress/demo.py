@@ -41,7 +41,8 @@ class DemoResult:
     store : Path
         The SQLite store built for the demo.
     summary : list of str
-        Three plain-language lines (improved / worse / the rest).
+        Three plain-language lines about the key measures (improved / worse / the rest), from
+        :func:`~penmotor.progress.report.headline`.
     results : list of IngestResult
     seconds : float
         Wall time.

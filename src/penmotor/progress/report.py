@@ -1,18 +1,22 @@
 """A self-contained, offline HTML progress report for one child.
 
 Everything is inside the one ``.html`` file: plots are PNG images embedded as base64
-``data:`` URIs, the CSS is inline, and there are no scripts, remote fonts or links -- the
-report can be opened on a machine without network and e-mailed or printed as is (print
-CSS keeps figures and tables on a page). Sections:
+``data:`` URIs, sparklines are inline SVG, the CSS is inline, and there are no scripts,
+remote fonts or links -- the report can be opened on a machine without network and
+e-mailed or printed as is. It is laid out for an occupational therapist who has thirty
+seconds: *is this child improving, in what, and is the change real?*
 
-1. summary in plain words (what improved reliably, what got worse, what did not change
-   beyond measurement noise, what cannot be judged yet);
-2. trend plots, small multiples per metric family (Theil-Sen line where there are enough sessions);
-3. ink of the first and latest session side by side, and the same ink coloured by pen pressure;
-4. tremor spectrum (first vs latest) of the spiral (or longest) task;
-5. scanned worksheets, first and latest;
-6. optional z-scores against a user-supplied norms table;
-7. every stored value with its unit (``data-value`` holds the exact stored number).
+1. **At a glance** -- the :data:`KEY_MEASURES` (letter size and its consistency, baseline,
+   spacing, slant, speed, pressure, pen-in-air time, spiral tremor and accuracy): baseline
+   -> latest with units, a sparkline, the trend per month and a verdict badge (colour *and*
+   symbol and words), then a few plain sentences;
+2. **figures** -- trend plots of the key measures, the ink of the first and latest session
+   side by side with a pressure heatmap, the tremor spectrum, scanned worksheets, and (folded)
+   small-multiple trend plots of every metric family;
+3. optional z-scores against a user-supplied norms table;
+4. **full detail**, folded in ``<details>`` sections (unfolded when printed): change and
+   reliability of every metric per family (units, SEM, RCI, verdict) and every stored value
+   (``data-value`` holds the exact stored number); methods.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import html
 import io
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,21 +38,130 @@ from ..errors import ParameterError
 from .store import Store
 from .trends import DAYS_PER_MONTH, summarize, theil_sen_trend
 
-__all__ = ["build_report", "report_html", "headline", "tremor_spectrum", "KEY_METRICS"]
+__all__ = ["build_report", "report_html", "headline", "key_summary", "tremor_spectrum", "KeyMeasure",
+           "KEY_MEASURES", "KEY_METRICS"]
+
+
+@dataclass(frozen=True)
+class KeyMeasure:
+    """One of the measures an occupational therapist looks at first.
+
+    Unit and the direction of "better" are not stored here: they come from the metric
+    registry (``penmotor.FEATURES[metric]``) through :func:`~penmotor.progress.trends.summarize`;
+    where ``better`` is None a reliable change is reported neutrally as "changed", in the
+    words `up` / `down`.
+
+    Attributes
+    ----------
+    metric : str
+        Registered metric name.
+    task : str
+        The task it is read from (``"sentence"``, ``"spiral"``).
+    label : str
+        Plain-language name ("Letter size consistency").
+    what : str
+        One plain line: what the number is.
+    up, down : str
+        Words for an increase / a decrease ("larger", "smaller").
+    any_task : bool
+        When the child has no `task` sessions, read the metric from the task with the most
+        session dates instead (False for spiral-only measures).
+    scale : float
+        Display factor (100 shows a ratio in %); stored values are never scaled.
+    display_unit : str or None
+        Unit shown instead of the registry unit (with `scale`); None keeps the registry unit.
+
+    Examples
+    --------
+    >>> KeyMeasure("x_height", "sentence", "Letter size").display_unit is None
+    True
+    """
+
+    metric: str
+    task: str
+    label: str
+    what: str = ""
+    up: str = "higher"
+    down: str = "lower"
+    any_task: bool = True
+    scale: float = 1.0
+    display_unit: str | None = None
+
+
+#: The key measures of the "At a glance" table, the key trend plots and :func:`headline`,
+#: in display order. Chosen with occupational therapists' questions in mind: letter size and
+#: how even it is, alignment, spacing, slant, speed, pressure, fluency (pen-in-air time),
+#: tremor and spiral accuracy. Each names its metric, task, plain-language label and the
+#: words for "up"/"down"; unit and "better" come from ``penmotor.FEATURES``.
+KEY_MEASURES: tuple[KeyMeasure, ...] = (
+    KeyMeasure("x_height", "sentence", "Letter size", "height of the small letters (a, c, e ...)",
+               "larger", "smaller"),
+    KeyMeasure("size_cv", "sentence", "Letter size consistency",
+               "how much letter heights vary (lower = more even)", "more varied", "more even",
+               scale=100.0, display_unit="%"),
+    KeyMeasure("baseline_deviation", "sentence", "Baseline alignment",
+               "how far letters sit off a straight line (lower = better)", "further off", "closer to the line"),
+    KeyMeasure("word_spacing", "sentence", "Word spacing", "gap between words", "wider", "narrower"),
+    KeyMeasure("slant", "sentence", "Slant", "lean of the letters (+ = to the right)",
+               "more to the right", "more to the left"),
+    KeyMeasure("speed_mean", "sentence", "Writing speed", "mean pen speed on the paper", "faster", "slower"),
+    KeyMeasure("pressure_mean", "sentence", "Pen pressure", "mean pen pressure, 0-1 of the tablet's range",
+               "heavier", "lighter"),
+    KeyMeasure("in_air_ratio", "sentence", "Pen-in-air time",
+               "time with the pen lifted per time on the paper (lower = more fluent)", "longer", "shorter",
+               scale=100.0, display_unit="%"),
+    KeyMeasure("tremor_amplitude", "spiral", "Tremor in the spiral", "size of the shaking movement",
+               "larger", "smaller", any_task=False),
+    KeyMeasure("spiral_rms_deviation", "spiral", "Spiral accuracy",
+               "distance of the line from an ideal spiral (lower = more accurate)", "further off", "closer",
+               any_task=False),
+)
+
+#: Metric names listed first in the detail tables (the key measures, then other common ones).
+KEY_METRICS = tuple(dict.fromkeys([k.metric for k in KEY_MEASURES] + [
+    "letter_spacing", "spacing_cv", "line_straightness", "tremor_frequency", "spiral_tightness",
+    "duration_total", "stroke_count"]))
+
+#: verdict of :func:`summarize` -> (css class, symbol, badge text)
+_BADGES = {
+    "improved": ("improved", "\u2714", "Improved (reliable)"),
+    "worse": ("worse", "\u2716", "Worse (reliable)"),
+    "changed": ("changed", "\u25c6", "Changed (reliable)"),
+    "no reliable change": ("none", "\u25cb", "No reliable change"),
+    "not judged": ("open", "?", "Not judged: no retest SD"),
+    "one session": ("few", "\u2026", "Too few sessions"),
+}
+_COLOURS = {"improved": "#007a5a", "worse": "#c34a00", "changed": "#0061a3", "none": "#555555",
+            "open": "#7a7a7a", "few": "#7a7a7a"}  # Okabe-Ito based, with a symbol each
 
 _CSS = """
 body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;color:#222;max-width:1100px;margin:1.5em auto;padding:0 1em;line-height:1.4}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:2px solid #4a6fa5;padding-bottom:.15em;margin-top:1.6em}
 h3{font-size:1.05em;margin-bottom:.3em}.meta{color:#555;font-size:.9em}
-.verdict{padding:.5em .8em;margin:.4em 0;border-left:5px solid #999;background:#f6f6f6}
-.improved{border-color:#2e7d32;background:#eef7ee}.worse{border-color:#c62828;background:#fbeeee}
-.changed{border-color:#6a1b9a;background:#f4eef8}
 ul{margin:.2em 0 .6em 1.2em;padding:0}li{margin:.15em 0}
 table{border-collapse:collapse;font-size:.82em;margin:.5em 0 1em}th,td{border:1px solid #ccc;padding:2px 6px;text-align:right}
 th{background:#eef1f6}td.name,th.name{text-align:left}td.na{color:#aaa}
+table.glance{font-size:.95em;width:100%}table.glance td,table.glance th{padding:5px 8px;vertical-align:middle}
+table.glance td.label{text-align:left}table.glance .what{display:block;font-size:.78em;color:#666}
+table.glance td.vals{white-space:nowrap}table.glance .dir{display:block;font-size:.78em;color:#555}
+table.glance td.spark{text-align:center;padding:2px 4px}
+.badge{-webkit-print-color-adjust:exact;print-color-adjust:exact;display:inline-block;white-space:nowrap;border-radius:3px;padding:1px 7px;font-size:.9em;font-weight:bold;border:1.5px solid}
+.b-improved{color:#00563f;background:#e1f3ec;border-color:#007a5a}
+.b-worse{color:#8a3300;background:#fbe9dc;border-color:#c34a00;border-style:double;border-width:3px}
+.b-changed{color:#004a7c;background:#e3eef8;border-color:#0061a3;border-style:dashed}
+.b-none{color:#444;background:#f3f3f3;border-color:#999}
+.b-open,.b-few{color:#666;background:#fff;border-color:#bbb;border-style:dotted;font-weight:normal}
+.sentences{font-size:1.05em;margin:.6em 0}.sentences p{margin:.35em 0}
+.legend{font-size:.8em;color:#555}
 figure{margin:.6em 0 1.2em}figure img{max-width:100%;height:auto;border:1px solid #ddd}
 figcaption{font-size:.85em;color:#444}.small{font-size:.85em;color:#555}
-@media print{body{max-width:none;margin:0}h2{page-break-after:avoid}figure,table,.verdict{page-break-inside:avoid}
+details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.2em .6em}
+details>summary{cursor:pointer;font-weight:bold;padding:.2em 0}details>summary .small{font-weight:normal}
+td.v-improved{color:#00563f;font-weight:bold}td.v-worse{color:#8a3300;font-weight:bold}td.v-changed{color:#004a7c}
+@media print{body{max-width:none;margin:0;font-size:10pt}h2{page-break-after:avoid}
+figure,.verdict,tr,table.glance{page-break-inside:avoid}
+details{border:none;padding:0}details::details-content{content-visibility:visible;display:block}
+details>summary{list-style:none;font-size:1.05em;border-bottom:1px solid #999}details>summary::-webkit-details-marker{display:none}
 a{color:inherit;text-decoration:none}}
 """
 
@@ -87,12 +201,20 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-#: Metrics an occupational therapist looks at first; listed before the others in the summary.
-KEY_METRICS = (
-    "x_height", "size_cv", "baseline_deviation", "word_spacing", "letter_spacing", "spacing_cv",
-    "line_straightness", "slant", "pressure_mean", "speed_mean", "in_air_ratio", "tremor_amplitude",
-    "tremor_frequency", "spiral_rms_deviation", "spiral_tightness", "duration_total", "stroke_count",
-)
+def _fmt_short(v: float) -> str:
+    """Two or three significant figures for the at-a-glance table (plain text, '-' for NaN)."""
+    if v is None or not math.isfinite(v):
+        return "\u2013"
+    a = abs(v)
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 0.995:
+        return f"{v:.2f}"
+    if a == 0:
+        return "0"
+    return f"{v:.2g}" if a >= 0.01 else f"{v:.1g}"
 
 
 def _prioritised(summary: Any) -> Any:
@@ -103,43 +225,135 @@ def _prioritised(summary: Any) -> Any:
     return summary.assign(_k=key, _r=absr).sort_values(["_k", "_r", "metric", "task"]).drop(columns=["_k", "_r"])
 
 
-def headline(summary: Any, *, max_names: int = 4) -> list[str]:
-    """Three plain-language lines: improved reliably, got worse reliably, the rest.
+def _unit(km: KeyMeasure | None, unit: str) -> str:
+    if km is not None and km.display_unit is not None:
+        return km.display_unit
+    return {"1": "", "deg": "\u00b0"}.get(unit, unit)
+
+
+def key_summary(summary: Any, measures: Sequence[KeyMeasure] = KEY_MEASURES) -> Any:
+    """The rows of `summary` for the key measures, in `measures` order, with plain labels.
+
+    A measure is read from its own task; when the child has no session of that task and the
+    measure allows it (``any_task``), from the task with the most session dates. Measures the
+    child has no value of are left out.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Output of :func:`~penmotor.progress.trends.summarize` for one child.
+    measures : sequence of KeyMeasure
+
+    Returns
+    -------
+    pandas.DataFrame
+        The summary columns plus ``label``, ``what``, ``shown_unit`` (display unit), ``scale``,
+        ``direction`` (the measure's word for the change, e.g. "smaller"; "" when unchanged),
+        ``badge`` (e.g. "Improved (reliable)") and ``measure`` (the KeyMeasure).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"metric": ["size_cv", "x_height"], "task": ["copy", "copy"],
+    ...                   "unit": ["1", "mm"], "verdict": ["improved", "changed"],
+    ...                   "change": [-0.1, -1.0]})
+    >>> k = key_summary(s)
+    >>> list(zip(k["label"], k["badge"], k["direction"]))
+    [('Letter size', 'Changed (reliable)', 'smaller'), ('Letter size consistency', 'Improved (reliable)', 'more even')]
+    """
+    import pandas as pd
+
+    cols = list(summary.columns) + ["label", "what", "shown_unit", "scale", "direction", "badge", "measure"]
+    rows = []
+    for km in measures:
+        sel = summary[summary["metric"] == km.metric]
+        if sel.empty:
+            continue
+        own = sel[sel["task"] == km.task]
+        if own.empty:
+            if not km.any_task:
+                continue
+            n = sel["n_sessions"] if "n_sessions" in sel else pd.Series(0, index=sel.index)
+            own = sel.assign(_n=-n.astype(float)).sort_values(["_n", "task"]).drop(columns="_n")
+        r = own.iloc[0].to_dict()
+        ch = float(r.get("change", math.nan))
+        r.update(label=km.label, what=km.what, shown_unit=_unit(km, str(r.get("unit", ""))), scale=km.scale,
+                 direction=(km.up if ch > 0 else km.down) if math.isfinite(ch) and ch != 0 else "",
+                 badge=_BADGES.get(str(r["verdict"]), ("", "", str(r["verdict"])))[2], measure=km)
+        rows.append(r)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _lower(label: str) -> str:
+    return label[:1].lower() + label[1:] if label[1:2].islower() or len(label) < 2 else label
+
+
+def _names(labels: Sequence[str], max_names: int) -> str:
+    items = [_lower(x) for x in labels]
+    more = len(items) - max_names
+    return ", ".join(items[:max_names]) + (f" and {more} more" if more > 0 else "")
+
+
+def headline(summary: Any, *, measures: Sequence[KeyMeasure] = KEY_MEASURES, max_names: int = 6) -> list[str]:
+    """Three short plain-language lines about the key measures: improved, worse, the rest.
+
+    Falls back to every metric of `summary` (named ``metric (task)``) when it holds none
+    of the key `measures`.
 
     Parameters
     ----------
     summary : pandas.DataFrame
         Output of :func:`~penmotor.progress.trends.summarize`.
+    measures : sequence of KeyMeasure
+        Default :data:`KEY_MEASURES`.
     max_names : int
-        Names listed per line before "and N more".
+        Names listed per verdict before "and N more".
 
     Examples
     --------
     >>> import pandas as pd
-    >>> s = pd.DataFrame({"metric": ["a", "b"], "task": ["t", "t"], "verdict": ["improved", "not judged"]})
-    >>> headline(s)
-    ['Improved reliably: a (t).', 'Got worse reliably: nothing.', 'No reliable change: 0 metrics; changed (no better direction): 0; not judged yet: 1.']
+    >>> s = pd.DataFrame({"metric": ["size_cv", "tremor_amplitude", "x_height"],
+    ...                   "task": ["sentence", "spiral", "sentence"], "unit": ["1", "mm", "mm"],
+    ...                   "verdict": ["improved", "no reliable change", "changed"], "change": [-0.1, 0.0, -1.0]})
+    >>> for line in headline(s):
+    ...     print(line)
+    Improved reliably: letter size consistency (1 of 3 key measures).
+    Got worse reliably: none.
+    No reliable change: tremor in the spiral; changed, neither direction better: letter size (smaller).
+    >>> headline(pd.DataFrame({"metric": ["a"], "task": ["t"], "unit": ["mm"], "verdict": ["one session"],
+    ...                        "change": [0.0]}))[2]
+    'No reliable change: none; too few sessions: a (t).'
     """
-    def names(mask: Any) -> str:
-        sel = summary[mask]
-        items = [f"{m} ({t})" for m, t in zip(sel["metric"], sel["task"])]
-        if not items:
-            return "nothing"
-        more = len(items) - max_names
-        return ", ".join(items[:max_names]) + (f" and {more} more" if more > 0 else "")
+    ks = key_summary(summary, measures)
+    what = "key measures"
+    if ks.empty:
+        own = tuple(KeyMeasure(m, t, f"{m} ({t})", any_task=False)
+                    for m, t in zip(summary["metric"], summary["task"]))
+        ks = key_summary(summary, own)
+        what = "metrics"
+    n = len(ks)
+    v = ks["verdict"]
 
-    if "rci" in summary:
-        summary = _prioritised(summary)
-    v = summary["verdict"]
-    n_none = int((v == "no reliable change").sum())
-    n_changed = int((v == "changed").sum())
-    n_open = int(v.isin(["not judged", "one session"]).sum())
-    return [
-        f"Improved reliably: {names(v == 'improved')}.",
-        f"Got worse reliably: {names(v == 'worse')}.",
-        f"No reliable change: {n_none} metrics; changed (no better direction): {n_changed}; "
-        f"not judged yet: {n_open}.",
-    ]
+    def labels(mask: Any) -> list[str]:
+        return list(ks.loc[mask, "label"])
+
+    imp, wor = labels(v == "improved"), labels(v == "worse")
+    line1 = (f"Improved reliably: {_names(imp, max_names)} ({len(imp)} of {n} {what})." if imp
+             else f"Improved reliably: none of {n} {what}.")
+    line2 = f"Got worse reliably: {_names(wor, max_names)} ({len(wor)} of {n})." if wor else \
+        "Got worse reliably: none."
+    parts = [f"No reliable change: {_names(labels(v == 'no reliable change'), max_names) or 'none'}"]
+    ch = ks[v == "changed"]
+    if len(ch):
+        items = [f"{_lower(lab)} ({d})" if d else _lower(lab) for lab, d in zip(ch["label"], ch["direction"])]
+        parts.append("changed, neither direction better: " + _names(items, max_names))
+    few = labels(v == "one session")
+    if few:
+        parts.append(f"too few sessions: {_names(few, max_names)}")
+    open_ = labels(v == "not judged")
+    if open_:
+        parts.append(f"not judged (no retest SD): {_names(open_, max_names)}")
+    return [line1, line2, "; ".join(parts) + "."]
 
 
 def tremor_spectrum(rec: Any, *, rate_hz: float = 200.0, highpass_hz: float = 2.0,
@@ -271,7 +485,7 @@ def _trend_figure(vals: Any, summary: Any, family: str, t0: Any) -> str:
             ax.plot(ww, fit.intercept + fit.slope_per_month * (ww - w.min()) * 7.0 / DAYS_PER_MONTH,
                     "-", color="#888", lw=1.2)
         unit = "" if k["unit"] == "1" else f" [{k['unit']}]"
-        colour = {"improved": "#2e7d32", "worse": "#c62828", "changed": "#6a1b9a"}.get(row["verdict"], "#222")
+        colour = _COLOURS.get(_BADGES.get(row["verdict"], ("",))[0], "#222")
         ax.set_title(f"{k['metric']} ({k['task']}){unit}", fontsize=7, color=colour)
         ax.locator_params(nbins=4)
         ax.tick_params(labelsize=6, length=2, pad=1)
@@ -347,21 +561,225 @@ def _values_tables(vals: Any, sess: Any) -> str:
     return "\n".join(out)
 
 
-def _summary_table(summary: Any) -> str:
+
+
+def _dated_means(vals: Any, task: str, metric: str) -> Any:
+    """Per-date mean of one (task, metric) series (as :func:`summarize` uses), and whether
+    every value on that date came from a scan."""
+    g = vals[(vals["task"] == task) & (vals["metric"] == metric)]
+    g = g[np.isfinite(g["value"].astype(float))]
+    return g.groupby("date").agg(value=("value", "mean"),
+                                 scan=("modality", lambda m: bool((m == "scan").all()))).sort_index()
+
+
+def _sparkline(series: Any, t_lo: Any, t_hi: Any, colour: str, title: str) -> str:
+    """A tiny inline SVG of the per-date means (no scripts, prints as vectors)."""
+    w, h, p = 124, 30, 4
+    if series.empty:
+        return ""
+    d = series.index.to_numpy("datetime64[ns]")
+    v = series["value"].to_numpy(float)
+    span = (t_hi - t_lo) / np.timedelta64(1, "D")
+    x = p + ((d - t_lo) / np.timedelta64(1, "D")) / span * (w - 2 * p) if span > 0 else np.full(v.size, w / 2)
+    lo, hi = float(v.min()), float(v.max())
+    y = np.full(v.size, h / 2) if hi - lo <= 1e-12 * max(1.0, abs(hi)) else h - p - (v - lo) / (hi - lo) * (h - 2 * p)
+    pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
+    marks = []
+    for i, (a, b, sc) in enumerate(zip(x, y, series["scan"])):
+        r = 2.6 if i == v.size - 1 else 1.8
+        if sc:
+            marks.append(f'<rect x="{a - r:.1f}" y="{b - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" '
+                         f'fill="#e69f00" stroke="#444" stroke-width="0.6"/>')
+        else:
+            marks.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{r}" fill="{colour}"/>')
+    data_v = " ".join(repr(float(a)) for a in v)
+    data_d = " ".join(str(np.datetime_as_string(a, unit="D")) for a in d)
+    return (f'<svg class="spark" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+            f'aria-label="{html.escape(title)}" data-values="{data_v}" data-dates="{data_d}">'
+            f"<title>{html.escape(title)}</title>"
+            f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.4" stroke-opacity="0.7"/>'
+            + "".join(marks) + "</svg>")
+
+
+def _badge(verdict: str) -> str:
+    cls, sym, text = _BADGES.get(verdict, ("none", "", verdict))
+    return f'<span class="badge b-{cls}" data-verdict="{html.escape(verdict)}">{sym} {html.escape(text)}</span>'
+
+
+def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
+    esc = html.escape
     rows = []
-    for r in summary.itertuples():
-        unit = "" if r.unit == "1" else r.unit
+    for r in ks.itertuples():
+        km: KeyMeasure = r.measure
+        u = r.shown_unit
+        us = "" if not u else (u if u in ("%", "\u00b0") else " " + u)
+        sc = float(r.scale)
+        vals_txt = (f"{_fmt_short(r.baseline * sc)}{us} \u2192 {_fmt_short(r.latest * sc)}{us}"
+                    if r.n_sessions >= 2 else f"{_fmt_short(r.latest * sc)}{us}")
+        direction = f'<span class="dir">{esc(r.direction)}</span>' if r.direction and r.n_sessions >= 2 else ""
+        slope = float(r.slope_per_month)
+        trend = (f"{'+' if slope > 0 else ''}{_fmt_short(slope * sc)}{us}" if math.isfinite(slope)
+                 else '<span class="small" title="a trend needs more session dates">\u2013</span>')
+        cls = _BADGES.get(r.verdict, ("none",))[0]
+        series = _dated_means(vals, r.task, r.metric)
+        title = f"{km.label} ({r.task}): " + ", ".join(f"{_fmt_short(a * sc)}{us}" for a in series["value"])
+        task_note = f" \u00b7 {r.task} task" if r.task != km.task else f" \u00b7 {r.task}"
         rows.append(
-            f'<tr><td class="name">{html.escape(r.metric)}</td><td class="name">{html.escape(r.task)}</td>'
-            f'<td class="name">{html.escape(unit)}</td><td>{r.n_sessions}</td><td>{_fmt(r.baseline)}</td>'
-            f"<td>{_fmt(r.latest)}</td><td>{_fmt(r.change)}</td><td>{_fmt(r.slope_per_month)}</td>"
-            f"<td>{_fmt(r.sem)}</td><td>{_fmt(r.rci)}</td><td class=\"name\">{html.escape(r.better if isinstance(r.better, str) else '')}</td>"
-            f'<td class="name">{html.escape(r.verdict)}</td></tr>'
-        )
-    return ('<table class="summary"><tr><th class="name">metric</th><th class="name">task</th>'
+            f'<tr class="key v-{cls}" data-metric="{esc(r.metric)}" data-task="{esc(r.task)}" '
+            f'data-baseline="{float(r.baseline)!r}" data-latest="{float(r.latest)!r}" '
+            f'data-slope="{slope!r}" data-n="{int(r.n_sessions)}">'
+            f'<td class="label"><b>{esc(km.label)}</b><span class="what">{esc(km.what)}{esc(task_note)}</span></td>'
+            f'<td class="vals">{vals_txt}{direction}</td><td>{int(r.n_sessions)}</td><td>{trend}</td>'
+            f'<td class="spark">{_sparkline(series, t_lo, t_hi, _COLOURS[cls], title)}</td>'
+            f"<td>{_badge(r.verdict)}</td></tr>")
+    return ('<table class="glance"><tr><th class="name">Measure</th><th>First \u2192 latest</th>'
+            '<th title="session dates">Sessions</th><th>Trend per month</th><th>Over time</th>'
+            '<th class="name">Is the change real?</th></tr>' + "".join(rows) + "</table>")
+
+
+def _join(items: Sequence[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _sentences(ks: Any, summary: Any, child: str, dates: Any) -> list[str]:
+    """Two to four plain sentences about the key measures (and one about the rest)."""
+    n = len(ks)
+    first, last = dates.min(), dates.max()
+    n_dates = int(dates.nunique())
+    out = []
+    if n_dates < 2:
+        out.append(f"Only one session so far ({first:%d %b %Y}); change can be judged from the second "
+                   "session on.")
+    v = ks["verdict"]
+
+    def vals(r: Any) -> str:
+        us = "" if not r.shown_unit else (r.shown_unit if r.shown_unit in ("%", "\u00b0") else " " + r.shown_unit)
+        return f"{_fmt_short(r.baseline * r.scale)}{us} \u2192 {_fmt_short(r.latest * r.scale)}{us}"
+
+    if n_dates >= 2:
+        weeks = (last - first).days / 7.0
+        span = f"{weeks:.0f} weeks" if weeks >= 2 else f"{(last - first).days} days"
+        imp = ks[v == "improved"]
+        lead = (f"Over {span} ({n_dates} session dates, {first:%d %b} to {last:%d %b %Y}), {child}")
+        if len(imp):
+            out.append(f"{lead} improved reliably in {len(imp)} of {n} key measures: "
+                       + _join([f"{_lower(r.label)} ({r.direction})" if r.direction else _lower(r.label)
+                                for r in imp.itertuples()]) + ".")
+        else:
+            out.append(f"{lead} improved reliably in none of the {n} key measures.")
+        wor = ks[v == "worse"]
+        if len(wor):
+            out.append(f"Reliably worse: {_join([f'{_lower(r.label)} ({vals(r)})' for r in wor.itertuples()])}.")
+        else:
+            out.append("None of the key measures got reliably worse.")
+        ch = ks[v == "changed"]
+        if len(ch):
+            out.append("Changed reliably, where neither direction is better: "
+                       + _join([f"{_lower(r.label)} {r.direction}" for r in ch.itertuples()]) + ".")
+    rest = []
+    nr = ks[v == "no reliable change"]
+    if len(nr):
+        rest.append(f"no reliable change in {_join([_lower(x) for x in nr['label']])}")
+    nj = ks[v == "not judged"]
+    if len(nj):
+        rest.append(f"{_join([_lower(x) for x in nj['label']])} cannot be judged without a test-retest SD "
+                    "(record the task twice in a session)")
+    few = ks[v == "one session"]
+    if len(few) and n_dates >= 2:
+        rest.append(f"too few sessions to judge {_join([_lower(x) for x in few['label']])}")
+    if rest:
+        s = "; ".join(rest)
+        out.append(s[:1].upper() + s[1:] + ".")
+    key = set(zip(ks["task"], ks["metric"]))
+    other = summary[[(t, m) not in key for t, m in zip(summary["task"], summary["metric"])]]
+    if len(other):
+        ov = other["verdict"]
+        out.append(f"Beyond the key measures, {int((ov == 'improved').sum())} of {len(other)} other metrics "
+                   f"improved and {int((ov == 'worse').sum())} got worse reliably (see Full detail).")
+    return out
+
+
+def _key_figure(vals: Any, ks: Any, t0: Any) -> str:
+    """Small multiples of the key measures: every recording (dots), per-date means (line),
+    scans (orange squares), Theil-Sen trend (dashed); title coloured and marked by verdict."""
+    n = len(ks)
+    ncol = min(5, n)
+    nrow = int(math.ceil(n / ncol))
+    fig = _figure(12.0, 2.3 * nrow + 0.2, dpi=90)
+    fig.get_layout_engine().set(h_pad=0.06, w_pad=0.06, hspace=0.04, wspace=0.03)
+    axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
+    week = np.timedelta64(7, "D")
+    w_hi = float((vals["date"].max().to_datetime64() - t0) / week)
+    for ax, r in zip(axes, ks.itertuples()):
+        g = vals[(vals["task"] == r.task) & (vals["metric"] == r.metric)]
+        g = g[np.isfinite(g["value"].astype(float))]
+        sc = float(r.scale)
+        w = ((g["date"].to_numpy("datetime64[ns]") - t0) / week).astype(float)
+        y = g["value"].to_numpy(float) * sc
+        scan = (g["modality"] == "scan").to_numpy()
+        cls, sym, text = _BADGES.get(r.verdict, ("none", "", r.verdict))
+        colour = _COLOURS[cls]
+        ax.plot(w[~scan], y[~scan], "o", color=colour, ms=2.5, alpha=0.45)
+        if scan.any():
+            ax.plot(w[scan], y[scan], "s", color="#e69f00", mec="#444", mew=0.5, ms=4.5)
+        m = _dated_means(vals, r.task, r.metric)
+        wm = ((m.index.to_numpy("datetime64[ns]") - t0) / week).astype(float)
+        ax.plot(wm, m["value"].to_numpy(float) * sc, "-", color=colour, lw=1.4)
+        if math.isfinite(float(r.slope_per_month)) and w.size:
+            fit = theil_sen_trend(g["date"], g["value"])
+            ww = np.array([w.min(), w.max()])
+            ax.plot(ww, sc * (fit.intercept + fit.slope_per_month * (ww - w.min()) * 7.0 / DAYS_PER_MONTH),
+                    "--", color="#777", lw=1.0)
+        u = f" [{r.shown_unit}]" if r.shown_unit else ""
+        ax.set_title(f"{r.label}{u}\n{sym} {text}", fontsize=9, color=colour)
+        ax.set_xlim(-0.04 * w_hi - 0.1, 1.04 * w_hi + 0.1)  # same weeks axis in every panel
+        ax.locator_params(nbins=4)
+        ax.tick_params(labelsize=7, length=2, pad=1)
+        ax.grid(alpha=0.25, lw=0.5)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    for ax in axes[max(0, n - ncol):n]:
+        ax.set_xlabel("weeks since first session", fontsize=7)
+    return _png(fig)
+
+
+_VERDICT_ORDER = ("improved", "worse", "changed", "no reliable change", "not judged", "one session")
+
+
+def _family_details(summary: Any) -> str:
+    """Change and reliability of every metric, one folded section per family."""
+    esc = html.escape
+    ordered = _prioritised(summary)
+    out = []
+    for fam in sorted(summary["family"].unique()):
+        sel = ordered[ordered["family"] == fam]
+        counts = sel["verdict"].value_counts()
+        desc = ", ".join(f"{int(counts[v])} {v}" for v in _VERDICT_ORDER if counts.get(v, 0))
+        rows = []
+        for r in sel.itertuples():
+            unit = "" if r.unit == "1" else r.unit
+            cls, sym, _ = _BADGES.get(r.verdict, ("none", "", r.verdict))
+            ci = (f"{_fmt(r.slope_low)} to {_fmt(r.slope_high)}" if math.isfinite(r.slope_low)
+                  and math.isfinite(r.slope_high) else "&ndash;")
+            rows.append(
+                f'<tr title="{esc(r.words)}" data-row-metric="{esc(r.metric)}" data-row-task="{esc(r.task)}" '
+                f'data-rci="{float(r.rci)!r}"><td class="name">{esc(r.metric)}</td>'
+                f'<td class="name">{esc(r.task)}</td><td class="name">{esc(unit)}</td><td>{r.n_sessions}</td>'
+                f"<td>{_fmt(r.baseline)}</td><td>{_fmt(r.latest)}</td><td>{_fmt(r.change)}</td>"
+                f"<td>{_fmt(r.slope_per_month)}</td><td>{ci}</td><td>{_fmt(r.sem)}</td><td>{_fmt(r.rci)}</td>"
+                f"<td class=\"name\">{esc(r.better if isinstance(r.better, str) else '')}</td>"
+                f'<td class="name v-{cls}">{sym} {esc(r.verdict)}</td></tr>')
+        out.append(
+            f'<details class="family" data-family="{esc(fam)}"><summary>{esc(fam)} '
+            f'<span class="small">({len(sel)} metrics: {esc(desc)})</span></summary>'
+            '<table class="summary"><tr><th class="name">metric</th><th class="name">task</th>'
             '<th class="name">unit</th><th>sessions</th><th>baseline</th><th>latest</th><th>change</th>'
-            '<th>trend / month</th><th>SEM</th><th>RCI</th><th class="name">better</th>'
-            '<th class="name">verdict</th></tr>' + "".join(rows) + "</table>")
+            '<th>trend / month</th><th>95% CI</th><th>SEM</th><th>RCI</th><th class="name">better</th>'
+            '<th class="name">verdict</th></tr>' + "".join(rows) + "</table></details>")
+    return "\n".join(out)
 
 
 def report_html(
@@ -386,64 +804,66 @@ def report_html(
     True
     """
     from .. import __version__
-    from ..registry import FEATURES, REGISTRY_VERSION
+    from ..registry import REGISTRY_VERSION
 
     sess = store.sessions(child)
     if sess.empty:
         raise ParameterError(f"child: no sessions stored for {child!r} in {store!r}")
     vals = store.values(child)
     summary = summarize(vals, retest_sd=retest_sd, min_sessions=min_sessions)
+    ks = key_summary(summary)
     parts: list[str] = []
     esc = html.escape
     first, last = sess["date"].min().date(), sess["date"].max().date()
+    t_lo, t_hi = sess["date"].min().to_datetime64(), sess["date"].max().to_datetime64()
+    n_dates = int(sess["date"].nunique())
+    per_task = sess["task"].value_counts().sort_index()
     parts.append(f"<h1>Handwriting progress: {esc(child)}</h1>")
     parts.append(
-        f'<p class="meta">{len(sess)} sessions from {first} to {last} '
-        f'({", ".join(f"{k}: {v}" for k, v in sess["task"].value_counts().sort_index().items())}). '
+        f'<p class="meta">{n_dates} session date{"s" if n_dates != 1 else ""} from {first} to {last}; '
+        f'{len(sess)} recordings ({", ".join(f"{k}: {v}" for k, v in per_task.items())}). '
         f"Generated {_dt.date.today()} by penmotor {esc(__version__)} (metric registry version "
         f"{esc(REGISTRY_VERSION)}). Child identified by a pseudonymous code only.</p>"
     )
-    # 1. summary
-    parts.append("<h2>Summary</h2>")
-    for line in headline(summary):
-        parts.append(f'<p class="verdict">{esc(line)}</p>')
-    ordered = _prioritised(summary)
-    for verdict, title in (("improved", "Improved reliably"), ("worse", "Got worse reliably")):
-        sel = ordered[ordered["verdict"] == verdict]
-        if len(sel):
-            items = "".join(f"<li>{esc(w)}</li>" for w in sel["words"])
-            parts.append(f'<div class="verdict {verdict}"><h3>{title}</h3><ul>{items}</ul></div>')
-    ch = ordered[ordered["verdict"] == "changed"]
-    if len(ch):
-        items = ", ".join(f"{m} ({t}) {'up' if c > 0 else 'down'}"
-                          for m, t, c in zip(ch["metric"], ch["task"], ch["change"]))
-        parts.append('<div class="verdict changed"><h3>Changed reliably, neither direction better</h3>'
-                     f'<p class="small">{esc(items)}</p></div>')
-    nr = ordered[ordered["verdict"] == "no reliable change"]
-    if len(nr):
-        parts.append('<div class="verdict"><h3>No change beyond measurement noise</h3><p class="small">'
-                     + esc(", ".join(f"{m} ({t})" for m, t in zip(nr["metric"], nr["task"]))) + "</p></div>")
-    nj = ordered[ordered["verdict"].isin(["not judged", "one session"])]
-    if len(nj):
-        parts.append('<div class="verdict"><h3>Not judged yet</h3><p class="small">'
-                     "No test-retest SD for these (record the task twice in one session, or give one), "
-                     "or only one session: "
-                     + esc(", ".join(f"{m} ({t})" for m, t in zip(nj["metric"], nj["task"]))) + "</p></div>")
-    parts.append("<h3>All metrics</h3>" + _summary_table(summary))
-    # 2. trends
+    # 1. at a glance
+    parts.append("<h2>At a glance</h2>")
+    if len(ks):
+        parts.append(_glance_table(ks, vals, t_lo, t_hi))
+        parts.append(
+            '<p class="legend">First = mean of the first session date, latest = mean of the last; trend = '
+            "robust (Theil-Sen) slope per month. <b>Reliable</b> = larger than the measurement noise "
+            "(reliable change index |RCI| &ge; 1.96, i.e. 95 %). Badges: &#10004; improved, &#10006; worse, "
+            "&#9670; changed where neither direction is better, &#9675; no reliable change. "
+            "Sparklines: circles tablet sessions, orange squares scanned worksheets.</p>")
+        parts.append('<div class="sentences">'
+                     + "".join(f"<p>{esc(s)}</p>" for s in _sentences(ks, summary, child, sess["date"]))
+                     + "</div>")
+    else:
+        parts.append("<p>None of the key measures has been recorded for this child; every metric is in "
+                     "the full detail below.</p>")
+    # 2. figures
+    t0 = t_lo
     plotted = summary if all_trends else summary[
         summary["better"].isin(["lower", "higher"]) | summary["metric"].isin(KEY_METRICS)]
-    parts.append("<h2>Trends</h2><p class=\"small\">Blue circles: tablet sessions; orange squares: scanned "
-                 "worksheets; grey line: Theil-Sen trend (robust, per month). Titles in green improved "
-                 "reliably, red got worse, purple changed reliably."
-                 + ("" if all_trends else " Shown: metrics with a 'better' direction and the key metrics; "
-                    "every metric is in the tables below.") + "</p>")
-    t0 = sess["date"].min().to_datetime64()
+    parts.append("<h2>Key measures over time</h2>")
+    if len(ks):
+        parts.append(_img(_key_figure(vals, ks, t0), "Key measures: dots are single recordings, the line "
+                          "joins the session means, orange squares are scanned worksheets, the dashed line is "
+                          "the robust trend. Title colour and symbol give the verdict.", "key measure trends"))
+    fam_parts = []
     for fam in sorted(plotted["family"].unique()):
-        parts.append(f"<h3>{esc(fam)}</h3>")
-        parts.append(_img(_trend_figure(vals, plotted, fam, t0), f"{fam} metrics over sessions",
-                          f"trend plots, {fam}"))
-    # 3./4. ink and tremor
+        fam_parts.append(f"<h3>{esc(fam)}</h3>")
+        fam_parts.append(_img(_trend_figure(vals, plotted, fam, t0), f"{fam} metrics over sessions",
+                              f"trend plots, {fam}"))
+    if fam_parts:
+        parts.append(
+            '<details class="trends"><summary>Trends of every metric, by family '
+            f'<span class="small">({plotted["family"].nunique()} families)</span></summary>'
+            '<p class="small">Blue circles: tablet sessions; orange squares: scanned worksheets; grey line: '
+            "Theil-Sen trend (robust, per month). Title colour and symbol: &#10004; improved, &#10006; worse, "
+            "&#9670; changed reliably."
+            + ("" if all_trends else " Shown: metrics with a 'better' direction and the key metrics; "
+               "every metric is in the tables below.") + "</p>" + "".join(fam_parts) + "</details>")
     online = sess[sess["modality"] == "online"]
     ink_parts, spec_src = [], None
     for task, g in online.groupby("task", sort=True):
@@ -467,7 +887,6 @@ def report_html(
             parts.append("<h2>Tremor spectrum</h2>")
             parts.append(_img(src, f"{spec_src[0]}: power of the high-passed pen position, first vs latest "
                               "session; a peak in the shaded band is tremor", "tremor spectrum"))
-    # 5. scans
     scans = sess[sess["modality"] == "scan"].sort_values(["date", "session_id"])
     if len(scans):
         sel = [scans.iloc[0]] + ([scans.iloc[-1]] if len(scans) > 1 else [])
@@ -479,7 +898,7 @@ def report_html(
         if pages:
             parts.append("<h2>Scanned worksheets</h2>")
             parts.append(_img(_page_figure(pages), "first and latest scanned page", "scanned pages"))
-    # 6. norms
+    # 3. norms
     if norms is not None:
         from .norms import z_scores
 
@@ -499,15 +918,26 @@ def report_html(
             parts.append('<table><tr><th class="name">metric</th><th class="name">task</th><th>latest</th>'
                          f"<th>norm mean</th><th>norm SD</th><th>z</th></tr>{rows}</table>"
                          '<p class="small">Norms supplied by the user; penmotor ships none.</p>')
-    # 7. all values
-    parts.append("<h2>All stored values</h2>" + _values_tables(vals, sess))
+    # 4. full detail
+    counts = summary["verdict"].value_counts()
+    parts.append(
+        "<h2>Full detail</h2><p class=\"small\">Every metric penmotor computed ("
+        f"{len(summary)} task/metric pairs: "
+        + esc(", ".join(f"{int(counts[v])} {v}" for v in _VERDICT_ORDER if counts.get(v, 0)))
+        + "). Click a heading to unfold it; everything is unfolded when printed. Hover a row for the "
+        "verdict in words.</p>")
+    parts.append("<h3>Change and reliability, by family</h3>" + _family_details(summary))
+    parts.append('<details class="values"><summary>All stored values <span class="small">(every recording, '
+                 "exact stored numbers, per task)</span></summary>" + _values_tables(vals, sess) + "</details>")
     parts.append(
         "<h2>Methods</h2><p class=\"small\">Trend: Theil-Sen slope (median of pairwise slopes) per month "
         f"(30.44 days), shown with at least {min_sessions} session dates. Reliable change: Jacobson-Truax "
         "RCI = (latest - baseline) / (&radic;2 &middot; SEM), |RCI| &ge; 1.96; baseline and latest are the "
         "means of the first and last session dates; SEM is the test-retest SD given by the user or the "
         "pooled SD of repeats of a task within one session. 'Better' directions come from the penmotor "
-        "metric registry. All metrics are in the units shown; pressure is normalised 0-1.</p>"
+        "metric registry; where there is none, a reliable change is reported as 'changed'. Key measures "
+        "are listed in penmotor.progress.report.KEY_MEASURES. All metrics are in the units shown; pressure "
+        "is normalised 0-1.</p>"
     )
     body = "\n".join(parts)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -545,7 +975,7 @@ def build_report(
         Session dates needed for a trend line.
     all_trends : bool
         Plot every metric's trend; default only metrics with a "better" direction and
-        :data:`KEY_METRICS` (all values are always in the tables).
+        :data:`KEY_METRICS`, in a folded section (all values are always in the tables).
 
     Returns
     -------
