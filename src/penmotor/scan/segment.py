@@ -1,0 +1,348 @@
+"""Segment a levelled ink mask: centre line (skeleton), components, text lines, glyph clusters, words.
+
+Everything geometric downstream is measured on the skeleton -- the pen's centre line -- so
+that stroke width does not inflate heights and gaps (as online, where the pen tip is a point).
+
+Conventions: arrays are (row, col) with rows growing *down*; the metrics convert to mm
+with y up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+__all__ = ["skeleton", "components", "text_lines", "clusters", "turning_points",
+           "Segmentation", "segment_page", "refine_turns"]
+
+
+def skeleton(ink: np.ndarray) -> np.ndarray:
+    """One-pixel centre line of the ink (scikit-image skeletonize on the ink's bounding box).
+
+    Examples
+    --------
+    >>> m = np.zeros((9, 20), bool); m[3:6, 2:18] = True
+    >>> s = skeleton(m)
+    >>> bool(s[4, 5:15].all()), int(s.sum()) < int(m.sum()) // 2
+    (True, True)
+    """
+    from skimage.morphology import skeletonize
+
+    out = np.zeros(ink.shape, bool)
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size == 0:
+        return out
+    cols = np.flatnonzero(ink.any(axis=0))
+    r0, r1, c0, c1 = max(rows[0] - 1, 0), rows[-1] + 2, max(cols[0] - 1, 0), cols[-1] + 2
+    out[r0:r1, c0:c1] = skeletonize(np.ascontiguousarray(ink[r0:r1, c0:c1]))
+    return out
+
+
+def components(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """8-connected components of the ink: label image (0 = background) and number of labels.
+
+    (``cv2.connectedComponents``; per-component extents are computed on the centre line by
+    :func:`segment_page`, several times cheaper than OpenCV's pixel statistics.)
+
+    Examples
+    --------
+    >>> m = np.zeros((5, 9), bool); m[1:3, 1:3] = True; m[2:4, 5:8] = True
+    >>> lab, n = components(m)
+    >>> n, np.unique(lab[m]).tolist()
+    (3, [1, 2])
+    """
+    import cv2
+
+    n, lab = cv2.connectedComponents(ink.view(np.uint8) if ink.dtype == bool else (ink > 0).astype(np.uint8),
+                                     connectivity=8)
+    return lab, int(n)
+
+
+def text_lines(skel: np.ndarray, *, dpi: float, min_line_gap_mm: float = 4.0,
+               letter_px: float | None = None) -> np.ndarray:
+    """Row boundaries between text lines, from valleys of the smoothed row profile.
+
+    The profile of the centre line is smoothed over ~1 mm (or a quarter of the typical
+    letter height `letter_px`); its peaks (at least `min_line_gap_mm`, or 1.2 letter
+    heights, apart and 15 % of the highest) are line cores, and each boundary is the
+    profile minimum between two cores -- ascenders and descenders dip into, but do not
+    fill, the valley.
+
+    Returns
+    -------
+    ndarray of int
+        ``cuts`` of length n_lines + 1; line i spans rows ``cuts[i]:cuts[i+1]``.
+
+    Examples
+    --------
+    >>> s = np.zeros((300, 100), bool); s[50, 10:90] = s[60, 10:90] = s[200, 10:90] = True
+    >>> text_lines(s, dpi=100).tolist()
+    [0, 130, 300]
+    """
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.signal import find_peaks
+
+    h = skel.shape[0]
+    prof = skel.sum(axis=1).astype(np.float64)
+    if prof.sum() == 0:
+        return np.array([0, h])
+    px = dpi / 25.4
+    sigma = max(1.0, 1.0 * px) if letter_px is None else max(1.0, 0.25 * letter_px)
+    gap = min_line_gap_mm * px if letter_px is None else max(min_line_gap_mm * px, 1.2 * letter_px)
+    sm = gaussian_filter1d(prof, sigma)
+    peaks, _ = find_peaks(np.r_[0.0, sm, 0.0], height=0.15 * sm.max(), distance=max(1, int(gap)))
+    peaks = peaks - 1
+    # merge peaks not separated by a real valley (a line's core and its ascender band)
+    keep = [int(peaks[0])]
+    for p in peaks[1:]:
+        valley = sm[keep[-1]:p + 1].min()
+        if valley > 0.35 * min(sm[keep[-1]], sm[p]):
+            if sm[p] > sm[keep[-1]]:
+                keep[-1] = int(p)
+        else:
+            keep.append(int(p))
+    cuts = [0]
+    for a, b in zip(keep[:-1], keep[1:]):
+        seg = sm[a:b + 1]
+        lo = np.flatnonzero(seg <= seg.min() + 1e-9)
+        cuts.append(int(a + lo[len(lo) // 2]))
+    cuts.append(h)
+    return np.asarray(cuts)
+
+
+def turning_points(skel: np.ndarray, rows: np.ndarray | None = None,
+                   cols: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Local tops and bottoms of the centre line (boolean images, one pixel per turn).
+
+    The skeleton is cut into horizontal runs (consecutive pixels of a row). A run is a
+    *top* when no skeleton pixel touches it from above (diagonals included) but one does
+    from below -- the top of an ``o``, an ascender tip; a *bottom* is the mirror image.
+    Each turn is marked at its run's middle pixel. They play the role of the online pen
+    trace's vertical-velocity zero crossings.
+
+    Examples
+    --------
+    >>> s = np.zeros((7, 7), bool); s[1:6, 3] = True
+    >>> top, bot = turning_points(s)
+    >>> np.argwhere(top).tolist(), np.argwhere(bot).tolist()
+    ([[1, 3]], [[5, 3]])
+    """
+    if rows is None or cols is None:
+        r, c = np.nonzero(skel)
+    else:
+        r, c = np.asarray(rows), np.asarray(cols)
+    top = np.zeros_like(skel)
+    bot = np.zeros_like(skel)
+    if r.size == 0:
+        return top, bot
+    p = np.pad(skel, 1)
+    rp, cp = r + 1, c + 1  # neighbours looked up per skeleton pixel (not per image pixel)
+    up = p[rp - 1, cp - 1] | p[rp - 1, cp] | p[rp - 1, cp + 1]
+    dn = p[rp + 1, cp - 1] | p[rp + 1, cp] | p[rp + 1, cp + 1]
+    start = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1] + 1)]
+    idx = np.flatnonzero(start)
+    any_up = np.logical_or.reduceat(up, idx)
+    any_dn = np.logical_or.reduceat(dn, idx)
+    ends = np.r_[idx[1:], r.size]
+    mid = (idx + ends - 1) // 2
+    t = ~any_up & any_dn
+    b = any_up & ~any_dn
+    top[r[mid[t]], c[mid[t]]] = True
+    bot[r[mid[b]], c[mid[b]]] = True
+    return top, bot
+
+
+def refine_turns(ink: np.ndarray, rows: np.ndarray, cols: np.ndarray, up: np.ndarray,
+                 width_px: float, *, return_flat: bool = False) -> Any:
+    """Sub-pixel pen-centre rows of turning points, from the ink edges in their column.
+
+    For each top (``up`` True) or bottom, the ink run through it in its column is
+    followed up and down (at most ``2 * width_px + 2`` px each way). The pen centre lies
+    half a stroke width inside the outer edge, the stroke width being the run's own
+    length when the stroke is horizontal there (tops of arches, bottoms of bowls) and
+    otherwise (the end of a vertical stem, where thinning also shortens the skeleton) the
+    median run length of the page's horizontal turns. Binarisation that thickens or thins
+    the ink moves both edges and cancels. With ``return_flat=True`` also returns which
+    turns were horizontal ("flat": measured from both edges, the more reliable kind).
+
+    Examples
+    --------
+    >>> m = np.zeros((30, 5), bool); m[5:25, 1:4] = True      # a 3 px wide stem, rows 5..24
+    >>> refine_turns(m, np.array([7]), np.array([2]), np.array([True]), width_px=3.0).tolist()
+    [6.0]
+    >>> m = np.zeros((30, 30), bool); m[10:14, 2:28] = True     # a 4 px thick horizontal stroke
+    >>> refine_turns(m, np.array([12, 11]), np.array([15, 5]), np.array([True, False]), 3.0).tolist()
+    [11.5, 11.5]
+    """
+    h = ink.shape[0]
+    n = rows.size
+    if n == 0:
+        return (np.zeros(0), np.zeros(0, bool)) if return_flat else np.zeros(0)
+    lim = int(np.ceil(2 * width_px)) + 2
+    k_up = np.zeros(n)
+    k_dn = np.zeros(n)
+    a_up = np.ones(n, bool)
+    a_dn = np.ones(n, bool)
+    for j in range(1, lim + 1):  # a few pixels, vectorised over points
+        ru, rd = rows - j, rows + j
+        a_up &= (ru >= 0) & ink[np.clip(ru, 0, h - 1), cols]
+        a_dn &= (rd < h) & ink[np.clip(rd, 0, h - 1), cols]
+        k_up += a_up
+        k_dn += a_dn
+    w_loc = k_up + k_dn + 1
+    flat = (k_up < lim) & (k_dn < lim)
+    w_est = float(np.median(w_loc[flat])) if flat.sum() >= 5 else float(width_px)
+    # the outer edge of a pointed turn (a cusp) lies beside the skeleton's column: take the
+    # farthest ink reached, from the turn's row, in the columns within half a stroke width
+    wdt = ink.shape[1]
+    reach = max(1, int(round(w_est / 2)))
+    for dc in range(-reach, reach + 1):  # a few columns, vectorised over points
+        if dc == 0:
+            continue
+        cc = np.clip(cols + dc, 0, wdt - 1)
+        alive = ink[rows, cc].copy()
+        kk = np.zeros(n)
+        for j in range(1, lim + 1):
+            rr = np.where(up, rows - j, rows + j)
+            alive &= (rr >= 0) & (rr < h) & ink[np.clip(rr, 0, h - 1), cc]
+            kk += alive
+        k_up = np.where(up, np.maximum(k_up, kk), k_up)
+        k_dn = np.where(up, k_dn, np.maximum(k_dn, kk))
+    half = np.where(flat, np.minimum(w_loc, 1.5 * w_est), w_est) / 2.0
+    centre = np.where(up, rows - k_up - 0.5 + half, rows + k_dn + 0.5 - half)
+    out = np.where(np.abs(centre - rows) > lim, rows.astype(float), centre)
+    return (out, flat) if return_flat else out
+
+
+def clusters(left: np.ndarray, right: np.ndarray, *, overlap_px: float = 0.0) -> np.ndarray:
+    """Group horizontally overlapping boxes (a letter and its dot, a ``t`` and its bar).
+
+    Parameters
+    ----------
+    left, right : ndarray
+        Box extents (inclusive) of items already sorted by `left`.
+    overlap_px : float
+        Boxes closer than this (or overlapping) join the same cluster.
+
+    Returns
+    -------
+    ndarray of int
+        Cluster id per item (0, 1, 2, ... left to right).
+
+    Examples
+    --------
+    >>> clusters(np.array([0, 3, 10, 30]), np.array([5, 6, 20, 40])).tolist()
+    [0, 0, 1, 2]
+    """
+    if left.size == 0:
+        return np.zeros(0, int)
+    run_right = np.maximum.accumulate(right)
+    new = np.r_[True, left[1:] > run_right[:-1] + overlap_px]
+    return np.cumsum(new) - 1
+
+
+@dataclass
+class Segmentation:
+    """Result of :func:`segment_page` (all in pixels of the levelled page).
+
+    Attributes
+    ----------
+    skel : ndarray of bool
+        Centre line.
+    labels : ndarray of int32
+        Component label image of the ink.
+    stats : ndarray
+        (left, top, width, height, pixels) of each label's centre line.
+    cuts : ndarray
+        Text-line row boundaries.
+    lines : list of dict
+        Per text line: ``rows`` / ``cols`` of its skeleton pixels (``idx``: their positions
+        in :attr:`rows` / :attr:`cols`), ``comp`` (component label per skeleton pixel), ``cluster`` (glyph-cluster id per pixel), ``cl_left`` /
+        ``cl_right`` (cluster extents on the centre line).
+    """
+
+    skel: np.ndarray
+    labels: np.ndarray
+    stats: np.ndarray
+    cuts: np.ndarray
+    lines: list[dict] = field(default_factory=list)
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    cols: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+def segment_page(ink: np.ndarray, *, dpi: float, min_component_mm: float = 0.25) -> Segmentation:
+    """Skeleton, components, text lines and glyph clusters of a levelled ink mask.
+
+    Components smaller than `min_component_mm` across (specks of noise) are dropped.
+    A component belongs to the text line holding most of its centre line.
+
+    Examples
+    --------
+    >>> m = np.zeros((100, 200), bool); m[40:43, 10:60] = True; m[40:43, 90:150] = True
+    >>> seg = segment_page(m, dpi=100)
+    >>> len(seg.lines), seg.lines[0]["cl_left"].tolist()
+    (1, [10, 90])
+    """
+    px = dpi / 25.4
+    labels, n_lab = components(ink)
+    skel = skeleton(ink)
+    r, c = np.nonzero(skel)
+    comp = labels[r, c]
+    # extents of each component's centre line: (left, top, width, height, pixels)
+    big = np.iinfo(np.int64).max
+    left, top = np.full(n_lab, big), np.full(n_lab, big)
+    right, bottom = np.full(n_lab, -1), np.full(n_lab, -1)
+    np.minimum.at(left, comp, c)
+    np.minimum.at(top, comp, r)
+    np.maximum.at(right, comp, c)
+    np.maximum.at(bottom, comp, r)
+    npx = np.bincount(comp, minlength=n_lab)
+    present = npx > 0
+    wdt = np.where(present, right - left + 1, 0)
+    hgt = np.where(present, bottom - top + 1, 0)
+    stats = np.stack([np.where(present, left, 0), np.where(present, top, 0), wdt, hgt, npx], axis=1)
+    small = np.maximum(wdt, hgt) < max(2.0, min_component_mm * px)
+    small[0] = True
+    keep = ~small[comp]
+    r, c, comp = r[keep], c[keep], comp[keep]
+    skel = np.zeros_like(skel)
+    skel[r, c] = True
+    hts = hgt[~small]
+    cuts = text_lines(skel, dpi=dpi, letter_px=float(np.median(hts)) if hts.size else None)
+    # each component goes to the line that holds the median row of its centre line
+    order = np.argsort(comp, kind="stable")
+    cs, rs = comp[order], r[order]
+    starts = np.searchsorted(cs, np.arange(n_lab))
+    ends = np.searchsorted(cs, np.arange(n_lab), side="right")
+    has = ends > starts
+    med_row = np.zeros(n_lab)
+    med_row[has] = rs[(starts[has] + ends[has]) // 2]  # rows are sorted within a label by nonzero order
+    line_of = np.clip(np.searchsorted(cuts, med_row, side="right") - 1, 0, len(cuts) - 2)
+    pix_line = line_of[comp]
+    lines = []
+    for i in range(len(cuts) - 1):
+        sel = pix_line == i
+        if np.count_nonzero(sel) < max(10, 0.02 * r.size):  # specks or a scrap of a ruled line
+            continue
+        lr, lc, lcomp = r[sel], c[sel], comp[sel]
+        labs = np.unique(lcomp)
+        # centre-line extents per component
+        left = np.full(n_lab, np.iinfo(np.int64).max)
+        right = np.full(n_lab, -1)
+        np.minimum.at(left, lcomp, lc)
+        np.maximum.at(right, lcomp, lc)
+        order_l = labs[np.argsort(left[labs], kind="stable")]
+        cl_ids = clusters(left[order_l], right[order_l])
+        cluster_of = np.zeros(n_lab, int)
+        cluster_of[order_l] = cl_ids
+        n_cl = int(cl_ids.max()) + 1
+        cl_left = np.full(n_cl, np.iinfo(np.int64).max)
+        cl_right = np.full(n_cl, -1)
+        np.minimum.at(cl_left, cl_ids, left[order_l])
+        np.maximum.at(cl_right, cl_ids, right[order_l])
+        lines.append({"rows": lr, "cols": lc, "comp": lcomp, "cluster": cluster_of[lcomp], "idx": np.flatnonzero(sel),
+                      "cl_left": cl_left, "cl_right": cl_right, "band": (int(cuts[i]), int(cuts[i + 1]))})
+    return Segmentation(skel, labels, stats, cuts, lines, r, c)
