@@ -1,7 +1,7 @@
 """Online vs scan agreement on the same ink (real PaHaW recordings rendered as pages).
 
-The full comparison (every word/sentence task) is ``benchmarks/scan_vs_online.py``; this is a
-fast subset: the multi-word tasks (11-14) of every subject.
+The same comparison as ``benchmarks/scan_vs_online.py``: every word and sentence task of the
+PaHaW sample (80 recordings, about 3 s).
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ def rows(shared_data):
         penmotor.read(files[0], columns="pahaw", device="pahaw")
     except (PenmotorError, TypeError) as exc:
         pytest.skip(f"the io preset columns='pahaw', device='pahaw' is not available: {exc}")
-    subset = [f for f in files if f.stem.split(".")[-1].split("_")[0] in {"11", "12", "13", "14"}]
-    return scan_vs_online.compare(subset, dpi=300, verbose=False)
+    return scan_vs_online.compare(files, dpi=300, verbose=False)
 
 
 def test_word_spacing_agrees_within_5_percent(rows):
@@ -37,8 +36,11 @@ def test_word_spacing_agrees_within_5_percent(rows):
     assert s["median_abs_pct"] < 5.0
 
 
-def test_x_height_and_slant_agree_roughly(rows):
-    # this subset: x-height 7 %, slant 2.3 deg (full set: 15 %, 3.3 deg; scan lower on cursive)
+def test_x_height_and_slant_agree(rows):
+    # measured: x-height 7.3 % (the scan's own estimator before the centre line was traced
+    # and fed to the online one: 15.2 %), slant 3.8 deg; the online estimator is still
+    # being tuned, hence the margin
     s = scan_vs_online.summary(rows)
-    assert s["x_height"]["n"] >= 12 and s["x_height"]["median_abs_pct"] < 12.0
+    assert s["x_height"]["n"] >= 70 and s["x_height"]["median_abs_pct"] < 10.0
+    assert abs(s["x_height"]["median_signed_pct"]) < 5.0
     assert s["slant"]["median_abs"] < 4.0

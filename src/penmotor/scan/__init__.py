@@ -8,7 +8,10 @@ The pipeline is a chain of small functions, each callable and inspectable on its
 3. :func:`penmotor.scan.deskew.estimate_skew` / :func:`~penmotor.scan.deskew.rotate`;
 4. :func:`penmotor.scan.lines.detect_ruled_lines` / :func:`~penmotor.scan.lines.remove_ruled_lines`;
 5. :func:`penmotor.scan.segment.segment_page` -- text lines, words, components, skeleton;
-6. :func:`penmotor.scan.metrics.page_metrics` -- the registered metrics.
+6. :func:`penmotor.scan.trace.line_recording` -- each text line's centre line traced into
+   pen-like paths, measured by the online letter-size estimator itself
+   (:func:`penmotor.metrics.sizing.x_height`), so paper and tablet share one x-height;
+7. :func:`penmotor.scan.metrics.page_metrics` -- the registered metrics.
 
 :func:`analyze_page` runs them all and keeps every intermediate; :func:`score_page` returns
 only the metrics. Heavy libraries (OpenCV, scikit-image) load on first use, so importing

@@ -10,7 +10,9 @@ Definitions (all on the centre line, y up, mm):
 
 * *baseline*: straight line fitted to the bottoms (turning points) of the x-height zone;
   *mean line*: the densest height of the tops above it. ``x_height`` = median height of
-  the core tops above the baseline; ``ascender_height`` / ``descender_height`` = median
+  the core tops above the baseline (:func:`penmotor.scan.pipeline.analyze_page` then
+  replaces it by the online estimator's x-height of the traced centre line, see
+  :mod:`penmotor.scan.trace`; this one is kept as ``x_height_contour``); ``ascender_height`` / ``descender_height`` = median
   height of the tops above 1.5 x-heights / depth of the bottoms below 0.5 x-height,
   both measured from the baseline.
 * *letters* = glyph clusters (components overlapping horizontally, e.g. ``i`` and its

@@ -168,6 +168,7 @@ def analyze_page(
     from .lines import RuledLines, detect_ruled_lines, remove_ruled_lines
     from .metrics import ink_darkness, line_measures, page_metrics, stroke_width_mm
     from .segment import refine_turns, segment_page, turning_points
+    from .trace import centre_line_x_height
 
     page = as_page(image, dpi=dpi, max_pixels=max_pixels)
     grey = page.grey
@@ -208,8 +209,7 @@ def analyze_page(
                           path=page.source, line=page.index + 1, field="pixels")
     seg = segment_page(clean, dpi=d)
     top, bot = turning_points(seg.skel, seg.rows, seg.cols)
-    dist = cv2.distanceTransform(clean.view(np.uint8), cv2.DIST_L2, 5)
-    width_mm = stroke_width_mm(dist, seg.skel, dpi=d)
+    width_mm = stroke_width_mm(seg.dist, np.ones(seg.dist.size, bool), dpi=d)  # distance on the centre line
     width_px = width_mm * d / 25.4 if np.isfinite(width_mm) else 1.0
     # pen-centre heights of all turning points at once (the page's stroke width is shared)
     t_all, b_all = top[seg.rows, seg.cols], bot[seg.rows, seg.cols]
@@ -221,9 +221,17 @@ def analyze_page(
     lines = []
     for ln in seg.lines:
         i = ln["idx"]
-        lines.append(line_measures(rf_all[i], ln["cols"], t_all[i], b_all[i], ln["cluster"], ln["cl_left"],
-                                   ln["cl_right"], dpi=d, rule_rows=ruled.rows, comp=ln["comp"],
-                                   flat=flat_all[i]))
+        meas = line_measures(rf_all[i], ln["cols"], t_all[i], b_all[i], ln["cluster"], ln["cl_left"],
+                             ln["cl_right"], dpi=d, rule_rows=ruled.rows, comp=ln["comp"], flat=flat_all[i])
+        # the x-height by the online estimator itself, on the line's traced centre line (de-slanted,
+        # letters = the scan's glyph clusters); the turning-point estimate stays as x_height_contour
+        # and stands in where the online estimator finds no x-zone (NaN)
+        meas["x_height_contour"] = meas["x_height"]
+        xh = centre_line_x_height(ln["rows"], ln["cols"], dpi=d, width_px=width_px, slant_deg=meas["slant"],
+                                  cluster=ln["cluster"], ink=clean)
+        if np.isfinite(xh):
+            meas["x_height"] = xh
+        lines.append(meas)
     m = page_metrics(lines, rule_spacing_mm=ruled.spacing_px() * 25.4 / d)
     m["stroke_width"] = width_mm
     # ink darkness on the original grey page: map centre-line pixels back through the rotation

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 
 
-__all__ = ["skeleton", "components", "text_lines", "clusters", "turning_points",
+__all__ = ["skeleton", "skeleton_pixels", "components", "text_lines", "clusters", "turning_points",
            "Segmentation", "segment_page", "refine_turns"]
 
 
 def skeleton(ink: np.ndarray) -> np.ndarray:
-    """One-pixel centre line of the ink (scikit-image skeletonize on the ink's bounding box).
+    """One-pixel centre line of the ink (scikit-image skeletonize, band by band).
 
     Examples
     --------
@@ -29,16 +29,70 @@ def skeleton(ink: np.ndarray) -> np.ndarray:
     >>> bool(s[4, 5:15].all()), int(s.sum()) < int(m.sum()) // 2
     (True, True)
     """
+    return skeleton_pixels(ink)[0]
+
+
+def _bands(ink: np.ndarray, min_gap_px: int) -> list[tuple[int, int, int, int]]:
+    """Row bands of ink separated by at least `min_gap_px` blank rows: (r0, r1, c0, c1) crops with a blank border."""
+    h, w = ink.shape
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size == 0:
+        return []
+    split = np.flatnonzero(np.diff(rows) > min_gap_px)
+    out = []
+    for a, b in zip(rows[np.r_[0, split + 1]], rows[np.r_[split, rows.size - 1]] + 1):  # loop over bands
+        r0, r1 = max(int(a) - 1, 0), min(int(b) + 1, h)
+        cols = np.flatnonzero(ink[r0:r1].any(axis=0))
+        out.append((r0, r1, max(int(cols[0]) - 1, 0), min(int(cols[-1]) + 2, w)))
+    return out
+
+
+def skeleton_pixels(ink: np.ndarray, *, min_gap_px: int = 16, details: bool = False) -> Any:
+    """Centre line of the ink and its pixels' rows and columns (row-major order).
+
+    Thinning only looks at 3x3 neighbourhoods, so horizontal bands of ink separated by
+    blank rows are thinned independently, each cropped to its own columns: the text
+    lines of a page, not the blank space between them (about half the work on a page).
+    Bands closer than `min_gap_px` are thinned together (fewer calls; same result).
+    With ``details=True`` also returns, computed on the same crops, the ink component
+    (8-connected; labels 1, 2, ... numbered band by band) of each centre-line pixel, the
+    number of labels (with 0) and the Euclidean distance to the paper at each centre-line
+    pixel (the stroke's half width).
+
+    Examples
+    --------
+    >>> m = np.zeros((60, 20), bool); m[3:6, 2:18] = True; m[40:43, 5:15] = True
+    >>> s, r, c = skeleton_pixels(m)
+    >>> bool((((r >= 3) & (r < 6)) | ((r >= 40) & (r < 43))).all()), bool(s[r, c].all()), int(s.sum()) == r.size
+    (True, True, True)
+    >>> s, r, c, lab, n, dist = skeleton_pixels(m, details=True)
+    >>> n, sorted(set(lab.tolist())), float(dist.max())
+    (3, [1, 2], 2.0)
+    """
+    import cv2
     from skimage.morphology import skeletonize
 
     out = np.zeros(ink.shape, bool)
-    rows = np.flatnonzero(ink.any(axis=1))
-    if rows.size == 0:
-        return out
-    cols = np.flatnonzero(ink.any(axis=0))
-    r0, r1, c0, c1 = max(rows[0] - 1, 0), rows[-1] + 2, max(cols[0] - 1, 0), cols[-1] + 2
-    out[r0:r1, c0:c1] = skeletonize(np.ascontiguousarray(ink[r0:r1, c0:c1]))
-    return out
+    rr, cc, dd = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.float32)]
+    ll = [np.zeros(0, np.int64)]
+    n_lab = 1
+    for r0, r1, c0, c1 in _bands(ink, min_gap_px):  # loop over bands (text lines)
+        band = np.ascontiguousarray(ink[r0:r1, c0:c1])
+        sk = skeletonize(band)
+        out[r0:r1, c0:c1] = sk
+        r_, c_ = np.nonzero(sk)
+        rr.append(r_ + r0)
+        cc.append(c_ + c0)
+        if details:
+            u8 = band.view(np.uint8)
+            n, lab = cv2.connectedComponents(u8, connectivity=8)
+            ll.append(lab[r_, c_].astype(np.int64) + (n_lab - 1))
+            n_lab += n - 1
+            dd.append(cv2.distanceTransform(u8, cv2.DIST_L2, 5)[r_, c_])
+    r, c = np.concatenate(rr).astype(np.int64), np.concatenate(cc).astype(np.int64)
+    if details:
+        return out, r, c, np.concatenate(ll), n_lab, np.concatenate(dd)
+    return out, r, c
 
 
 def components(ink: np.ndarray) -> tuple[np.ndarray, int]:
@@ -252,8 +306,8 @@ class Segmentation:
     ----------
     skel : ndarray of bool
         Centre line.
-    labels : ndarray of int32
-        Component label image of the ink.
+    labels : ndarray of int
+        Ink component (8-connected) of each centre-line pixel (same order as `rows`).
     stats : ndarray
         (left, top, width, height, pixels) of each label's centre line.
     cuts : ndarray
@@ -262,6 +316,10 @@ class Segmentation:
         Per text line: ``rows`` / ``cols`` of its skeleton pixels (``idx``: their positions
         in :attr:`rows` / :attr:`cols`), ``comp`` (component label per skeleton pixel), ``cluster`` (glyph-cluster id per pixel), ``cl_left`` /
         ``cl_right`` (cluster extents on the centre line).
+    rows, cols : ndarray of int
+        Centre-line pixels (row-major order).
+    dist : ndarray of float32
+        Distance from each centre-line pixel to the paper (half the local stroke width).
     """
 
     skel: np.ndarray
@@ -271,6 +329,7 @@ class Segmentation:
     lines: list[dict] = field(default_factory=list)
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     cols: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    dist: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
 
 def segment_page(ink: np.ndarray, *, dpi: float, min_component_mm: float = 0.25) -> Segmentation:
@@ -287,10 +346,7 @@ def segment_page(ink: np.ndarray, *, dpi: float, min_component_mm: float = 0.25)
     (1, [10, 90])
     """
     px = dpi / 25.4
-    labels, n_lab = components(ink)
-    skel = skeleton(ink)
-    r, c = np.nonzero(skel)
-    comp = labels[r, c]
+    skel, r, c, comp, n_lab, dist = skeleton_pixels(ink, details=True)
     # extents of each component's centre line: (left, top, width, height, pixels)
     big = np.iinfo(np.int64).max
     left, top = np.full(n_lab, big), np.full(n_lab, big)
@@ -307,7 +363,7 @@ def segment_page(ink: np.ndarray, *, dpi: float, min_component_mm: float = 0.25)
     small = np.maximum(wdt, hgt) < max(2.0, min_component_mm * px)
     small[0] = True
     keep = ~small[comp]
-    r, c, comp = r[keep], c[keep], comp[keep]
+    r, c, comp, dist = r[keep], c[keep], comp[keep], dist[keep]
     skel = np.zeros_like(skel)
     skel[r, c] = True
     hts = hgt[~small]
@@ -345,4 +401,4 @@ def segment_page(ink: np.ndarray, *, dpi: float, min_component_mm: float = 0.25)
         np.maximum.at(cl_right, cl_ids, right[order_l])
         lines.append({"rows": lr, "cols": lc, "comp": lcomp, "cluster": cluster_of[lcomp], "idx": np.flatnonzero(sel),
                       "cl_left": cl_left, "cl_right": cl_right, "band": (int(cuts[i]), int(cuts[i + 1]))})
-    return Segmentation(skel, labels, stats, cuts, lines, r, c)
+    return Segmentation(skel, comp, stats, cuts, lines, r, c, dist)
