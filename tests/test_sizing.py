@@ -67,10 +67,62 @@ def test_measured_errors_on_varied_handwriting(seed):
                             size_cv=0.1, baseline_sd_mm=0.3, jitter_s=0.001, duplicate_fraction=0.05,
                             seed=seed)
     tr = rec.meta["truth"]
-    assert sizing.x_height(rec) == pytest.approx(tr["x_height"], rel=0.05)  # median of 30+ varying letters
+    # trimmed mean of 30+ varying letters (measured within 1.1 %; was 5 % with the median)
+    assert sizing.x_height(rec) == pytest.approx(tr["x_height"], rel=0.03)
     assert sizing.slant(rec) == pytest.approx(12.0, abs=3.0)
-    assert sizing.size_cv(rec) == pytest.approx(tr["size_cv"], abs=0.03)
-    assert sizing.baseline_deviation(rec) == pytest.approx(tr["baseline_deviation"], rel=0.15)
+    assert sizing.size_cv(rec) == pytest.approx(tr["size_cv"], abs=0.02)  # measured within 0.011 (was 0.03)
+    assert sizing.baseline_deviation(rec) == pytest.approx(tr["baseline_deviation"], rel=0.05)  # within 1.5 %
+
+
+PANGRAM = "the quick brown fox jumps over the lazy dog"
+
+
+@given(cv=st.floats(0.05, 0.2), xh=st.floats(2.5, 8.0), slant=st.floats(-15.0, 20.0), base=st.floats(0.0, 0.08),
+       spacing=st.floats(0.0, 0.4), speed=st.floats(15.0, 25.0), seed=st.integers(0, 10_000))
+@settings(max_examples=40)
+def test_x_height_of_uneven_letters(cv, xh, slant, base, spacing, speed, seed):
+    """Letters of size CV 0.05-0.2: x-height within 4 % (3 % up to CV 0.1) of the mean letter x-height.
+
+    Before the per-letter estimator: +10-20 % at CV 0.15-0.3 (child_sessions seed 0, sessions 1-2:
+    5.64 vs 4.74 mm and 5.31 vs 4.63 mm). On 2 x 80 random pangrams the error was at most 3.0 %
+    (1.0 % up to CV 0.1); the rest is sampling: the truth averages every letter, the estimate the ~32
+    whose x-zone is visible (not the l's).
+    """
+    rec = synth.handwriting(PANGRAM, x_height_mm=xh, size_cv=cv, slant_deg=slant, baseline_sd_mm=base * xh,
+                            spacing_cv=spacing, speed_mm_s=speed, jitter_s=0.0005, seed=seed)
+    tol = 0.03 if cv <= 0.1 else 0.04
+    assert sizing.x_height(rec) == pytest.approx(rec.meta["truth"]["x_height"], rel=tol)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("amp", [0.3, 0.45])
+def test_x_height_is_not_inflated_by_tremor(seed, amp):
+    """A tremor moves every maximum up and minimum down: +8 % at 0.35 mm / 4.5 mm letters before it was removed.
+
+    Vertical tremor, the worst direction: within 4 %. (A tremor too weak to be told from the writing,
+    e.g. 0.2 mm here, stays in and inflates the x-height by up to 2 A / x-height: 5-6.5 %.)
+    """
+    rec = synth.handwriting(PANGRAM, x_height_mm=4.0, size_cv=0.1, speed_mm_s=18.0, tremor_hz=6.0 + seed,
+                            tremor_amplitude_mm=amp, tremor_direction_deg=90.0, seed=seed)
+    assert sizing.x_height(rec) == pytest.approx(rec.meta["truth"]["x_height"], rel=0.04)
+
+
+def test_x_height_of_child_sessions():
+    """synth.child_sessions (uneven letters, tremor, 18-20 letters a sentence): sessions with size CV below 0.2
+    within 7 % (measured max 5.7 % over 10 seeds, mean bias +2.9 %: tremor too weak to be taken out), and on
+    average within 4 %.
+
+    Before: session 1 and 2 of seed 0 read 5.64 / 5.31 mm for 4.74 / 4.63 mm (+19 %, +15 %).
+    """
+    errs = []
+    for seed in range(6):
+        for rec in synth.child_sessions(6, seed=seed)[::2]:
+            tr = rec.meta["truth"]
+            if tr["size_cv"] < 0.2:
+                errs.append(sizing.x_height(rec) / tr["x_height"] - 1)
+    errs = np.array(errs)
+    assert errs.size >= 20
+    assert np.max(np.abs(errs)) < 0.07 and abs(np.mean(errs)) < 0.04
 
 
 def test_size_cv_and_baseline_deviation_are_zero_for_perfect_letters():

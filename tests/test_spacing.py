@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from penmotor import ParameterError, Recording, synth
 from penmotor.metrics import spacing
-from penmotor.segment import components, gap_threshold, lines, words
+from penmotor.segment import components, gap_threshold, lines, word_breaks, words
 
 from test_sizing import transformed
 
@@ -40,6 +40,44 @@ def test_spacing_on_varied_handwriting(seed):
     assert spacing.word_spacing(rec) == pytest.approx(tr["word_spacing"], rel=0.10)
     assert spacing.letter_spacing(rec) == pytest.approx(tr["letter_spacing"], rel=0.10)
     assert spacing.spacing_cv(rec) == pytest.approx(tr["spacing_cv"], abs=0.05)
+
+
+def test_word_spacing_of_child_sessions_is_found():
+    """synth.child_sessions: word gaps of 0.7-0.8 x-heights next to letter gaps up to 0.6 (spacing CV 0.5).
+
+    Before: NaN for seeds 2 and 4 (truth 3.63 and 3.85 mm): the Otsu split of the gaps alone failed
+    and no gap passed the 1-x-height default. Now every sentence within 10 % (measured max 3.8 %).
+    """
+    for seed in range(6):
+        for rec in synth.child_sessions(6 if seed < 2 else 1, seed=seed)[::2]:
+            tr = rec.meta["truth"]["word_spacing"]
+            assert spacing.word_spacing(rec) == pytest.approx(tr, rel=0.10), (seed, rec.meta["session"])
+
+
+@given(nw=st.integers(2, 7), xh=st.floats(2.5, 6.0), lsp_xh=st.floats(0.15, 0.5), wsp_xh=st.floats(1.2, 3.0),
+       spacing_cv=st.floats(0.0, 0.5), size_cv=st.floats(0.0, 0.2), slant=st.floats(-10.0, 20.0),
+       seed=st.integers(0, 10_000))
+@settings(max_examples=40)
+def test_word_spacing_with_uneven_letters_and_gaps(nw, xh, lsp_xh, wsp_xh, spacing_cv, size_cv, slant, seed):
+    """Word spacing within 10 % (and finite) over a range of spacing and size variability."""
+    words_ = "the quick brown fox jumps over lazy dogs".split()
+    text = " ".join(words_[(seed + i) % len(words_)] for i in range(nw))
+    rec = synth.handwriting(text, x_height_mm=xh, letter_spacing_mm=lsp_xh * xh, word_spacing_mm=wsp_xh * xh,
+                            spacing_cv=spacing_cv, size_cv=size_cv, slant_deg=slant, seed=seed)
+    assert spacing.word_spacing(rec) == pytest.approx(rec.meta["truth"]["word_spacing"], rel=0.10)
+
+
+def test_word_breaks():
+    assert word_breaks([0.3, 0.35, 0.4, 1.6, 0.3, 1.5]).tolist() == [False, False, False, True, False, True]
+    # word gaps hardly wider than the widest letter gaps: the longer pauses decide
+    gx = [0.3, 0.5, 0.62, 0.2, 0.55, 0.6, 0.45, 0.6, 0.3]
+    pause = [0.3, 0.35, 0.9, 0.3, 0.4, 0.95, 0.3, 0.85, 0.3]
+    assert np.flatnonzero(word_breaks(gx, pause)).tolist() == [2, 5, 7]
+    # one word: no break; two words: the one wide gap (a single-value upper class)
+    assert not word_breaks([0.3, 0.35, 0.32, 0.4, 0.3]).any()
+    assert np.flatnonzero(word_breaks([0.3, 0.35, 0.32, 2.0, 0.4, 0.3])).tolist() == [3]
+    with pytest.raises(ParameterError, match="pauses_s"):
+        word_breaks([0.3, 0.4, 0.3, 1.5], [0.1, 0.2])
 
 
 def test_spacing_cv_grows_with_irregular_gaps():

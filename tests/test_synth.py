@@ -171,6 +171,8 @@ def test_whole_alphabet_writes():
         (dict(duplicate_fraction=1.0), "duplicate_fraction"),
         (dict(rate_hz=-1), "rate_hz"),
         (dict(ascender_mm=1.0), "ascender_mm"),
+        (dict(pause_scale=-0.1), "pause_scale"),
+        (dict(hover_speed_ratio=0.0), "hover_speed_ratio"),
     ],
 )
 def test_bad_parameters_raise_parameter_error(kwargs, match):
@@ -215,6 +217,45 @@ def test_child_sessions_improve():
     assert sent[-1].meta["truth"]["size_cv"] < sent[0].meta["truth"]["size_cv"]
     with pytest.raises(ParameterError, match="start_date"):
         synth.child_sessions(2, start_date="12/01/2026")
+
+
+def test_child_sessions_hesitate_less():
+    """in_air_ratio (lower is better) falls over the sessions, sentence and spiral; the truth is what is measured.
+
+    Before: fixed pauses while the writing sped up made it *rise* (sentence truth, seed 0: 0.383, 0.344,
+    0.425, 0.402, 0.583, 0.502; spiral 0.033 -> 0.050).
+    """
+    from penmotor.metrics.temporal import in_air_ratio
+
+    for seed in range(4):
+        recs = synth.child_sessions(6, seed=seed)
+        for task in ("sentence", "spiral"):
+            tr = np.array([r.meta["truth"]["in_air_ratio"] for r in recs if r.meta["task"] == task])
+            meas = np.array([in_air_ratio(r) for r in recs if r.meta["task"] == task])
+            np.testing.assert_allclose(meas, tr, rtol=0.03)  # up to a sample interval per lift
+            assert tr[-1] < 0.8 * tr[0]  # clearly better at the end
+            assert np.polyfit(np.arange(6), tr, 1)[0] < 0  # and falling on the whole (noisy, not monotone)
+
+
+def test_pause_parameters_set_the_in_air_time():
+    base = synth.handwriting("hello world", seed=0)
+    calm = synth.handwriting("hello world", pause_scale=0.5, seed=0)
+    quick = synth.handwriting("hello world", hover_speed_ratio=3.0, seed=0)
+    r0 = base.meta["truth"]["in_air_ratio"]
+    assert calm.meta["truth"]["in_air_ratio"] < r0 and quick.meta["truth"]["in_air_ratio"] < r0
+    assert base.meta["truth"]["stroke_count"] == calm.meta["truth"]["stroke_count"]
+    sp = synth.spiral(duration_s=8.0, hover_s=0.5, seed=0)
+    assert sp.meta["truth"]["in_air_ratio"] == pytest.approx(1.0 / 8.0)
+    assert np.count_nonzero(~sp.pen_down) == pytest.approx(1.0 * 200, abs=3)
+    with pytest.raises(ParameterError, match="hover_s"):
+        synth.spiral(hover_s=0.0)
+
+
+def test_letter_x_heights_meta():
+    rec = synth.handwriting("a big dog", x_height_mm=4.0, size_cv=0.2, seed=2)
+    xs = np.array(rec.meta["letter_x_heights"])
+    assert xs.size == 7 and xs.std() > 0
+    assert rec.meta["truth"]["x_height"] == pytest.approx(xs.mean())
 
 
 @given(text=st.text(alphabet=ALPHABET + "  ", min_size=1, max_size=30).filter(lambda t: t.strip()),

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from penmotor import Recording, read, synth
+from penmotor import ParameterError, Recording, read, synth
 from penmotor.metrics import tremor
 
 from test_sizing import transformed
@@ -40,7 +40,99 @@ def test_strong_tremor_in_handwriting(f, amp, seed):
     rec = synth.handwriting("the quick brown fox jumps over the lazy dog", tremor_hz=f, tremor_amplitude_mm=amp,
                             speed_mm_s=(15.0, 20.0, 25.0)[seed], seed=seed)
     assert tremor.tremor_frequency(rec) == pytest.approx(f, abs=0.25)
-    assert tremor.tremor_amplitude(rec) == pytest.approx(amp, rel=0.25)
+    assert tremor.tremor_amplitude(rec) == pytest.approx(amp, rel=0.20)  # was 25 % before the line test
+
+
+# --------------------------------------------------------------------------- handwriting
+SENTENCES = ["the quick brown fox jumps over the lazy dog", "a big cat sat on my hat", "my cat likes warm milk",
+             "we play in the park", "i can write my name", "fish swim in the lake", "hello world again"]
+
+
+def _sentence(k: int, rng: np.random.Generator, amp: float, f: float | None) -> Recording:
+    """A varied synthetic sentence: x-height 2.5-8 mm, 15-25 mm/s, uneven letters and gaps, any tremor axis."""
+    xh = rng.uniform(2.5, 8.0)
+    return synth.handwriting(SENTENCES[k % len(SENTENCES)], x_height_mm=xh, speed_mm_s=rng.uniform(15, 25),
+                             tremor_hz=f if amp > 0 else None, tremor_amplitude_mm=amp,
+                             size_cv=rng.uniform(0, 0.25), spacing_cv=rng.uniform(0, 0.5),
+                             baseline_sd_mm=rng.uniform(0, 0.1 * xh), slant_deg=rng.uniform(-10, 20),
+                             tremor_direction_deg=rng.uniform(0, 180), jitter_s=0.0005, seed=k)
+
+
+@pytest.mark.parametrize("f", [6.0, 8.0, 10.0])
+@pytest.mark.parametrize("amp", [0.3, 0.5])
+@pytest.mark.parametrize("k", [0, 3])
+def test_tremor_in_sentences(f, amp, k):
+    """Planted tremor of 0.3-0.5 mm at 6-10 Hz: frequency within 0.25 Hz, amplitude within 20 %."""
+    rec = synth.handwriting(SENTENCES[k], x_height_mm=4.0, speed_mm_s=20.0, size_cv=0.1, spacing_cv=0.3,
+                            tremor_hz=f, tremor_amplitude_mm=amp, tremor_direction_deg=30.0 * k, seed=k)
+    assert tremor.tremor_frequency(rec) == pytest.approx(f, abs=0.25)
+    assert tremor.tremor_amplitude(rec) == pytest.approx(amp, rel=0.20)
+
+
+def test_tremor_in_varied_sentences_is_found_or_missed_never_wrong():
+    """0.2-0.5 mm at 6-10 Hz in 40 varied sentences: >= 85 % within 0.25 Hz and 20 %, the rest missed (NaN, 0).
+
+    Measured when written (3 x 200 random sentences): 0.2 mm 89 %, 0.3 mm 99 %, 0.4-0.5 mm 96-100 %;
+    a tremor of 0.1-0.15 mm is found in only about half of the sentences (documented limit).
+    """
+    rng = np.random.default_rng(7)
+    ok = wrong = 0
+    for k in range(40):
+        f, amp = rng.uniform(6.0, 10.0), rng.uniform(0.2, 0.5)
+        rec = _sentence(k, rng, amp, f)
+        fm, am = tremor.tremor_frequency(rec), tremor.tremor_amplitude(rec)
+        if math.isnan(fm):
+            assert am == 0.0
+        elif abs(fm - f) <= 0.25 and abs(am / amp - 1) <= 0.20:
+            ok += 1
+        else:
+            wrong += 1
+    assert ok >= 34 and wrong <= 1
+
+
+def test_tremor_free_sentences_report_no_tremor():
+    """No tremor planted: amplitude below 0.05 mm or no peak at all (before: 0.05-1.3 mm "tremor")."""
+    rng = np.random.default_rng(8)
+    amps = []
+    for k in range(30):
+        rec = _sentence(k, rng, 0.0, None)
+        f, a = tremor.tremor_frequency(rec), tremor.tremor_amplitude(rec)
+        assert math.isnan(f) == (a == 0.0)
+        amps.append(a)
+    assert max(amps) < 0.05
+
+
+@pytest.mark.parametrize("xh", [2.0, 3.0])
+def test_short_or_small_fast_writing_gives_no_false_tremor(xh):
+    """Tremor-free writing at 25 mm/s: short texts (4-6 s, a single Welch segment) made false "tremor" lines of
+    0.05-0.4 mm (12 of these 120) before the 8 s minimum for handwriting."""
+    for seed in range(30):
+        for text in ("hello world", "the quick brown fox jumps over the lazy dog"):
+            rec = synth.handwriting(text, x_height_mm=xh, seed=seed)
+            assert math.isnan(tremor.tremor_frequency(rec)) and tremor.tremor_amplitude(rec) == 0.0, (text, seed)
+
+
+def test_child_sessions_tremor_is_honest():
+    """synth.child_sessions: tremor >= 0.25 mm always found (7 Hz, within 20 %); smaller ones found or reported absent."""
+    for seed in range(3):
+        for rec in synth.child_sessions(6, seed=seed)[::2]:
+            planted = rec.meta["truth"]["tremor_amplitude"]
+            f, a = tremor.tremor_frequency(rec), tremor.tremor_amplitude(rec)
+            if planted >= 0.25:
+                assert f == pytest.approx(7.0, abs=0.25) and a == pytest.approx(planted, rel=0.20)
+            elif planted >= 0.15 and not math.isnan(f):
+                assert f == pytest.approx(7.0, abs=0.25) and a == pytest.approx(planted, rel=0.25)
+
+
+def test_mode_selects_the_method():
+    rec = synth.handwriting("the quick brown fox jumps over the lazy dog", tremor_hz=8.0, tremor_amplitude_mm=0.4,
+                            seed=1)
+    for mode in ("auto", "handwriting", "spiral"):
+        assert tremor.tremor_frequency(rec, mode=mode) == pytest.approx(8.0, abs=0.25)
+    sp = synth.tremor_spiral(freq_hz=5.0, amplitude_mm=0.3, seed=1)
+    assert tremor.tremor_amplitude(sp) == pytest.approx(tremor.tremor_amplitude(sp, mode="spiral"))
+    with pytest.raises(ParameterError, match="mode"):
+        tremor.tremor_frequency(rec, mode="letters")
 
 
 def test_power_ratio_separates_calm_from_shaky():

@@ -20,7 +20,8 @@ import numpy as np
 from .errors import ParameterError
 from .recording import Recording
 
-__all__ = ["frame_coords", "stroke_boxes", "components", "words", "lines", "gap_threshold", "component_gaps"]
+__all__ = ["frame_coords", "stroke_boxes", "components", "words", "lines", "gap_threshold", "word_breaks",
+           "component_gaps", "component_pauses"]
 
 
 # --- words and lines ---
@@ -264,6 +265,86 @@ def gap_threshold(gaps_xh: Any, *, default_xh: float = 1.0, bounds_xh: tuple[flo
     return float(np.clip(thr, *bounds_xh))
 
 
+def word_breaks(
+    gaps_xh: Any,
+    pauses_s: Any = None,
+    *,
+    pause_weight: float = 0.5,
+    min_ratio: float = 1.3,
+    floor: float = 0.1,
+) -> np.ndarray:
+    """Which gaps between consecutive components are gaps between words.
+
+    Each gap gets a score: its width over the median width, plus `pause_weight` times
+    the in-air pause before the next component over the median pause (when `pauses_s`
+    is given: writers pause longer between words than between letters, which separates
+    words when a child spaces them hardly wider than letters). The scores are split in
+    two by Kittler-Illingworth minimum-error thresholding (two Gaussian classes of
+    unequal spread, SD floored at `floor`): unlike Otsu's split, it finds a small, tight
+    class of word gaps above a long tail of letter gaps. The split is kept when the
+    upper class's mean gap is at least `min_ratio` times the lower's; otherwise (and with
+    fewer than four gaps) :func:`gap_threshold` decides from the widths alone.
+
+    Parameters
+    ----------
+    gaps_xh : array_like
+        Gaps in x-heights, in writing order along the line.
+    pauses_s : array_like, optional
+        In-air time before each gap's right-hand component, s (NaN: unknown).
+    pause_weight, min_ratio, floor : float
+        See above.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_gaps,)
+
+    Examples
+    --------
+    >>> word_breaks([0.3, 0.35, 0.4, 1.6, 0.3, 1.5]).tolist()
+    [False, False, False, True, False, True]
+    >>> gx = [0.3, 0.5, 0.62, 0.2, 0.55, 0.6, 0.45, 0.6, 0.3]   # word gaps hardly wider ...
+    >>> pause = [0.3, 0.35, 0.9, 0.3, 0.4, 0.95, 0.3, 0.85, 0.3]   # ... but longer pauses
+    >>> word_breaks(gx, pause).tolist()
+    [False, False, True, False, False, True, False, True, False]
+    """
+    gx = np.asarray(gaps_xh, dtype=np.float64)
+    fallback = gx > gap_threshold(gx)
+    fin = np.isfinite(gx)
+    n = int(np.count_nonzero(fin))
+    if n < 4:
+        return fallback
+    g = np.maximum(gx, 0.0)
+    med = float(np.median(g[fin]))
+    z = g / max(med, 0.01)
+    if pauses_s is not None and pause_weight > 0:
+        p = np.asarray(pauses_s, dtype=np.float64)
+        if p.shape != gx.shape:
+            raise ParameterError(f"pauses_s: expected {gx.size} values (one per gap), got shape {p.shape}")
+        ok = np.isfinite(p) & (p >= 0)
+        if ok.any():
+            pm = float(np.median(p[ok]))
+            if pm > 0:
+                z = z + pause_weight * np.where(ok, p, pm) / pm
+    zs = np.sort(z[fin])
+    k = np.arange(2, n)  # lower class zs[:k] (at least two values), upper zs[k:]
+    if k.size == 0:
+        return fallback
+    cs, cs2 = np.cumsum(zs), np.cumsum(zs * zs)
+    m0 = cs[k - 1] / k
+    m1 = (cs[-1] - cs[k - 1]) / (n - k)
+    s0 = np.sqrt(np.maximum(cs2[k - 1] / k - m0**2, 0.0)) + floor
+    s1 = np.sqrt(np.maximum((cs2[-1] - cs2[k - 1]) / (n - k) - m1**2, 0.0)) + floor
+    p0 = k / n
+    p1 = 1.0 - p0
+    crit = p0 * np.log(s0) + p1 * np.log(s1) - p0 * np.log(p0) - p1 * np.log(p1)
+    kk = int(k[int(np.argmin(crit))])
+    brk = fin & (z > 0.5 * (zs[kk - 1] + zs[kk]))
+    lo, hi = gx[fin & ~brk], gx[brk]
+    if hi.size == 0 or lo.size == 0 or hi.mean() < min_ratio * max(lo.mean(), 0.05):
+        return fallback
+    return brk
+
+
 def words(
     rec: Recording,
     *,
@@ -278,7 +359,7 @@ def words(
     The gap between consecutive components of a line is measured between their ink
     bounding boxes along the baseline (not de-slanted: the same definition as
     ``word_spacing``); a gap larger than ``word_gap_xh`` x-heights separates words
-    (default: :func:`gap_threshold`, adaptive).
+    (default: adaptive, :func:`word_breaks` from the gaps and the pen-lift pauses).
 
     Returns
     -------
@@ -296,8 +377,12 @@ def words(
         return comp
     gaps, same_line = component_gaps(rec, comp, angle_deg=angle_deg, line=line)
     gx = gaps / x_height_mm
-    thr = gap_threshold(gx[same_line]) if word_gap_xh is None else float(word_gap_xh)
-    new = np.concatenate(([True], ~same_line | (gx > thr)))
+    if word_gap_xh is None:
+        brk = np.zeros(gx.size, dtype=bool)
+        brk[same_line] = word_breaks(gx[same_line], component_pauses(rec, comp)[same_line])
+    else:
+        brk = gx > float(word_gap_xh)
+    new = np.concatenate(([True], ~same_line | brk))
     wid = np.cumsum(new) - 1
     return wid[comp]
 
@@ -325,6 +410,34 @@ def component_gaps(
     cl = np.zeros(m, dtype=np.intp)
     cl[comp] = ln
     return lo[1:] - hi[:-1], cl[1:] == cl[:-1]
+
+
+def component_pauses(rec: Recording, comp: np.ndarray) -> np.ndarray:
+    """In-air time (s) before each component after the first: before its earliest-written stroke.
+
+    NaN where that stroke is the first of the recording. Components as from
+    :func:`components` (numbered left to right), so entry ``k`` belongs to the gap
+    between components ``k`` and ``k + 1``, as in :func:`component_gaps`.
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> rec = synth.handwriting("ab cd", seed=0)
+    >>> p = component_pauses(rec, components(rec, x_height_mm=3.0))
+    >>> bool(p[1] > p[0] and p[1] > p[2])   # the pause between the words is the longest
+    True
+    """
+    comp = np.asarray(comp, dtype=np.intp)
+    if comp.size == 0:
+        return np.empty(0)
+    st, sp = rec.stroke_bounds()
+    m = int(comp.max()) + 1
+    first = np.full(m, comp.size, dtype=np.intp)
+    np.minimum.at(first, comp, np.arange(comp.size))
+    first = np.minimum(first, comp.size - 1)
+    prev_end = rec.t[sp[np.maximum(first - 1, 0)] - 1]
+    pause = np.where(first > 0, rec.t[st[first]] - prev_end, np.nan)
+    return pause[1:]
 
 
 # --- sub-strokes -------------------------------------------------------------------------

@@ -35,7 +35,9 @@ The model
   between consecutive letters of a word. The truth values are re-measured on the
   final samples (they equal the requested values up to sampling, ~0.01 mm).
 * **Pen lifts**: between strokes the pen hovers (``pen_down`` False, pressure 0) along
-  a minimum-jerk path; longer pauses between words; 0.1 s of hover before and after.
+  a minimum-jerk path, for 0.06 s x ``pause_scale`` plus the travel distance over
+  ``hover_speed_ratio`` x ``speed_mm_s``; 0.15 s x ``pause_scale`` longer between words;
+  0.1 s of hover before and after.
 * **Pressure**: ``pressure`` plus a per-stroke offset ``~ N(0, pressure_sd)``, rising
   and falling smoothly over the first/last 50 ms (never below 15 % of the level).
 * **Tremor**: ``A sin(2 pi f t + phi)`` added to x and y along one fixed direction
@@ -283,6 +285,8 @@ def handwriting(
     tremor_direction_deg: float = 45.0,
     timing_cv: float = 0.2,
     slant_sd_deg: float = 0.0,
+    pause_scale: float = 1.0,
+    hover_speed_ratio: float = 1.5,
 ) -> Recording:
     """One line of synthetic print handwriting with ground truth in ``meta["truth"]``.
 
@@ -330,6 +334,13 @@ def handwriting(
         writing, whose regular rhythm forms a spectral line like a tremor's).
     slant_sd_deg : float
         SD of the per-letter slant around `slant_deg` (degrees).
+    pause_scale : float
+        Multiplier of the fixed (hesitation) part of every pen lift: 0.06 s per lift plus
+        0.15 s more between words at 1.0. The travel part of a lift (distance /
+        (``hover_speed_ratio`` x ``speed_mm_s``)) and the 0.1 s of hover at both ends are
+        not scaled.
+    hover_speed_ratio : float
+        Mean in-air travel speed between strokes as a multiple of ``speed_mm_s``.
 
     Returns
     -------
@@ -398,8 +409,10 @@ def handwriting(
         raise ParameterError(f"pressure: expected 0 < pressure <= 1, got {pressure!r}")
     for nm, v in (("pressure_sd", pressure_sd), ("size_cv", size_cv), ("baseline_sd_mm", baseline_sd_mm),
                   ("tremor_amplitude_mm", tremor_amplitude_mm), ("jitter_s", jitter_s),
-                  ("spacing_cv", spacing_cv), ("timing_cv", timing_cv), ("slant_sd_deg", slant_sd_deg)):
+                  ("spacing_cv", spacing_cv), ("timing_cv", timing_cv), ("slant_sd_deg", slant_sd_deg),
+                  ("pause_scale", pause_scale)):
         _check(nm, v)
+    _check("hover_speed_ratio", hover_speed_ratio, strict=True)
     _check("tremor_hz", tremor_hz, strict=True, allow_none=True)
     _check("rate_hz", rate_hz, strict=True)
     _check("duplicate_fraction", duplicate_fraction)
@@ -413,7 +426,8 @@ def handwriting(
                   tremor_amplitude_mm=float(tremor_amplitude_mm), rate_hz=float(rate_hz),
                   jitter_s=float(jitter_s), duplicate_fraction=float(duplicate_fraction), seed=seed,
                   spacing_cv=float(spacing_cv), tremor_direction_deg=float(tremor_direction_deg),
-                  timing_cv=float(timing_cv), slant_sd_deg=float(slant_sd_deg))
+                  timing_cv=float(timing_cv), slant_sd_deg=float(slant_sd_deg),
+                  pause_scale=float(pause_scale), hover_speed_ratio=float(hover_speed_ratio))
 
     alpha = _alphabet(round(asc / xh, 6), round(desc / xh, 6))
     x0, y0 = _ORIGIN
@@ -483,9 +497,9 @@ def handwriting(
     for k, s in enumerate(strokes):
         p_start = s["path"][0]
         dist = float(np.hypot(*(p_start - prev_end)))
-        hd = lead if k == 0 else 0.06 + dist / (1.5 * speed_mm_s)
+        hd = lead if k == 0 else 0.06 * pause_scale + dist / (hover_speed_ratio * speed_mm_s)
         if k > 0 and s["word"] != strokes[k - 1]["word"]:
-            hd += 0.15
+            hd += 0.15 * pause_scale
         seg_start.append(t), seg_dur.append(hd), seg_kind.append(-1)
         hp0.append(prev_end), hp1.append(p_start)
         t += hd
@@ -597,6 +611,7 @@ def handwriting(
     m = dict(rec.meta)
     m["truth"] = truth
     m["letters"] = [(ch, w, float(a), float(b)) for ch, w, a, b in letters_info]
+    m["letter_x_heights"] = [xh * float(g) for g in factors]
     return rec.with_meta(**m)
 
 
@@ -615,12 +630,13 @@ def spiral(
     tremor_direction_deg: float = 45.0,
     speed_variation: float = 0.1,
     device: Device | str | None = None,
+    hover_s: float = 0.2,
 ) -> Recording:
     """An Archimedean spiral ``r = b theta`` drawn outward from its centre, counter-clockwise.
 
     The pen moves along the spiral with a smooth tangential speed profile (ramps of 10 %
     of the duration at both ends, slow modulation of +-``speed_variation``), in one
-    pen-down stroke with 0.2 s of hover before and after. Tremor, jitter and the device
+    pen-down stroke with `hover_s` (0.2 s) of hover before and after. Tremor, jitter and the device
     are as in :func:`handwriting`.
 
     Parameters
@@ -645,6 +661,8 @@ def spiral(
         Relative amplitude of the slow speed modulation.
     device : Device or str, optional
         Default :data:`SYNTH_DEVICE`.
+    hover_s : float
+        In-air time before and after the stroke, s (> 0).
 
     Returns
     -------
@@ -653,7 +671,8 @@ def spiral(
         ``spiral_rms_deviation`` (radial RMS of the final samples from the true spiral,
         leaving out the innermost half loop where r(theta) is ill-defined),
         ``spiral_centre_x``, ``spiral_centre_y`` (mm), ``spiral_turns``,
-        ``tremor_frequency``, ``tremor_amplitude``, ``pressure_mean``.
+        ``tremor_frequency``, ``tremor_amplitude``, ``pressure_mean``, ``in_air_ratio``
+        (``2 hover_s / duration_s``).
 
     Examples
     --------
@@ -670,6 +689,7 @@ def spiral(
     _check("rate_hz", rate_hz, strict=True)
     _check("jitter_s", jitter_s)
     _check("speed_variation", speed_variation)
+    _check("hover_s", hover_s, strict=True)
     if speed_variation >= 1:
         raise ParameterError(f"speed_variation: expected 0 <= value < 1, got {speed_variation!r}")
     rng = np.random.default_rng(seed)
@@ -688,7 +708,7 @@ def spiral(
         1.0 + speed_variation * np.sin(2 * np.pi * 0.3 * tg + phi)) + 1e-3
     s_t = np.concatenate(([0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * np.diff(tg))))
     s_t *= s_tab[-1] / s_t[-1]
-    lead = 0.2
+    lead = float(hover_s)
     t_end = duration_s + 2 * lead
     t_true = _sample_times(t_end, rate_hz, jitter_s, rng)
     tt = np.clip(t_true - lead, 0.0, duration_s)
@@ -708,7 +728,7 @@ def spiral(
                            tremor_hz=tremor_hz, tremor_amplitude_mm=float(tremor_amplitude_mm),
                            pressure=float(pressure), rate_hz=float(rate_hz), jitter_s=float(jitter_s),
                            seed=seed, tremor_direction_deg=float(tremor_direction_deg),
-                           speed_variation=float(speed_variation))}
+                           speed_variation=float(speed_variation), hover_s=lead)}
     rec = _finish(t_true, x, y, p, down, tremor_hz=tremor_hz, tremor_amplitude_mm=tremor_amplitude_mm,
                   tremor_direction_deg=tremor_direction_deg, duplicate_fraction=0.0, device=device,
                   rng=rng, meta=meta)
@@ -729,6 +749,7 @@ def spiral(
         "tremor_frequency": float(tremor_hz) if tremor_hz is not None and tremor_amplitude_mm > 0 else math.nan,
         "tremor_amplitude": float(tremor_amplitude_mm) if tremor_hz is not None else 0.0,
         "pressure_mean": float(np.mean(rec.pressure[pdn])) if pdn.any() else math.nan,
+        "in_air_ratio": 2.0 * lead / float(duration_s),
     }
     return rec.with_meta(truth=truth)
 
@@ -761,8 +782,12 @@ def child_sessions(
 
     From the first to the last session the letters become more even (size CV 0.25 ->
     0.06, baseline SD 0.6 -> 0.15 mm, spacing CV 0.5 -> 0.15), pressure falls (0.85 ->
-    0.55), tremor fades (0.35 -> 0.08 mm at 7 Hz) and writing gets faster (15 -> 25
-    mm/s), with a little session-to-session noise. Each recording's ``meta`` has
+    0.55), tremor fades (0.35 -> 0.08 mm at 7 Hz), writing gets faster (15 -> 25
+    mm/s) and the child hesitates less: the fixed part of each pen-lift pause shrinks
+    (``pause_scale`` 1.6 -> 0.5 in :func:`handwriting`), the pen travels faster in the
+    air between strokes (``hover_speed_ratio`` 1.1 -> 2.0) and so does the hover before and
+    after the spiral (0.6 -> 0.2 s), so ``in_air_ratio`` falls over the sessions; all with
+    a little session-to-session noise. Each recording's ``meta`` has
     ``subject``, ``session`` (1-based), ``date`` (ISO), ``task`` and ``truth``.
 
     Parameters
@@ -794,12 +819,15 @@ def child_sessions(
     except (TypeError, ValueError):
         raise ParameterError(f"start_date: expected an ISO date like '2026-01-12', got {start_date!r}") from None
     rng = np.random.default_rng(seed)
+    # hesitation noise from its own stream, so the other session parameters do not change
+    hrng = np.random.default_rng([int(seed), 1])
     out: list[Recording] = []
     for i in range(int(n_sessions)):
         u = i / max(1, n_sessions - 1)  # 0 -> 1 progress
         noise = 1.0 + 0.05 * rng.standard_normal(6)
         lerp = lambda a, b: a + (b - a) * u  # noqa: E731
         s1, s2 = (int(v) for v in rng.integers(0, 2**31 - 1, 2))
+        hes = np.clip(1.0 + 0.08 * hrng.standard_normal(2), 0.8, 1.2)
         date = (d0 + _dt.timedelta(weeks=i)).isoformat()
         common = {"subject": child, "session": i + 1, "date": date}
         tr_amp = max(0.02, lerp(0.35, 0.08) * noise[0])
@@ -817,10 +845,12 @@ def child_sessions(
             tremor_amplitude_mm=tr_amp,
             jitter_s=0.0005,
             seed=s1,
+            pause_scale=lerp(1.6, 0.5) * float(hes[0]),
+            hover_speed_ratio=lerp(1.1, 2.0) / float(hes[0]),
         )
         out.append(sent.with_meta(**common))
         spi = spiral(tightness_mm_per_rad=lerp(1.3, 1.5), tremor_hz=7.0, tremor_amplitude_mm=tr_amp,
                      pressure=min(1.0, lerp(0.85, 0.55) * noise[4]), duration_s=lerp(12.0, 8.0),
-                     jitter_s=0.0005, seed=s2)
+                     jitter_s=0.0005, seed=s2, hover_s=lerp(0.6, 0.2) * float(hes[1]))
         out.append(spi.with_meta(**common))
     return out

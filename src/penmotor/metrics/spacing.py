@@ -6,9 +6,12 @@ Definitions (the same as :mod:`penmotor.synth` uses for its ground truth):
   overlap, with i/j dots attached (:func:`penmotor.segment.components`), in the writing
   frame of :func:`penmotor.metrics.sizing.layout` (baseline horizontal).
 * A **gap** is the horizontal distance, along the baseline, between the ink bounding
-  boxes (pen centre line) of two consecutive letters or words. Gaps wider than an
-  adaptive threshold (Otsu split of the gaps in x-heights, clamped to 0.6-2 x-heights,
-  :func:`penmotor.segment.gap_threshold`) separate words.
+  boxes (pen centre line) of two consecutive letters or words. Word gaps are found by
+  :func:`penmotor.segment.word_breaks`: a minimum-error (Kittler-Illingworth) split of a
+  score combining the gap width (in x-heights) and the in-air pause before the next
+  letter, so that a child whose word gaps are hardly wider than the letter gaps (0.6-0.8
+  vs up to 0.6 x-heights) still gets words; unclear splits fall back to the widths alone
+  (Otsu, clamped to 0.6-2 x-heights, :func:`penmotor.segment.gap_threshold`).
 * **word_spacing** / **letter_spacing**: mean gap between consecutive words / between
   consecutive letters of a word (mm); the ``_xh`` variants divide by the x-height.
 * **spacing_cv**: SD / mean (ddof=0) of the letter gaps.
@@ -27,7 +30,7 @@ import numpy as np
 
 from ..recording import Recording
 from ..registry import metric
-from ..segment import gap_threshold, stroke_boxes
+from ..segment import component_pauses, gap_threshold, stroke_boxes, word_breaks
 from .sizing import _component_zones, layout, letter_components, x_height
 
 __all__ = [
@@ -116,8 +119,17 @@ def _spacing(rec: Recording, word_gap_xh: float | None) -> Spacing:
     np.maximum.at(hi, comp, box[:, 1])
     xh = lay.x_height
     gaps = lo[1:] - hi[:-1]
-    thr = gap_threshold(gaps / xh) if word_gap_xh is None else float(word_gap_xh)
-    new = np.concatenate(([True], gaps / xh > thr))
+    gx = gaps / xh
+    if word_gap_xh is None:
+        brk = word_breaks(gx, component_pauses(rec, comp))
+        # the threshold actually applied: halfway between the widest letter gap and the
+        # narrowest word gap (the pauses may move single gaps across it)
+        thr = (0.5 * (float(np.max(gx[~brk])) + float(np.min(gx[brk]))) if brk.any() and (~brk).any()
+               else gap_threshold(gx))
+    else:
+        thr = float(word_gap_xh)
+        brk = gx > thr
+    new = np.concatenate(([True], brk))
     wid = np.cumsum(new) - 1
     nw = int(wid[-1]) + 1
     wlo = np.full(nw, np.inf)
