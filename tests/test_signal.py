@@ -110,3 +110,86 @@ def test_empty_phases_give_empty_traces(phase, mode):
     tr = kinematics(rec, phase=phase, mode=mode)
     assert tr.n_segments == (0 if phase == "air" else 1)
     assert len(tr) == (0 if phase == "air" else (3 if mode == "raw" else 5))
+
+
+@pytest.mark.parametrize("n,nper,nfft,k",
+                         [(2000, 256, 1024, 2), (801, 800, 6400, 2), (999, 100, 101, 1), (5000, 33, 33, 3)])
+def test_welch_matches_scipy(n, nper, nfft, k):
+    from scipy.signal import welch as scipy_welch
+
+    from penmotor.signal import welch
+
+    x = np.cumsum(np.random.default_rng(n).standard_normal((n, k)), axis=0)  # red noise: a wide dynamic range
+    f, p = welch(x, rate_hz=133.0, nperseg=nper, nfft=nfft, chunk=7)
+    f2, p2 = scipy_welch(x, fs=133.0, nperseg=nper, nfft=nfft, axis=0)
+    np.testing.assert_allclose(f, f2, rtol=1e-12)
+    np.testing.assert_allclose(p, p2, rtol=1e-9, atol=1e-12 * p2.max())
+    f1, p1 = welch(x[:, 0], rate_hz=133.0, nperseg=nper, nfft=nfft)
+    np.testing.assert_allclose(p1, p2[:, 0], rtol=1e-9, atol=1e-12 * p2.max())
+
+
+def test_welch_rejects_bad_segments():
+    from penmotor.signal import welch
+
+    with pytest.raises(ParameterError, match="nperseg"):
+        welch(np.zeros(10), rate_hz=100.0, nperseg=20)
+    with pytest.raises(ParameterError, match="nfft"):
+        welch(np.zeros(100), rate_hz=100.0, nperseg=20, nfft=10)
+
+
+@pytest.mark.parametrize("taps,n", [(9, 700), (45, 700), (201, 700), (401, 8000)])
+def test_segment_filter_matches_per_segment_reference(taps, n):
+    # reference: each segment odd-reflected on its own, then a direct correlation;
+    # 401 taps over 8000 samples exercises the FFT (overlap-add) path
+    rng = np.random.default_rng(taps)
+    v = np.cumsum(rng.standard_normal((n, 2)), axis=0) + 100.0
+    starts, stops = np.array([0, 5, 300, 301]), np.array([3, 300, 301, n - 10])
+    k = rng.standard_normal(taps)
+    out = segment_filter(v, k, starts, stops)
+    h = taps // 2
+    for s, e in zip(starts, stops):
+        for c in range(2):
+            seg = v[s:e, c]
+            if seg.size == 1:
+                ref = np.full(1, seg[0] * k.sum())
+            else:
+                # odd reflection about the end samples, repeated point-wise as segment_filter does
+                j = np.arange(1, h + 1)
+                m = np.minimum(j, seg.size - 1)
+                left = 2 * seg[0] - seg[m][::-1]
+                right = 2 * seg[-1] - seg[seg.size - 1 - m]
+                ref = np.correlate(np.concatenate((left, seg, right)), k, mode="valid")
+            np.testing.assert_allclose(out[s:e, c], ref, rtol=1e-9, atol=1e-9 * np.abs(v).max() * np.abs(k).sum())
+    assert np.isnan(out[n - 10 :]).all() and np.isnan(out[3:5]).all()
+
+
+def test_kinematics_cascade_equals_composed_kernels():
+    # the low-pass and the Savitzky-Golay derivatives are applied one after the other; this
+    # must equal one pass of the composed kernels (linear filters commute)
+    from penmotor.signal import _kinematic_kernels, resample
+
+    rng = np.random.default_rng(3)
+    t = np.cumsum(rng.uniform(0.004, 0.006, 900))
+    pd = (np.arange(900) // 150) % 3 != 2
+    rec = Recording.from_arrays(t=t, x=np.cumsum(rng.standard_normal(900)), y=np.sin(t * 7) * 5, pen_down=pd)
+    tr = kinematics(rec)
+    s, e = rec.stroke_bounds()
+    _, v, ns, ne, _ = resample(rec.t, np.column_stack((rec.x, rec.y)), starts=s, stops=e, rate_hz=200.0)
+    lp, d1, d2, d3 = _kinematic_kernels(200.0, 12.0)
+    ref = segment_filter(v, [lp] + [np.convolve(lp, d) for d in (d1, d2, d3)], ns, ne)
+    for got, want in zip(((tr.x, tr.y), (tr.vx, tr.vy), (tr.ax, tr.ay), (tr.jx, tr.jy)), ref):
+        scale = np.abs(want).max()
+        np.testing.assert_allclose(np.column_stack(got), want, rtol=0, atol=1e-10 * scale)
+
+
+def test_segment_filter_with_unsorted_segments():
+    # segments given out of order must give the same result as in order
+    v = np.cumsum(np.random.default_rng(1).standard_normal(40))
+    k = np.array([0.25, 0.5, 0.25])
+    for order in ([2, 0, 3, 1], [0, 2, 1, 3]):  # the second spans 0..40 in order of its ends
+        s, e = np.array([0, 10, 25, 30]), np.array([10, 25, 30, 40])
+        a = segment_filter(v, k, s, e)
+        b = segment_filter(v, k, s[order], e[order])
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+        c = derivative(v, rate_hz=10.0, window_s=0.5, starts=s[order], stops=e[order])
+        np.testing.assert_allclose(c, derivative(v, rate_hz=10.0, window_s=0.5, starts=s, stops=e), rtol=0, atol=1e-12)

@@ -115,3 +115,35 @@ def test_uci_spirals_are_plausible(shared_data):
             assert 0.0 < spiral.spiral_rms_deviation(rec) < 12.0, p.name
             assert all(np.isfinite(f(rec)) for f in ALL), p.name
     assert n > 0 and valid >= 0.8 * n
+
+
+@given(th=st.lists(st.floats(-math.pi, math.pi), min_size=0, max_size=60))
+def test_unwrap_matches_numpy(th):
+    a = np.array(th, dtype=float)
+    np.testing.assert_allclose(spiral._unwrap(a), np.unwrap(a), rtol=0, atol=1e-12)
+
+
+def test_model_jacobian_is_scipys_two_point_difference():
+    # _Model.jac must reproduce least_squares' default jac="2-point", so that the fit takes
+    # the same iterations as it would with the default Jacobian
+    from scipy.optimize._numdiff import approx_derivative
+
+    rec = synth.spiral(tightness_mm_per_rad=1.3, turns=3.0, seed=4)
+    x, y = rec.x[rec.pen_down], rec.y[rec.pen_down]
+    model = spiral._Model(x, y)
+    for c in (np.array([x.mean(), y.mean()]), np.array([x[5] + 0.3, y[5] - 0.2]), np.array([-40.0, 7.0])):
+        f = lambda cc: model._residual(float(cc[0]), float(cc[1]))  # noqa: E731
+        want = approx_derivative(f, c, method="2-point", f0=f(c))
+        np.testing.assert_allclose(model.jac(c), want, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(model.residual(c), spiral._project(x, y, c)[0], rtol=0, atol=1e-9)
+
+
+def test_fit_stops_a_centre_that_drifts_away():
+    # a straight stroke: the centroid start runs off to "infinity" (a line is a circle of
+    # infinite radius); the fit must give up there instead of spending its 200 evaluations
+    t = np.arange(0, 2, 0.005)
+    rec = Recording.from_arrays(t=t, x=40 + 30 * t, y=50 + 0.2 * np.sin(3 * t))
+    model = spiral._Model(rec.x, rec.y, (0.0, 100.0, 0.0, 100.0))
+    with pytest.raises(spiral._Diverged):
+        model.jac(np.array([500.0, 50.0]))
+    assert not spiral.spiral_fit(rec).valid

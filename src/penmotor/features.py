@@ -7,6 +7,8 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from .errors import ParameterError, PenmotorWarning, valid_recording
 from .recording import Recording
 from .registry import FEATURES
@@ -23,7 +25,8 @@ def _selected(families: Iterable[str] | None, names: Iterable[str] | None) -> li
             raise ParameterError(f"families: unknown {sorted(unknown)}; known: {sorted(known_fams)}")
     else:
         fams = known_fams
-    out = [n for n, i in FEATURES.items() if i.func is not None and i.family in fams]
+    FEATURES._load()
+    out = [n for n, i in FEATURES._d.items() if i.func is not None and i.family in fams]
     if names is not None:
         names = [names] if isinstance(names, str) else list(names)
         unknown = [n for n in names if n not in FEATURES or FEATURES[n].func is None]
@@ -65,15 +68,29 @@ def features(
     """
     valid_recording(rec)
     out: dict[str, float] = {}
-    for name in _selected(families, names):
-        info = FEATURES[name]
-        if len(rec) == 0 or not all(rec.has(c) for c in info.needs):
-            out[name] = math.nan
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # empty slices -> NaN by design
+    empty = len(rec) == 0
+    has: dict[str, bool] = {}  # channel -> present, checked once per call
+
+    def present(channels: tuple[str, ...]) -> bool:
+        for c in channels:
+            h = has.get(c)
+            if h is None:
+                h = has[c] = rec.has(c)
+            if not h:
+                return False
+        return True
+
+    # one warnings/errstate context for the whole run (not one per metric): empty slices
+    # and 0/0 give NaN by design
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name in _selected(families, names):
+            info = FEATURES[name]
+            if empty or not present(info.needs):
+                out[name] = math.nan
+                continue
             v = info.func(rec)  # type: ignore[misc]
-        out[name] = float(v) if v is not None else math.nan
+            out[name] = float(v) if v is not None else math.nan
     return out
 
 

@@ -15,7 +15,11 @@ strokes. Every kinematic metric goes through this module so that
   the original samples, for comparison with tools that do so (BDALab handwriting-features).
 
 All functions are vectorised over samples *and* segments: no Python loop depends on the
-number of samples or strokes.
+number of samples or strokes. Filters run as one correlation over the concatenation of all
+(padded) segments -- direct for short kernels, overlap-add FFT for long ones (the 2 s tremor
+high-pass); :func:`kinematics` low-passes once and runs the short derivative kernels on that
+output instead of applying each composed kernel. :func:`welch` is SciPy's Welch estimate
+without its per-segment overhead.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ __all__ = [
     "segment_filter",
     "segment_sums",
     "segment_ids",
+    "welch",
 ]
 
 #: Default uniform rate for resampling (Hz).
@@ -67,11 +72,9 @@ def segment_ids(starts: Any, stops: Any, n: int) -> np.ndarray:
     array([ 0,  0, -1,  1,  1, -1])
     """
     s, e = _bounds(starts, stops, n)
-    delta = np.zeros(n + 1, dtype=np.intp)
-    ids = np.arange(s.size)
-    np.add.at(delta, s, ids + 1)
-    np.add.at(delta, e, -(ids + 1))
-    return np.cumsum(delta[:-1]) - 1
+    w = np.arange(1, s.size + 1, dtype=np.float64)  # segment k contributes k + 1 (exact in float)
+    delta = np.bincount(s, weights=w, minlength=n + 1) - np.bincount(e, weights=w, minlength=n + 1)
+    return np.cumsum(delta[:n]).astype(np.intp) - 1
 
 
 def segment_sums(values: Any, starts: Any, stops: Any) -> np.ndarray:
@@ -88,25 +91,67 @@ def segment_sums(values: Any, starts: Any, stops: Any) -> np.ndarray:
     return cs[e] - cs[s]
 
 
-def _pad_index(s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Indices of the odd-reflection-padded concatenation of segments.
+def _pad_layout(s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Where each non-empty segment's samples go in the padded concatenation.
 
-    Returns (src, anchor, inner): padded value = v[src] where anchor < 0, else
-    2 * v[anchor] - v[src]; ``inner`` marks the positions that map back to the segment.
+    Returns (src, pos, total): sample ``src[i]`` of the input sits at ``pos[i]`` of a
+    padded array of length `total` (each segment gets `pad` extra slots at both ends).
     """
     L = e - s
     plen = L + 2 * pad
-    seg = np.repeat(np.arange(s.size), plen)
-    offs = np.concatenate(([0], np.cumsum(plen)[:-1]))
-    j = np.arange(plen.sum()) - offs[seg] - pad
-    Ls = L[seg]
-    left = j < 0
-    right = j >= Ls
-    m = np.where(left, np.minimum(-j, Ls - 1), np.where(right, np.maximum(2 * (Ls - 1) - j, 0), j))
-    base = s[seg]
-    src = base + m
-    anchor = np.where(left, base, np.where(right, base + Ls - 1, -1))
-    return src, anchor, ~(left | right)
+    pend = np.cumsum(plen)
+    cl = np.cumsum(L)
+    if s.size == 1 or np.array_equal(s[1:], e[:-1]):  # contiguous segments (e.g. resampled ones)
+        src = np.arange(s[0], s[0] + int(cl[-1]))
+    else:
+        src = np.arange(int(cl[-1])) + np.repeat(s - (cl - L), L)
+    shift = np.repeat(pend - plen + pad - s, L)
+    return src, src + shift, int(pend[-1])
+
+
+def _padded(v: np.ndarray, s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Channels-first, odd-reflection-padded concatenation of the (non-empty) segments of `v`.
+
+    `v` has shape (n, c). Returns (vp, src, pos): vp has shape (c, total); ``vp[:, pos] ==
+    v[src].T`` and each segment's `pad` samples before/after are ``2 v[end] - v[mirror]``.
+    """
+    src, pos, total = _pad_layout(s, e, pad)
+    c = v.shape[1]
+    vp = np.empty((c, total))
+    take = _as_slice(src)
+    if pad:
+        L = e - s
+        j = np.arange(1, pad + 1)
+        mj = np.minimum(j, (L - 1)[:, None])  # mirror offsets (nseg, pad)
+        poff = pos[np.cumsum(L) - L]  # position of each segment's first sample
+        # padded slot <- 2 * anchor - mirror, as flat index arrays shared by the channels
+        slot = np.concatenate(((poff[:, None] - j).ravel(), ((poff + L - 1)[:, None] + j).ravel()))
+        anchor = np.concatenate((np.repeat(s, pad), np.repeat(e - 1, pad)))
+        mirror = np.concatenate(((s[:, None] + mj).ravel(), ((e - 1)[:, None] - mj).ravel()))
+    for ch in range(c):  # 1-D gathers and scatters, one channel at a time
+        col = v[:, ch]
+        row = vp[ch]
+        row[pos] = col[take]
+        if pad:
+            row[slot] = 2.0 * col[anchor] - col[mirror]
+    return vp, src, pos
+
+
+def _as_slice(idx: np.ndarray) -> Any:
+    """`idx` as a slice when it is a run of consecutive indices (cheaper to assign through)."""
+    if idx.size and idx[-1] - idx[0] + 1 == idx.size and bool(np.all(np.diff(idx) == 1)):
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
+
+
+def _correlate_valid(a: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``np.correlate(a, k, "valid")`` for 1-D `a`; by overlap-add FFT for long kernels on long
+    signals (measured: direct ~0.09 ns per tap and sample, FFT ~10 ns per sample + ~60 us)."""
+    if k.size > 128 and a.size * (k.size - 115) > 700_000:
+        from scipy.signal import oaconvolve
+
+        return oaconvolve(a, k[::-1], mode="valid")
+    return np.correlate(a, k, mode="valid")
 
 
 def segment_filter(values: Any, kernel: Any, starts: Any, stops: Any) -> Any:
@@ -135,8 +180,6 @@ def segment_filter(values: Any, kernel: Any, starts: Any, stops: Any) -> Any:
     >>> segment_filter([0., 1, 2, 10, 11, 12], [1/3, 1/3, 1/3], [0, 3], [3, 6])
     array([ 0.,  1.,  2., 10., 11., 12.])
     """
-    from scipy.ndimage import correlate1d
-
     single = isinstance(kernel, np.ndarray) or np.ndim(kernel[0]) == 0
     kernels = [np.asarray(k, dtype=np.float64) for k in ([kernel] if single else kernel)]
     for k in kernels:
@@ -150,13 +193,16 @@ def segment_filter(values: Any, kernel: Any, starts: Any, stops: Any) -> Any:
     if s.size == 0:
         return outs[0] if single else outs
     pad = max(k.size for k in kernels) // 2
-    src, anchor, inner = _pad_index(s, e, pad)
-    vp = v[src]
-    refl = anchor >= 0
-    vp[refl] = 2.0 * v[anchor[refl]] - vp[refl]
-    dst = src[inner]  # inner positions map 1:1 onto the segment samples, in order
+    v2 = v.reshape(v.shape[0], -1)
+    vp, src, pos = _padded(v2, s, e, pad)
+    sel = pos - pad  # index of each segment sample in a "valid" correlation of the padded row
+    dst = _as_slice(src)
+    width = vp.shape[1]
     for k, out in zip(kernels, outs):
-        out[dst] = correlate1d(vp, k, axis=0, mode="nearest")[inner]
+        o2 = out.reshape(v2.shape)
+        cut = pad - k.size // 2
+        for c in range(vp.shape[0]):  # loop over channels only
+            o2[dst, c] = _correlate_valid(vp[c, cut : width - cut], k)[sel]
     return outs[0] if single else outs
 
 
@@ -361,14 +407,25 @@ def derivative(
     s, e = s[full], e[full]
     if s.size:
         win = np.arange(w)
+        half = np.arange(w // 2)
+        kl, kr = _savgol_edges(w, polyorder, deriv, 1.0 / rate_hz)  # (w // 2, w) each
         left = v[s[:, None] + win]  # (nseg, w[, k])
         right = v[(e - w)[:, None] + win]
-        for i in range(w // 2):
-            kl = _savgol(w, polyorder, deriv, 1.0 / rate_hz, i)
-            kr = _savgol(w, polyorder, deriv, 1.0 / rate_hz, w - 1 - i)
-            out[s + i] = np.tensordot(kl, left, axes=([0], [1]))
-            out[e - 1 - i] = np.tensordot(kr, right, axes=([0], [1]))
+        out[s[:, None] + half] = np.moveaxis(np.tensordot(left, kl, axes=([1], [1])), -1, 1)
+        out[(e - 1)[:, None] - half] = np.moveaxis(np.tensordot(right, kr, axes=([1], [1])), -1, 1)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _savgol_edges(window: int, polyorder: int, deriv: int, delta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Savitzky-Golay kernels evaluating the first (last) window's polynomial at its i-th
+    first (last) sample, i = 0 .. window // 2 - 1, stacked as rows."""
+    h = window // 2
+    kl = np.stack([_savgol(window, polyorder, deriv, delta, i) for i in range(h)]).reshape(h, window)
+    kr = np.stack([_savgol(window, polyorder, deriv, delta, window - 1 - i) for i in range(h)]).reshape(h, window)
+    kl.flags.writeable = False
+    kr.flags.writeable = False
+    return kl, kr
 
 
 @dataclass(frozen=True)
@@ -478,10 +535,39 @@ def _phase_bounds(rec: Recording, phase: str) -> tuple[np.ndarray, np.ndarray]:
 
 @functools.lru_cache(maxsize=16)
 def _kinematic_kernels(rate_hz: float, cutoff_hz: float) -> tuple[np.ndarray, ...]:
-    """Low-pass kernel and low-pass composed with Savitzky-Golay derivatives of order 1..3."""
+    """Low-pass kernel and the Savitzky-Golay derivative kernels of order 1..3 (applied after it)."""
     w = max(_odd(0.05 * rate_hz), 5)
     lp = _firwin(_odd(2 * rate_hz / cutoff_hz + 1), cutoff_hz, rate_hz) if cutoff_hz < rate_hz / 2 else np.ones(1)
-    return (lp,) + tuple(np.convolve(lp, _savgol(w, 3, d, 1.0 / rate_hz)) for d in (1, 2, 3))
+    return (lp,) + tuple(_savgol(w, 3, d, 1.0 / rate_hz) for d in (1, 2, 3))
+
+
+def _lowpass_derivatives(
+    v: np.ndarray, lp: np.ndarray, dks: tuple[np.ndarray, ...], s: np.ndarray, e: np.ndarray
+) -> list[np.ndarray]:
+    """``segment_filter(v, [lp] + [lp (*) dk for dk in dks], s, e)``, by cascading the filters.
+
+    The low-pass output is computed over each segment *and* its padding, then the (short)
+    derivative kernels run on it: the same numbers as the composed kernels (up to rounding),
+    for ``len(lp) + sum(len(dk))`` instead of ``(1 + len(dks)) * (len(lp) + len(dk) - 1)``
+    multiplications per sample.
+    """
+    outs = [np.full(v.shape, np.nan) for _ in range(1 + len(dks))]
+    keep = e > s
+    s, e = s[keep], e[keep]
+    if s.size == 0:
+        return outs
+    h_lp = lp.size // 2
+    h_d = max(k.size for k in dks) // 2
+    vp, src, pos = _padded(v, s, e, h_lp + h_d)
+    sel = pos - (h_lp + h_d)
+    dst = _as_slice(src)
+    for c in range(vp.shape[0]):  # loop over channels only
+        low = _correlate_valid(vp[c], lp)  # low[i] is padded position i + h_lp
+        outs[0][dst, c] = low[sel + h_d]
+        for k, out in zip(dks, outs[1:]):
+            cut = h_d - k.size // 2
+            out[dst, c] = np.correlate(low[cut : low.size - cut], k, mode="valid")[sel]
+    return outs
 
 
 def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz: float) -> Trace:
@@ -489,9 +575,10 @@ def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz
     pos = np.column_stack((rec.x, rec.y, rec.pressure))
     if mode == "smooth":
         t, v, ns, ne, _ = resample(rec.t, pos, starts=s, stops=e, rate_hz=rate_hz)
-        # Low-pass and Savitzky-Golay differentiation are both linear FIR filters, so they
-        # are composed into one kernel per derivative order and applied in a single pass.
-        xy, d1, d2, d3 = segment_filter(v[:, :2], list(_kinematic_kernels(float(rate_hz), float(cutoff_hz))), ns, ne)
+        # Low-pass and Savitzky-Golay differentiation are both linear FIR filters: the padded
+        # strokes are low-passed once and each derivative kernel runs on that output.
+        lp, *dks = _kinematic_kernels(float(rate_hz), float(cutoff_hz))
+        xy, d1, d2, d3 = _lowpass_derivatives(v[:, :2], lp, tuple(dks), ns, ne)
         speed = np.hypot(d1[:, 0], d1[:, 1])
         acc_t = derivative(speed, rate_hz=rate_hz, deriv=1, starts=ns, stops=ne)
         return Trace(
@@ -527,3 +614,92 @@ def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz
         t, x, y, p, vx, vy, speed, ax, ay, np.hypot(ax, ay), acc_t, jx, jy, np.hypot(jx, jy),
         ns, ne, np.arange(s.size), float("nan"), mode,
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _hann(n: int) -> np.ndarray:
+    from scipy.signal import get_window
+
+    w = get_window("hann", n)
+    w.flags.writeable = False
+    return w
+
+
+def welch(
+    values: Any,
+    *,
+    rate_hz: float,
+    nperseg: int,
+    nfft: int | None = None,
+    chunk: int = 256,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Welch power spectral density along axis 0, as ``scipy.signal.welch`` computes it, faster.
+
+    Same numbers (to rounding) as ``scipy.signal.welch(values, fs=rate_hz, nperseg=nperseg,
+    nfft=nfft, axis=0)`` with its defaults (periodic Hann window, 50 % overlap, constant
+    detrend, one-sided density, mean over segments), without SciPy's per-segment overhead:
+    about 10x faster on long signals. Segments are transformed `chunk` at a time, so the
+    extra memory stays bounded (linear in the input).
+
+    Parameters
+    ----------
+    values : array_like, shape (n,) or (n, k)
+        Uniformly sampled real signal(s).
+    rate_hz : float
+        Sampling rate.
+    nperseg : int
+        Segment length (2 <= nperseg <= n).
+    nfft : int, optional
+        FFT length (>= nperseg); default `nperseg`.
+    chunk : int
+        Segments per FFT batch.
+
+    Returns
+    -------
+    f : ndarray
+        Frequencies, Hz.
+    psd : ndarray, shape (nfft // 2 + 1,) or (nfft // 2 + 1, k)
+        Power spectral density (unit^2 / Hz).
+
+    Examples
+    --------
+    >>> from scipy.signal import welch as scipy_welch
+    >>> x = np.random.default_rng(0).standard_normal((2000, 2))
+    >>> f, p = welch(x, rate_hz=200.0, nperseg=256, nfft=1024)
+    >>> f2, p2 = scipy_welch(x, fs=200.0, nperseg=256, nfft=1024, axis=0)
+    >>> bool(np.allclose(p, p2, rtol=1e-10, atol=0)), p.shape
+    (True, (513, 2))
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+    from scipy.fft import rfft
+
+    v = np.asarray(values, dtype=np.float64)
+    n = v.shape[0] if v.ndim else 0
+    nperseg = int(nperseg)
+    nfft = nperseg if nfft is None else int(nfft)
+    if v.ndim not in (1, 2):
+        raise ParameterError(f"values: expected shape (n,) or (n, k), got {v.shape}")
+    if not 2 <= nperseg <= n:
+        raise ParameterError(f"nperseg: expected 2 <= nperseg <= {n} (the signal length), got {nperseg}")
+    if nfft < nperseg:
+        raise ParameterError(f"nfft: expected >= nperseg = {nperseg}, got {nfft}")
+    if not (np.isfinite(rate_hz) and rate_hz > 0):
+        raise ParameterError(f"rate_hz: expected a positive number, got {rate_hz!r}")
+    win = _hann(nperseg)
+    step = nperseg - nperseg // 2
+    nseg = (n - nperseg) // step + 1
+    cols = v.reshape(n, -1)
+    out = np.zeros((nfft // 2 + 1, cols.shape[1]))
+    for c in range(cols.shape[1]):  # loop over channels and segment batches only
+        frames = sliding_window_view(np.ascontiguousarray(cols[:, c]), nperseg)[::step][:nseg]
+        for i in range(0, nseg, max(int(chunk), 1)):
+            fr = frames[i : i + chunk]
+            spec = rfft((fr - fr.mean(axis=1, keepdims=True)) * win, n=nfft, axis=1)
+            out[:, c] += (spec.real**2 + spec.imag**2).sum(axis=0)
+    out *= 1.0 / (rate_hz * float(win @ win) * nseg)
+    if nfft % 2:
+        out[1:] *= 2.0
+    else:
+        out[1:-1] *= 2.0
+    f = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
+    return f, (out[:, 0] if v.ndim == 1 else out)

@@ -176,7 +176,11 @@ def _ink(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-stroke path length, width and height (mm)."""
+    """Per-stroke path length, width and height (mm), cached per recording."""
+    return rec.cached(("geometry.stroke_stats",), lambda: _compute_stroke_stats(rec))
+
+
+def _compute_stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     starts, stops = rec.stroke_bounds()
     if starts.size == 0:
         return np.empty(0), np.empty(0), np.empty(0)

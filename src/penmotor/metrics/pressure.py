@@ -304,6 +304,17 @@ def tilt_sd(rec: Recording) -> float:
     return float(tilt.std()) if tilt.size >= 2 else math.nan
 
 
+def _down_circ(rec: Recording, min_tilt_deg: float) -> tuple[float, float, int]:
+    """Circular mean and SD of the on-surface azimuth where tilt >= min_tilt_deg, and the count (cached)."""
+
+    def compute() -> tuple[float, float, int]:
+        tilt, az = _down_tilt(rec)
+        az = az[tilt >= min_tilt_deg]
+        return (*_circ(az), int(az.size)) if az.size else (math.nan, math.nan, 0)
+
+    return rec.cached(("pressure.down_circ", float(min_tilt_deg)), compute)
+
+
 def _circ(az: np.ndarray) -> tuple[float, float]:
     r = np.deg2rad(az)
     c, s = np.cos(r).mean(), np.sin(r).mean()
@@ -327,9 +338,8 @@ def azimuth_mean(rec: Recording, *, min_tilt_deg: float = 1.0) -> float:
     >>> round(abs(azimuth_mean(rec)), 3)
     180.0
     """
-    tilt, az = _down_tilt(rec)
-    az = az[tilt >= min_tilt_deg]
-    return _circ(az)[0] if az.size else math.nan
+    mean, _, n = _down_circ(rec, min_tilt_deg)
+    return mean if n else math.nan
 
 
 @metric(unit="deg", better="lower", needs=("tilt_x", "tilt_y"))
@@ -346,6 +356,5 @@ def azimuth_sd(rec: Recording, *, min_tilt_deg: float = 1.0) -> float:
     >>> azimuth_sd(rec)
     0.0
     """
-    tilt, az = _down_tilt(rec)
-    az = az[tilt >= min_tilt_deg]
-    return _circ(az)[1] if az.size >= 2 else math.nan
+    _, sd, n = _down_circ(rec, min_tilt_deg)
+    return sd if n >= 2 else math.nan

@@ -6,7 +6,11 @@ Method
    ``(cx, cy)``: theta is the unwrapped polar angle about the centre and the residual
    ``r - (a + b theta)`` is minimised over the centre by non-linear least squares, with
    ``a`` and ``b`` solved linearly for every trial centre (variable projection). Starts:
-   the ink centroid, the first and the last pen-down sample; the best fit wins. The fit
+   the ink centroid, the first and the last pen-down sample; the best fit wins. A run
+   whose centre drifts more than 3 ink spans outside the ink (which then lies within
+   ~27 degrees of it: no spiral about that centre) is stopped there, and if it is the
+   best fit the ink is not a spiral -- instead of wandering off for all of its 200
+   evaluations, as fits of non-spiral ink (letters, words) otherwise do. The fit
    is then repeated without the innermost half loop (the samples before the radius first
    exceeds ``pi |b|``, or after it last does for a spiral drawn inwards), where r(theta)
    is ill-defined; all measures use the remaining samples.
@@ -42,7 +46,9 @@ above 30 % of the mean radius, or a recording whose ``meta["task"]`` names a tex
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -110,13 +116,128 @@ class SpiralFit:
 _INVALID = SpiralFit(NAN, NAN, NAN, NAN, NAN, NAN, np.empty(0), np.empty(0), np.empty(0), False)
 
 
-def _project(x: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    dx, dy = x - c[0], y - c[1]
-    th = np.unwrap(np.arctan2(dy, dx))
+_TWO_PI = 2.0 * math.pi
+#: scipy's relative step for ``jac="2-point"`` (``_Model.jac`` reproduces that Jacobian).
+_FD_STEP = float(np.finfo(np.float64).eps) ** 0.5
+#: A centre this many ink spans outside the ink's bounding box sees all of it within ~27
+#: degrees: the ink does not turn about it (see ``_Diverged``).
+_FAR_SPANS = 3.0
+
+
+def _unwrap(th: np.ndarray) -> np.ndarray:
+    """``np.unwrap`` along the last axis, for angles from ``arctan2`` (steps beyond +-pi folded by 2 pi)."""
+    if th.shape[-1] < 2:
+        return th
+    d = np.diff(th, axis=-1)
+    out = th.copy()
+    out[..., 1:] += np.cumsum((d < -math.pi).astype(np.float64) - (d > math.pi), axis=-1) * _TWO_PI
+    return out
+
+
+def _residuals(x: np.ndarray, y: np.ndarray, cx: Any, cy: Any) -> tuple[np.ndarray, Any, Any, np.ndarray]:
+    """Radial residuals of ``r = a + b theta`` about centre(s) ``(cx, cy)``, (a, b) fitted linearly.
+
+    `cx`, `cy` are scalars or ``(k, 1)`` columns (k centres at once: rows of the result).
+    Returns (residual, a, b, theta) with a, b of shape ``(..., 1)``.
+    """
+    dx, dy = x - cx, y - cy
+    th = _unwrap(np.arctan2(dy, dx))
     r = np.hypot(dx, dy)
-    A = np.column_stack((np.ones_like(th), th))
-    coef, *_ = np.linalg.lstsq(A, r, rcond=None)
-    return r - A @ coef, coef, th
+    tm = th.mean(axis=-1, keepdims=True)
+    tc = th - tm
+    stt = np.einsum("...i,...i->...", tc, tc)[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.einsum("...i,...i->...", tc, r)[..., None] / stt
+    a = r.mean(axis=-1, keepdims=True) - b * tm
+    bad = ~(stt.reshape(-1) > 0)
+    if bad.any():  # a single angle: the minimum-norm solution, as lstsq gives it
+        th2, r2, a2, b2 = th.reshape(-1, th.shape[-1]), r.reshape(-1, r.shape[-1]), a.reshape(-1), b.reshape(-1)
+        for k in np.flatnonzero(bad):  # loop over centres, not samples
+            coef, *_ = np.linalg.lstsq(np.column_stack((np.ones_like(th2[k]), th2[k])), r2[k], rcond=None)
+            a2[k], b2[k] = coef
+    return r - (a + b * th), a, b, th
+
+
+def _project(x: np.ndarray, y: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    res, a, b, th = _residuals(x, y, float(c[0]), float(c[1]))
+    return res, np.array([float(a[0]), float(b[0])]), th
+
+
+class _Diverged(Exception):
+    """The centre of a fit has left the ink (``cost`` is the fit's cost there)."""
+
+    def __init__(self, cost: float) -> None:
+        super().__init__(cost)
+        self.cost = cost
+
+
+class _Model:
+    """Residual and Jacobian of the centre fit for ``least_squares(method="lm")``.
+
+    The Jacobian is scipy's default ``jac="2-point"`` forward difference (same steps, same
+    formula) without its per-call overhead, reusing the residual at the current centre
+    (MINPACK asks for the Jacobian at the point whose residual it has just computed): the
+    same iterations as the default, at a fraction of the cost.
+
+    With a `box`, an accepted iterate (MINPACK evaluates the Jacobian there only) whose
+    centre lies outside it raises :class:`_Diverged`: a centre more than ``_FAR_SPANS`` ink
+    spans away from the ink sees it within ~27 degrees, so a fit that ends there is no
+    spiral, and such runs otherwise drift away for all of their ``max_nfev`` evaluations.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, box: tuple[float, float, float, float] | None = None) -> None:
+        self.x, self.y = x, y
+        self.box = box
+        self.c: tuple[float, float] | None = None
+        self.f = np.empty(0)
+        self.jc: tuple[float, float] | None = None
+        self.J = np.empty((0, 2))
+
+    def residual(self, c: np.ndarray) -> np.ndarray:
+        if self.c is None or c[0] != self.c[0] or c[1] != self.c[1]:
+            self.c = (float(c[0]), float(c[1]))
+            self.f = self._residual(self.c[0], self.c[1])
+        return self.f
+
+    def _residual(self, cx: float, cy: float) -> np.ndarray:
+        """``_residuals(x, y, cx, cy)[0]`` for one centre, with fewer NumPy calls (the hot loop)."""
+        dx, dy = self.x - cx, self.y - cy
+        th = np.arctan2(dy, dx)
+        n = th.size
+        if n < 2:
+            return _residuals(self.x, self.y, cx, cy)[0]
+        d = np.diff(th)
+        th[1:] += np.cumsum((d < -math.pi).astype(np.float64) - (d > math.pi)) * _TWO_PI
+        r = np.sqrt(dx * dx + dy * dy)  # (hypot is several times slower; no overflow risk in mm)
+        tm = th.sum() / n
+        tc = th - tm
+        stt = float(tc @ tc)
+        if not stt > 0:
+            return _residuals(self.x, self.y, cx, cy)[0]
+        b = float(tc @ r) / stt
+        a = float(r.sum()) / n - b * tm
+        return r - (a + b * th)
+
+    def check(self, c: np.ndarray, cost: float) -> None:
+        """Raise :class:`_Diverged` when centre `c` lies outside the box."""
+        if self.box is not None:
+            x0, x1, y0, y1 = self.box
+            if not (x0 <= c[0] <= x1 and y0 <= c[1] <= y1):
+                raise _Diverged(cost)
+
+    def jac(self, c: np.ndarray) -> np.ndarray:
+        c = np.asarray(c, dtype=np.float64)
+        if self.jc is not None and c[0] == self.jc[0] and c[1] == self.jc[1]:
+            return self.J.copy()  # leastsq checks the Jacobian at c0 before MINPACK asks for it
+        f0 = self.residual(c)
+        self.check(c, 0.5 * float(f0 @ f0))
+        h = _FD_STEP * np.where(c >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(c))
+        c1 = c + h
+        jac = np.empty((f0.size, 2))
+        jac[:, 0] = (self._residual(float(c1[0]), float(c[1])) - f0) / (c1[0] - c[0])
+        jac[:, 1] = (self._residual(float(c[0]), float(c1[1])) - f0) / (c1[1] - c[1])
+        self.jc, self.J = (float(c[0]), float(c[1])), jac
+        return jac.copy()
 
 
 def spiral_fit(rec: Recording) -> SpiralFit:
@@ -142,7 +263,7 @@ def spiral_fit(rec: Recording) -> SpiralFit:
 
 
 def _fit(rec: Recording) -> SpiralFit:
-    from scipy.optimize import least_squares
+    from scipy.optimize import leastsq
 
     if str(rec.meta.get("task", "")).lower() in TEXT_TASKS:
         return _INVALID
@@ -160,17 +281,40 @@ def _fit(rec: Recording) -> SpiralFit:
     # recordings); the residuals and measures use every sample
     step = max(1, x.size // 4000)
     xs, ys = x[::step], y[::step]
-    best = None
+
+    def lm(c0: np.ndarray, model: _Model) -> tuple[np.ndarray, float]:
+        # = least_squares(model.residual, c0, jac=model.jac, x_scale=span, method="lm",
+        # max_nfev=200): the same MINPACK call (lmder, same tolerances, factor and scaling),
+        # without least_squares' per-evaluation wrappers
+        f0 = model.residual(c0)
+        if not np.all(np.isfinite(f0)):
+            raise ValueError("residuals are not finite at the initial point")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "maxfev reached" is a result here
+            c, _, info, _, _ = leastsq(model.residual, np.array(c0, dtype=np.float64), Dfun=model.jac,
+                                       full_output=True, ftol=1e-8, xtol=1e-8, gtol=1e-8, maxfev=200,
+                                       factor=100.0, diag=np.full(2, 1.0 / span))
+        f = info["fvec"]
+        cost = 0.5 * float(f @ f)
+        model.check(c, cost)
+        return c, cost
+
+    far = _FAR_SPANS * span
+    box = (float(x.min()) - far, float(x.max()) + far, float(y.min()) - far, float(y.max()) + far)
+    best, best_cost, best_far, have = None, math.inf, False, False
     for c0 in (np.array([x.mean(), y.mean()]), np.array([x[0], y[0]]), np.array([x[-1], y[-1]])):
         try:
-            sol = least_squares(lambda c: _project(xs, ys, c)[0], c0, x_scale=span, method="lm", max_nfev=200)
+            sol, cost = lm(c0, _Model(xs, ys, box))
+            is_far = False
+        except _Diverged as exc:  # drifted away from the ink: it is no spiral if it wins
+            sol, cost, is_far = None, exc.cost, True
         except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - degenerate geometry
             continue
-        if best is None or sol.cost < best.cost:
-            best = sol
-    if best is None:
+        if not have or cost < best_cost:
+            best, best_cost, best_far, have = sol, cost, is_far, True
+    if best is None or best_far:
         return _INVALID
-    c = best.x
+    c = best
     res, (a, b), th = _project(x, y, c)
     # refit without the innermost half loop, where r(theta) is ill-defined (a tremor
     # of the size of the radius moves the pen around the centre)
@@ -181,7 +325,9 @@ def _fit(rec: Recording) -> SpiralFit:
         x, y = x[outer], y[outer]
         xs, ys = x[::step], y[::step]
         try:
-            c = least_squares(lambda cc: _project(xs, ys, cc)[0], c, x_scale=span, method="lm", max_nfev=200).x
+            c = lm(c, _Model(xs, ys, box))[0]
+        except _Diverged:  # the refit drifted away from the ink: no spiral about it
+            return _INVALID
         except (ValueError, np.linalg.LinAlgError):  # pragma: no cover
             pass
         res, (a, b), th = _project(x, y, c)
