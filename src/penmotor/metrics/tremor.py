@@ -67,6 +67,7 @@ tremor is trustworthy, an absent one is not proof of none.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -185,8 +186,6 @@ def _runs(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _spectrum(rec: Recording, rate_hz: float, highpass_hz: float, segment_s: float) -> Spectrum | None:
-    from scipy.signal import firwin, freqz, welch
-
     st, sp = rec.stroke_bounds()
     keep = (sp - st) >= 2
     st, sp = st[keep], sp[keep]
@@ -219,13 +218,23 @@ def _spectrum(rec: Recording, rate_hz: float, highpass_hz: float, segment_s: flo
     if nper < 8 or nperv < 8:
         return None
     nfft = 8 * int(round(segment_s * rate_hz))
-    f, pxx = welch(res, fs=rate_hz, nperseg=nper, nfft=nfft, axis=0, detrend="constant")
-    _, pvv = welch(vel, fs=rate_hz, nperseg=nperv, nfft=nfft, axis=0, detrend="constant")
-    kern = firwin(numtaps, highpass_hz, fs=rate_hz)
-    _, h = freqz(kern, worN=f, fs=rate_hz)
-    # zero-phase FIR: |H| is its real amplitude; the residual's gain is |1 - H|
-    gain = np.abs(1.0 - np.abs(h))
+    f, pxx = psig.welch(res, rate_hz=rate_hz, nperseg=nper, nfft=nfft)
+    _, pvv = psig.welch(vel, rate_hz=rate_hz, nperseg=nperv, nfft=nfft)
+    gain = _highpass_gain(numtaps, float(highpass_hz), float(rate_hz), nfft)
     return Spectrum(f, pxx.sum(axis=1), pvv.sum(axis=1), gain, down_s)
+
+
+@functools.lru_cache(maxsize=16)
+def _highpass_gain(numtaps: int, highpass_hz: float, rate_hz: float, nfft: int) -> np.ndarray:
+    """Gain of the residual ``x - lowpass(x)`` at the Welch frequencies (depends on settings only)."""
+    from scipy.signal import firwin, freqz
+
+    f = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
+    _, h = freqz(firwin(numtaps, highpass_hz, fs=rate_hz), worN=f, fs=rate_hz)
+    # zero-phase FIR: |H| is its real amplitude; the residual's gain is |1 - H|
+    g = np.abs(1.0 - np.abs(h))
+    g.flags.writeable = False
+    return g
 
 
 def _window_means(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
