@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 
 from penmotor_capture import EventStream, decode, read_evemu  # noqa: E402
 from penmotor_capture.events import BTN_TOUCH, EV_ABS, EV_KEY, EV_SYN, PEN_TOOLS, SYN_REPORT  # noqa: E402
+from _timing import best_of  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("PENMOTOR_SHARED_DATA", ROOT.parent / "shared" / "data")) / "evemu"
@@ -48,15 +49,6 @@ def baseline_decode(t, ty, co, va):
         elif a in (EV_ABS, EV_KEY):
             frame.append((a, b, v))
     return out
-
-
-def best_of(fn, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def bench_decoder(repeat: int) -> float:

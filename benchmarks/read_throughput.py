@@ -14,21 +14,12 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 import penmotor
-
-
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from _timing import best_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     n = sum(len(r) + r.timing.duplicates_merged for r in recs)
     print(f"{len(files)} PaHaW files, {n} samples, best of {args.repeat}")
 
-    t_base = _best(lambda: [np.loadtxt(f, skiprows=1) for f in files], args.repeat)
-    t_svc = _best(lambda: [penmotor.read(f) for f in files], args.repeat)
+    t_base = best_of(lambda: [np.loadtxt(f, skiprows=1) for f in files], args.repeat)
+    t_svc = best_of(lambda: [penmotor.read(f) for f in files], args.repeat)
     rows = [("np.loadtxt (baseline, parse only)", t_base), ("penmotor.read  .svc", t_svc)]
     with tempfile.TemporaryDirectory() as d:
         pmr = [Path(d) / f"{i}.pmr" for i in range(len(recs))]
@@ -55,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         for r, a, b in zip(recs, pmr, ink):
             penmotor.write(r, a)
             penmotor.write(r, b)
-        rows.append(("penmotor.read  .pmr (native)", _best(lambda: [penmotor.read(f) for f in pmr], args.repeat)))
-        rows.append(("penmotor.read  .inkml", _best(lambda: [penmotor.read(f) for f in ink], args.repeat)))
+        rows.append(("penmotor.read  .pmr (native)", best_of(lambda: [penmotor.read(f) for f in pmr], args.repeat)))
+        rows.append(("penmotor.read  .inkml", best_of(lambda: [penmotor.read(f) for f in ink], args.repeat)))
     print(f"{'reader':38s} {'samples/s':>12s} {'vs loadtxt':>11s}")
     for name, t in rows:
         print(f"{name:38s} {n / t:12,.0f} {t_base / t:10.2f}x")
@@ -71,11 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         rec = penmotor.read(svc, columns="pahaw", device="pahaw")
         penmotor.write(rec, Path(d) / "long.pmr")
         m = len(big)
-        t_b = _best(lambda: np.loadtxt(svc, skiprows=1), args.repeat)
+        t_b = best_of(lambda: np.loadtxt(svc, skiprows=1), args.repeat)
         long_rows = [("np.loadtxt (baseline)", t_b),
-                     ("penmotor.read  .svc", _best(lambda: penmotor.read(svc, columns="pahaw", device="pahaw"),
+                     ("penmotor.read  .svc", best_of(lambda: penmotor.read(svc, columns="pahaw", device="pahaw"),
                                                    args.repeat)),
-                     ("penmotor.read  .pmr (native)", _best(lambda: penmotor.read(Path(d) / "long.pmr"),
+                     ("penmotor.read  .pmr (native)", best_of(lambda: penmotor.read(Path(d) / "long.pmr"),
                                                             args.repeat))]
     print(f"\none long recording of {m} samples")
     for name, t in long_rows:

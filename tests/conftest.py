@@ -30,3 +30,21 @@ def shared_data() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"real recordings not found at {SHARED} (set PENMOTOR_SHARED_DATA)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def evemu_dir(shared_data: Path) -> Path:
+    """``shared_data/evemu`` (recorded tablet event streams); skips the test when absent."""
+    d = shared_data / "evemu"
+    if not d.is_dir():
+        pytest.skip("evemu recordings absent")
+    return d
+
+
+@pytest.fixture(scope="session")
+def pahaw_spiral_files(shared_data: Path) -> list[Path]:
+    """The PaHaW spiral recordings (task 1, ``*/*.1_1.svc``), sorted; skips the test when there is none."""
+    files = sorted((shared_data / "pahaw").glob("*/*.1_1.svc"))
+    if not files:
+        pytest.skip("no PaHaW spiral (task 1) files")
+    return files

@@ -98,3 +98,14 @@ def assert_same(a: Recording, b: Recording, *, raw_dtype: bool = True) -> None:
     assert a.device == b.device
     for f in dataclasses.fields(a.timing):
         assert _eq_nan(getattr(a.timing, f.name), getattr(b.timing, f.name)), f.name
+
+
+def assert_round_trip(rec: Recording, path) -> Recording:
+    """Write `rec` to `path` (format from the suffix), read it back: equal and the same in every part."""
+    import penmotor
+
+    penmotor.write(rec, path)
+    back = penmotor.read(path)
+    assert back == rec
+    assert_same(rec, back)
+    return back

@@ -44,14 +44,6 @@ def _runs(mask):
     return int((np.diff(m) == 1).sum())
 
 
-@pytest.fixture(scope="module")
-def evemu_dir(shared_data):
-    d = shared_data / "evemu"
-    if not d.is_dir():
-        pytest.skip("evemu recordings absent")
-    return d
-
-
 @pytest.mark.parametrize("name", sorted(FILES))
 def test_every_recording_decodes(evemu_dir, name):
     strokes, eraser_strokes, pmax, has_tilt = FILES[name]

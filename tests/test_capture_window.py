@@ -35,14 +35,6 @@ def _native_or_skip():
         pytest.skip("native .pmr writer (penmotor.io.native) not available yet")
 
 
-@pytest.fixture(scope="module")
-def evemu_dir(shared_data):
-    d = shared_data / "evemu"
-    if not d.is_dir():
-        pytest.skip("evemu recordings absent")
-    return d
-
-
 def _same_samples(a, b):
     assert len(a) == len(b)
     for ch in ("t", "x", "y", "pressure", "tilt_x", "tilt_y", "pen_down"):

@@ -14,17 +14,13 @@ import penmotor
 from penmotor import FormatError, ParameterError, Recording
 from penmotor.io.native import read_native, write_native
 
-from io_strategies import assert_same, recordings
+from io_strategies import assert_round_trip, assert_same, recordings
 
 
 @settings(max_examples=40)
 @given(rec=recordings(strings=True))
 def test_round_trip_is_exact(tmp_path_factory, rec):
-    p = tmp_path_factory.mktemp("pmr") / "r.pmr"
-    penmotor.write(rec, p)
-    back = penmotor.read(p)
-    assert back == rec
-    assert_same(rec, back)
+    assert_round_trip(rec, tmp_path_factory.mktemp("pmr") / "r.pmr")
 
 
 def test_round_trip_of_rich_meta_and_timing(tmp_path):

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
-
-NB = Path(__file__).resolve().parents[1] / "notebooks" / "01_online_metrics.ipynb"
+from _notebooks import errors, images, result_html, run_notebook, stream_text
 
 
 def test_online_metrics_notebook_executes(shared_data):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    nb = nbformat.read(NB, as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NB.parent)}}
-    )
-    env_before = os.environ.get("PENMOTOR_SHARED_DATA")
-    os.environ["PENMOTOR_SHARED_DATA"] = str(shared_data)
-    try:
-        client.execute()
-    finally:
-        if env_before is None:
-            os.environ.pop("PENMOTOR_SHARED_DATA", None)
-        else:
-            os.environ["PENMOTOR_SHARED_DATA"] = env_before
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    outputs = run_notebook("01_online_metrics.ipynb", timeout=120, shared_data=shared_data)
+    assert not errors(outputs)
+    text = stream_text(outputs)
     assert "tremor_frequency" in text and "valid=True" in text
-    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs if o.get("output_type") == "execute_result")
+    html = result_html(outputs)
     assert "speed_mean" in html and "mm/s" in html
-    images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 4
+    assert len(images(outputs)) >= 4

@@ -80,11 +80,8 @@ def test_not_a_spiral_gives_nan(rec):
         assert math.isnan(f(rec))
 
 
-def test_pahaw_spirals_are_plausible(shared_data):
-    files = sorted((shared_data / "pahaw").glob("*/*.1_1.svc"))
-    if not files:
-        pytest.skip("no PaHaW spiral (task 1) files")
-    for p in files:
+def test_pahaw_spirals_are_plausible(pahaw_spiral_files):
+    for p in pahaw_spiral_files:
         rec = read(p, columns="pahaw", device="pahaw")
         fit = spiral.spiral_fit(rec)
         assert fit.valid, p.name

@@ -199,11 +199,8 @@ def test_pahaw_parkinson_spiral_shows_its_tremor(shared_data):
     assert max(ratios, key=ratios.get) == "PD-male" and ratios["PD-male"] > 0.5
 
 
-def test_pahaw_spirals_give_finite_plausible_values(shared_data):
-    files = sorted((shared_data / "pahaw").glob("*/*.1_1.svc"))
-    if not files:
-        pytest.skip("no PaHaW spiral (task 1) files")
-    for p in files:
+def test_pahaw_spirals_give_finite_plausible_values(pahaw_spiral_files):
+    for p in pahaw_spiral_files:
         rec = read(p, columns="pahaw", device="pahaw")
         f, a, r = tremor.tremor_frequency(rec), tremor.tremor_amplitude(rec), tremor.tremor_power_ratio(rec)
         assert math.isnan(f) == (a == 0.0)  # no peak: no frequency, zero amplitude

@@ -1,4 +1,5 @@
-"""Shared helpers of the text readers: size guard, fast table parse, exact error location.
+"""Shared helpers of the format modules: size guard, fast table parse, exact error location,
+sniffing a row of numbers, atomic writes.
 
 The fast path is one vectorised parse (:func:`numpy.loadtxt`, C implementation) of
 the whole table. Only when it fails (or yields non-finite numbers) is the text walked
@@ -10,8 +11,11 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -122,3 +126,48 @@ def no_columns(columns: object, fmt: str) -> None:
     """ParameterError when ``columns=`` is given to a format with a fixed layout."""
     if columns is not None:
         raise ParameterError(f"columns: the {fmt} format has a fixed column layout; do not pass columns=")
+
+
+def numeric_row(parts: Sequence[bytes], n: int, kind: Callable[[bytes], object]) -> bool:
+    """True when `parts` are exactly `n` fields that `kind` (``int`` or ``float``) all parse (sniffers)."""
+    if len(parts) != n:
+        return False
+    try:
+        [kind(p) for p in parts]
+    except ValueError:
+        return False
+    return True
+
+
+def line_of_row(text: str, row: int, *, header_lines: int = 0) -> int:
+    """1-based line of data row `row` after `header_lines` lines (blank lines skipped); error path only."""
+    seen = -1
+    for i, line in enumerate(text.splitlines()):
+        if i < header_lines:
+            continue
+        if line.strip():
+            seen += 1
+            if seen == row:
+                return i + 1
+    return row + 1 + header_lines
+
+
+@contextmanager
+def atomic_write(path: Path) -> Iterator[BinaryIO]:
+    """Open a temporary file next to `path` for binary writing; rename it over `path` on success.
+
+    On any exception the temporary file is removed and `path` is left as it was, so a
+    crash never leaves half a file.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                               dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -38,7 +38,7 @@ import numpy as np
 from ..errors import FormatError, PenmotorError, UnitsError
 from ..recording import Device, Recording, get_device
 from . import Format, register_format
-from ._text import DEFAULT_MAX_BYTES, no_columns, read_text
+from ._text import DEFAULT_MAX_BYTES, line_of_row, no_columns, read_text
 
 __all__ = ["read_curious", "curious_device", "sniff_curious"]
 
@@ -160,7 +160,7 @@ def read_curious(
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise FormatError(f"not a finite number: {str(df[c].iloc[i])[:40]!r}", path=p,
-                              line=_line_of_row(text, i), field=c)
+                              line=line_of_row(text, i, header_lines=1), field=c)
         num[c] = col
     dev = get_device(device)
     if dev is None:
@@ -220,19 +220,6 @@ def read_curious(
         raise
     except PenmotorError as exc:
         raise FormatError(str(exc), path=p) from exc
-
-
-def _line_of_row(text: str, row: int) -> int:
-    """1-based line of data row `row` after the header (blank lines skipped); error path only."""
-    seen = -1
-    for i, line in enumerate(text.splitlines()):
-        if i == 0:
-            continue
-        if line.strip():
-            seen += 1
-            if seen == row:
-                return i + 1
-    return row + 2
 
 
 register_format(Format("curious", (), read_curious, None, sniff_curious))

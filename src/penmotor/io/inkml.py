@@ -54,7 +54,7 @@ import numpy as np
 from ..errors import FormatError, ParameterError, PenmotorError, UnitsError
 from ..recording import CHANNELS, Device, Recording, Timing, get_device
 from . import Format, register_format
-from ._text import DEFAULT_MAX_BYTES, check_size, no_columns
+from ._text import DEFAULT_MAX_BYTES, atomic_write, check_size, no_columns
 from .native import _dec, _enc
 
 __all__ = ["read_inkml", "write_inkml", "sniff_inkml", "INKML_NS"]
@@ -188,20 +188,8 @@ def write_inkml(rec: Recording, path: str | Path) -> None:
             tr.text = ", ".join(rows[a:b])
     tree = ET.ElementTree(ink)
     ET.indent(tree, space=" ")
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            tree.write(fh, encoding="utf-8", xml_declaration=True)
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(p) as fh:
+        tree.write(fh, encoding="utf-8", xml_declaration=True)
 
 
 # ---------------------------------------------------------------------- reading

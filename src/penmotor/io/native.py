@@ -33,8 +33,6 @@ import datetime as _dt
 import io
 import json
 import math
-import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -46,7 +44,7 @@ import numpy as np
 from ..errors import FormatError, ParameterError
 from ..recording import CHANNELS, Device, Recording, Timing
 from . import Format, register_format
-from ._text import no_columns
+from ._text import atomic_write, no_columns
 
 __all__ = ["read_native", "write_native", "FORMAT_VERSION", "sniff_native"]
 
@@ -188,21 +186,11 @@ def write_native(rec: Recording, path: str | Path) -> None:
     arrays = {k: np.ascontiguousarray(a) for k, a in arrays.items()}
     doc["arrays"] = {k: {"dtype": a.dtype.str, "shape": list(a.shape)} for k, a in arrays.items()}
     text = json.dumps(doc, ensure_ascii=False, allow_nan=False, indent=1)
-    d = p.parent if str(p.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
-            zf.writestr(_JSON, text)
-            for name, a in arrays.items():
-                with zf.open(name, "w", force_zip64=True) as out:
-                    np.lib.format.write_array(out, a, allow_pickle=False)
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(p) as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(_JSON, text)
+        for name, a in arrays.items():
+            with zf.open(name, "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, a, allow_pickle=False)
 
 
 def _timing_fields() -> tuple[Any, ...]:

@@ -47,7 +47,7 @@ import numpy as np
 from ..errors import FormatError, ParameterError, PenmotorError
 from ..recording import Device, Recording, get_device
 from . import Format, register_format
-from ._text import DEFAULT_MAX_BYTES, check_size, parse_table, read_text
+from ._text import DEFAULT_MAX_BYTES, check_size, numeric_row, parse_table, read_text
 
 __all__ = ["read_svc", "COLUMN_PRESETS", "sniff_svc"]
 
@@ -111,14 +111,7 @@ def sniff_svc(head: bytes) -> bool:
     lines = head.split(b"\n")
     if len(lines) < 2 or not lines[0].strip().isdigit():
         return False
-    parts = lines[1].split()
-    if len(parts) != 7:
-        return False
-    try:
-        [float(p) for p in parts]
-    except ValueError:
-        return False
-    return True
+    return numeric_row(lines[1].split(), 7, float)
 
 
 def read_svc(

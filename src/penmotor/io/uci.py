@@ -33,7 +33,7 @@ import numpy as np
 from ..errors import FormatError, PenmotorError
 from ..recording import Device, Recording, get_device
 from . import Format, register_format
-from ._text import DEFAULT_MAX_BYTES, no_columns, parse_table, read_text
+from ._text import DEFAULT_MAX_BYTES, line_of_row, no_columns, numeric_row, parse_table, read_text
 
 __all__ = ["read_uci", "sniff_uci", "UCI_TASKS", "UCI_COLUMNS"]
 
@@ -52,14 +52,7 @@ def sniff_uci(head: bytes) -> bool:
     False
     """
     line = head.split(b"\n", 1)[0].strip()
-    parts = line.split(b";")
-    if len(parts) != 7:
-        return False
-    try:
-        [int(p) for p in parts]
-    except ValueError:
-        return False
-    return True
+    return numeric_row(line.split(b";"), 7, int)
 
 
 def read_uci(
@@ -115,7 +108,7 @@ def read_uci(
     bad = ids != np.round(ids)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise FormatError(f"test id must be an integer, got {ids[i]!r}", path=p, line=_line_of(text, i),
+        raise FormatError(f"test id must be an integer, got {ids[i]!r}", path=p, line=line_of_row(text, i),
                           field="test_id")
     folder = p.parent.name.lower()
     group = {"control": "control", "parkinson": "parkinson"}.get(folder)
@@ -144,17 +137,6 @@ def read_uci(
             raise FormatError(str(exc), path=p, field=f"test {k}") from exc
         out.append(rec)
     return out
-
-
-def _line_of(text: str, row: int) -> int:
-    """1-based line number of data row `row` (blank lines skipped); error path only."""
-    seen = -1
-    for i, line in enumerate(text.splitlines()):
-        if line.strip():
-            seen += 1
-            if seen == row:
-                return i + 1
-    return row + 1
 
 
 register_format(Format("uci", (), read_uci, None, sniff_uci))

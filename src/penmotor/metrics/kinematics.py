@@ -194,6 +194,13 @@ del _phase, _q, _s, _f
 
 
 # ------------------------------------------------------------------ sub-strokes and fluency
+def _substrokes(rec: Recording, min_duration_s: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`substroke_bounds`, or None when there is no ink (the metrics' NaN case)."""
+    if len(rec) < 2 or not rec.pen_down.any():
+        return None
+    return substroke_bounds(rec, min_duration_s=min_duration_s)
+
+
 @metric(unit="1", better=None)
 def substroke_count(rec: Recording, *, min_duration_s: float = 0.03) -> float:
     """Number of on-surface sub-strokes (pieces between speed minima), see :func:`substroke_bounds`.
@@ -207,9 +214,8 @@ def substroke_count(rec: Recording, *, min_duration_s: float = 0.03) -> float:
     >>> substroke_count(Recording.from_arrays(t=t, x=10 * x, y=0 * t))
     4.0
     """
-    if len(rec) < 2 or not rec.pen_down.any():
-        return math.nan
-    return float(substroke_bounds(rec, min_duration_s=min_duration_s)[0].size)
+    bounds = _substrokes(rec, min_duration_s)
+    return math.nan if bounds is None else float(bounds[0].size)
 
 
 @metric(unit="s", better=None)
@@ -225,11 +231,10 @@ def substroke_duration_mean(rec: Recording, *, min_duration_s: float = 0.03) -> 
     >>> round(substroke_duration_mean(Recording.from_arrays(t=t, x=10 * x, y=0 * t)), 2)
     0.5
     """
-    if len(rec) < 2 or not rec.pen_down.any():
+    bounds = _substrokes(rec, min_duration_s)
+    if bounds is None or bounds[0].size == 0:
         return math.nan
-    starts, stops = substroke_bounds(rec, min_duration_s=min_duration_s)
-    if starts.size == 0:
-        return math.nan
+    starts, stops = bounds
     return float(np.mean(stops - starts) / signal.DEFAULT_RATE_HZ)
 
 

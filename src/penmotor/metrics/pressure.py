@@ -151,6 +151,14 @@ def _slopes(rec: Recording, level: float, onset: bool) -> np.ndarray:
     return dp[ok] / dt[ok]
 
 
+def _median_slope(rec: Recording, level: float, *, onset: bool) -> float:
+    """Median over strokes of :func:`_slopes` (NaN without any); the body of the onset/offset metrics."""
+    if not 0 < level <= 1:
+        raise ParameterError(f"level: expected a fraction in (0, 1], got {level!r}")
+    s = _slopes(rec, level, onset)
+    return float(np.median(s)) if s.size else math.nan
+
+
 @metric(unit="1/s", better=None, needs=("pressure",))
 def pressure_onset_slope(rec: Recording, *, level: float = 0.9) -> float:
     """Median rate of pressure build-up at stroke starts (pressure units per second).
@@ -175,10 +183,7 @@ def pressure_onset_slope(rec: Recording, *, level: float = 0.9) -> float:
     >>> round(pressure_onset_slope(rec), 1)
     2.5
     """
-    if not 0 < level <= 1:
-        raise ParameterError(f"level: expected a fraction in (0, 1], got {level!r}")
-    s = _slopes(rec, level, True)
-    return float(np.median(s)) if s.size else math.nan
+    return _median_slope(rec, level, onset=True)
 
 
 @metric(unit="1/s", better=None, needs=("pressure",))
@@ -199,10 +204,7 @@ def pressure_offset_slope(rec: Recording, *, level: float = 0.9) -> float:
     >>> round(pressure_offset_slope(rec), 1)
     2.0
     """
-    if not 0 < level <= 1:
-        raise ParameterError(f"level: expected a fraction in (0, 1], got {level!r}")
-    s = _slopes(rec, level, False)
-    return float(np.median(s)) if s.size else math.nan
+    return _median_slope(rec, level, onset=False)
 
 
 @metric(unit="1", better="lower", needs=("pressure",))

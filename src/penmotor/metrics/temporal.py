@@ -315,6 +315,13 @@ def pause_runs(
     return dur[dur >= min_pause_s - 0.5 / rate_hz]
 
 
+def _pauses(rec: Recording, speed_threshold_mm_s: float, min_pause_s: float, rate_hz: float) -> np.ndarray | None:
+    """:func:`pause_runs`, or None when there is no ink to pause on (the metrics' NaN case)."""
+    if len(rec) < 2 or not rec.pen_down.any():
+        return None
+    return pause_runs(rec, speed_threshold_mm_s=speed_threshold_mm_s, min_pause_s=min_pause_s, rate_hz=rate_hz)
+
+
 @metric(unit="1", better="lower")
 def pause_count(
     rec: Recording, *, speed_threshold_mm_s: float = 5.0, min_pause_s: float = 0.15, rate_hz: float = 200.0
@@ -330,10 +337,8 @@ def pause_count(
     >>> pause_count(Recording.from_arrays(t=t, x=x, y=np.zeros_like(t)))
     1.0
     """
-    if len(rec) < 2 or not rec.pen_down.any():
-        return math.nan
-    return float(pause_runs(rec, speed_threshold_mm_s=speed_threshold_mm_s,
-                            min_pause_s=min_pause_s, rate_hz=rate_hz).size)
+    runs = _pauses(rec, speed_threshold_mm_s, min_pause_s, rate_hz)
+    return math.nan if runs is None else float(runs.size)
 
 
 @metric(unit="s", better="lower")
@@ -351,10 +356,8 @@ def pause_time(
     >>> round(pause_time(Recording.from_arrays(t=t, x=x, y=np.zeros_like(t))), 1)
     1.0
     """
-    if len(rec) < 2 or not rec.pen_down.any():
-        return math.nan
-    return float(pause_runs(rec, speed_threshold_mm_s=speed_threshold_mm_s,
-                            min_pause_s=min_pause_s, rate_hz=rate_hz).sum())
+    runs = _pauses(rec, speed_threshold_mm_s, min_pause_s, rate_hz)
+    return math.nan if runs is None else float(runs.sum())
 
 
 @metric(unit="1", better="lower")

@@ -387,6 +387,19 @@ def _usable(sp: Spectrum | None, min_duration_s: float) -> bool:
     return sp is not None and sp.duration_s >= min_duration_s
 
 
+def _peak_of(rec: Recording, mode: str, band: tuple[float, float] | None, halfwidth_hz: float | None,
+             min_prominence: float, min_duration_s: float) -> tuple[float, float]:
+    """(frequency, amplitude) of the tremor peak; (NaN, NaN) when the recording is too short.
+
+    The shared body of :func:`tremor_frequency` and :func:`tremor_amplitude`.
+    """
+    _check_mode(mode)
+    sp = tremor_spectrum(rec)
+    if not _usable(sp, min_duration_s):
+        return NAN, NAN
+    return _peak(rec, sp, mode, band, halfwidth_hz, min_prominence)
+
+
 @metric(unit="Hz", better=None)
 def tremor_frequency(
     rec: Recording,
@@ -412,11 +425,7 @@ def tremor_frequency(
     >>> round(tremor_frequency(synth.tremor_spiral(freq_hz=6.0, amplitude_mm=0.4, seed=0)), 1)
     6.0
     """
-    _check_mode(mode)
-    sp = tremor_spectrum(rec)
-    if not _usable(sp, min_duration_s):
-        return NAN
-    return _peak(rec, sp, mode, band, peak_halfwidth_hz, min_prominence)[0]
+    return _peak_of(rec, mode, band, peak_halfwidth_hz, min_prominence, min_duration_s)[0]
 
 
 @metric(unit="mm", better="lower")
@@ -441,11 +450,7 @@ def tremor_amplitude(
     >>> round(tremor_amplitude(synth.tremor_spiral(freq_hz=6.0, amplitude_mm=0.4, seed=0)), 2)
     0.4
     """
-    _check_mode(mode)
-    sp = tremor_spectrum(rec)
-    if not _usable(sp, min_duration_s):
-        return NAN
-    return _peak(rec, sp, mode, band, peak_halfwidth_hz, min_prominence)[1]
+    return _peak_of(rec, mode, band, peak_halfwidth_hz, min_prominence, min_duration_s)[1]
 
 
 @metric(unit="1", better="lower")

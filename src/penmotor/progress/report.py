@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import ParameterError
 from .store import Store
-from .trends import DAYS_PER_MONTH, summarize, theil_sen_trend
+from .trends import DAYS_PER_MONTH, _by_magnitude, summarize, theil_sen_trend
 
 __all__ = ["build_report", "report_html", "headline", "key_summary", "tremor_spectrum", "KeyMeasure",
            "KEY_MEASURES", "KEY_METRICS"]
@@ -187,34 +187,16 @@ def _img(src: str, caption: str, alt: str) -> str:
 
 
 def _fmt(v: float) -> str:
-    if v is None or not math.isfinite(v):
+    if v is None:
         return "&ndash;"
-    a = abs(v)
-    if a >= 1000:
-        return f"{v:.0f}"
-    if a >= 100:
-        return f"{v:.1f}"
-    if a >= 1:
-        return f"{v:.2f}"
-    if a == 0:
-        return "0"
-    return f"{v:.3g}"
+    return _by_magnitude(v, ((1000, ".0f"), (100, ".1f"), (1, ".2f")), ".3g", "&ndash;")
 
 
 def _fmt_short(v: float) -> str:
     """Two or three significant figures for the at-a-glance table (plain text, '-' for NaN)."""
-    if v is None or not math.isfinite(v):
+    if v is None:
         return "\u2013"
-    a = abs(v)
-    if a >= 100:
-        return f"{v:.0f}"
-    if a >= 10:
-        return f"{v:.1f}"
-    if a >= 0.995:
-        return f"{v:.2f}"
-    if a == 0:
-        return "0"
-    return f"{v:.2g}" if a >= 0.01 else f"{v:.1g}"
+    return _by_magnitude(v, ((100, ".0f"), (10, ".1f"), (0.995, ".2f"), (0.01, ".2g")), ".1g", "\u2013")
 
 
 def _prioritised(summary: Any) -> Any:

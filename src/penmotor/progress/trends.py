@@ -206,19 +206,23 @@ def _lookup(table: Mapping[Any, float] | None, task: str, metric: str) -> float 
     return None
 
 
-def _fmt(v: float) -> str:
+def _by_magnitude(v: float, steps: tuple[tuple[float, str], ...], small: str, missing: str) -> str:
+    """`v` formatted with the spec of the first ``(bound, spec)`` in `steps` with ``|v| >= bound``.
+
+    ``"0"`` for zero, the spec `small` below the last bound, `missing` when `v` is not finite.
+    The one rounding rule of the progress texts (:func:`summarize`) and of the report.
+    """
     if not math.isfinite(v):
-        return "n/a"
+        return missing
     a = abs(v)
-    if a == 0:
-        return "0"
-    if a >= 100:
-        return f"{v:.0f}"
-    if a >= 10:
-        return f"{v:.1f}"
-    if a >= 0.1:
-        return f"{v:.2f}"
-    return f"{v:.3g}"
+    for bound, spec in steps:
+        if a >= bound:
+            return format(v, spec)
+    return "0" if a == 0 else format(v, small)
+
+
+def _fmt(v: float) -> str:
+    return _by_magnitude(v, ((100, ".0f"), (10, ".1f"), (0.1, ".2f")), ".3g", "n/a")
 
 
 def summarize(
