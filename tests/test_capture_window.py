@@ -80,7 +80,7 @@ def test_cli_replay_ends_and_saves_by_itself(evemu_dir, tmp_path, capsys):
     assert rc == 0
     assert "saved 87 samples" in capsys.readouterr().out
     rec = penmotor.read(out)
-    assert len(rec) == 87 and rec.n_strokes == 1 and rec.meta["subject"] == "REPLAY"
+    assert len(rec) == 87 and rec.n_strokes == 1 and rec.meta["subject"] == "REPLAY0"
     img = pygame.image.load(str(shot))
     assert img.get_size() == (640, 480)
 
@@ -336,9 +336,11 @@ def test_child_picker_start_screen():
         if frame == 1:
             key(pygame.K_RETURN, "\r")      # empty id: refused, the screen stays
             key(pygame.K_n, "n"), key(pygame.K_a, "a"), key(pygame.K_SPACE, " ")  # the space is ignored
+            key(pygame.K_RETURN, "\r")     # "na" looks like a name (no digit): refused
+            key(pygame.K_7, "7")
             key(pygame.K_RETURN, "\r")
 
-    assert ask_child(size=(400, 300), on_frame=type_na, max_frames=10) == ("na", ["lines", "spiral", "sentence", "free"])
+    assert ask_child(size=(400, 300), on_frame=type_na, max_frames=10) == ("na7", ["lines", "spiral", "sentence", "free"])
 
     def pick_known(frame):
         if frame == 1:

@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         except PenmotorError as exc:
             print(f"penmotor capture: could not recover an earlier session: {exc}", file=sys.stderr)
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    child = args.child or ("REPLAY" if args.replay else None)
+    child = args.child or ("REPLAY0" if args.replay else None)
     if child is None and sys.stdin.isatty() and os.environ.get("SDL_VIDEODRIVER") != "dummy":
         from .window import ask_child
 

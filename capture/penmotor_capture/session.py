@@ -30,7 +30,7 @@ import numpy as np
 
 import penmotor
 from penmotor import PenmotorError, PenmotorWarning, Recording
-from penmotor.errors import ParameterError
+from penmotor.errors import ParameterError, valid_child_id
 
 from .convert import split_attempts, to_recording
 from .decoder import SAMPLE_DTYPE, empty_samples
@@ -39,11 +39,10 @@ from .journal import Journal, JournalContents, find_unfinished, journal_paths, r
 from .templates import TASKS, make_template
 
 __all__ = ["Session", "SaveError", "build_recording", "recover", "recover_all", "default_session_path",
-           "split_attempts", "CHILD_ID"]
+           "split_attempts"]
 
 VERSION = "0.1.0"
 #: Pseudonymous child ids: letters, digits, '-' and '_', at most 32 characters.
-CHILD_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
 class SaveError(PenmotorError):
@@ -51,7 +50,7 @@ class SaveError(PenmotorError):
 
 
 def check_child_id(child: str) -> str:
-    """Validate a pseudonymous child id.
+    """Validate a pseudonymous child id: the library's one rule, :func:`penmotor.errors.valid_child_id`.
 
     Examples
     --------
@@ -60,13 +59,9 @@ def check_child_id(child: str) -> str:
     >>> check_child_id("Anna Smith")
     Traceback (most recent call last):
     ...
-    penmotor.errors.ParameterError: child: expected a pseudonymous id (letters, digits, '-', '_'; no spaces), got 'Anna Smith'
+    penmotor.errors.ParameterError: child: 'Anna Smith' looks like a name; use a pseudonymous code such as C001 (letters, digits, _ . -, at least one digit)
     """
-    if not isinstance(child, str) or not CHILD_ID.match(child):
-        raise ParameterError(
-            f"child: expected a pseudonymous id (letters, digits, '-', '_'; no spaces), got {child!r}"
-        )
-    return child
+    return valid_child_id(child)
 
 
 def default_session_path(child: str, folder: str | Path, *, now: _dt.datetime | None = None) -> Path:

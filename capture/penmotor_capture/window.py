@@ -345,7 +345,8 @@ def ask_child(*, size: tuple[int, int] = (1024, 768), fullscreen: bool = False, 
     """
     import pygame
 
-    from .session import CHILD_ID
+    from penmotor.errors import ParameterError, valid_child_id
+
     from .templates import TASKS
 
     chosen = {t: (tasks is None or t in tasks) for t in TASKS}
@@ -371,8 +372,13 @@ def ask_child(*, size: tuple[int, int] = (1024, 768), fullscreen: bool = False, 
                     return None
                 if ev.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
                     picked = [t for t in TASKS if chosen[t]]
-                    if not CHILD_ID.match(text):
-                        error = "type a pseudonymous id: letters, digits, - or _ (no names)"
+                    try:
+                        valid_child_id(text)
+                        id_ok = True
+                    except ParameterError:
+                        id_ok = False
+                    if not id_ok:
+                        error = "type a pseudonymous code with a digit, e.g. C014 (no names)"
                     elif not picked:
                         error = "choose at least one task (F1-F4)"
                     else:

@@ -105,7 +105,7 @@ def _cmd_features(args: argparse.Namespace) -> int:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    from .progress.store import valid_child_id
+    from .errors import valid_child_id
 
     valid_child_id(args.child)
     counts = {"added": 0, "duplicate": 0, "error": 0}

@@ -7,6 +7,7 @@ One module for every error penmotor raises, in the style of librosa's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ __all__ = [
     "ParameterError",
     "PenmotorWarning",
     "valid_recording",
+    "valid_child_id",
 ]
 
 
@@ -177,3 +179,33 @@ def as_float_array(values: Any, name: str, *, n: int | None = None) -> np.ndarra
     if n is not None and arr.shape[0] != n:
         raise ParameterError(f"{name}: expected {n} values (as many as t), got {arr.shape[0]}")
     return arr
+
+
+_CHILD_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def valid_child_id(child: Any) -> str:
+    """Check a child id is a pseudonymous code, not a name (the one rule used everywhere).
+
+    An id is 1-64 characters of letters, digits, ``_``, ``.`` or ``-``, starting with a
+    letter or digit, and **contains at least one digit** (``C001``, ``2026-017``): a word
+    of letters only (``Emma``) or anything with spaces or ``@`` looks like a name or an
+    e-mail address and is refused. penmotor never needs a child's name. Capture sessions
+    and the progress store both use this rule, so an id accepted at the tablet is accepted
+    by ``penmotor add``.
+
+    Examples
+    --------
+    >>> valid_child_id("C001")
+    'C001'
+    >>> valid_child_id("Emma Smith")
+    Traceback (most recent call last):
+    ...
+    penmotor.errors.ParameterError: child: 'Emma Smith' looks like a name; use a pseudonymous code such as C001 (letters, digits, _ . -, at least one digit)
+    """
+    if not isinstance(child, str) or not _CHILD_ID_RE.match(child) or not any(c.isdigit() for c in child):
+        raise ParameterError(
+            f"child: {child!r} looks like a name; use a pseudonymous code such as C001 "
+            "(letters, digits, _ . -, at least one digit)"
+        )
+    return child

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from ..errors import FormatError, ParameterError, PenmotorError
+from ..errors import FormatError, ParameterError, PenmotorError, valid_child_id
 from ..recording import Recording
 from ..registry import REGISTRY_VERSION
 
@@ -65,7 +65,6 @@ __all__ = [
 SCAN_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf")
 
 SCHEMA_VERSION = "1"
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 _meta = sa.MetaData()
 children = sa.Table(
@@ -110,31 +109,6 @@ store_info = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(200), nullable=False),
 )
-
-
-def valid_child_id(child: Any) -> str:
-    """Check a child id is a pseudonymous code, not a name.
-
-    An id is 1-64 characters of letters, digits, ``_``, ``.`` or ``-``, starting with a
-    letter or digit, and **contains at least one digit** (``C001``, ``2026-017``): a word
-    of letters only (``Emma``) or anything with spaces or ``@`` looks like a name or an
-    e-mail address and is refused. penmotor never needs a child's name.
-
-    Examples
-    --------
-    >>> valid_child_id("C001")
-    'C001'
-    >>> valid_child_id("Emma Smith")
-    Traceback (most recent call last):
-    ...
-    penmotor.errors.ParameterError: child: 'Emma Smith' looks like a name; use a pseudonymous code such as C001 (letters, digits, _ . -, at least one digit)
-    """
-    if not isinstance(child, str) or not _ID_RE.match(child) or not any(c.isdigit() for c in child):
-        raise ParameterError(
-            f"child: {child!r} looks like a name; use a pseudonymous code such as C001 "
-            "(letters, digits, _ . -, at least one digit)"
-        )
-    return child
 
 
 def file_sha256(path: str | Path) -> str:
