@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 METRICS = ("x_height", "word_spacing", "slant")
+#: Further letter-size metrics shared by both (one estimator, :func:`penmotor.metrics.sizing.sizing_from_paths`).
+MORE = ("ascender_height", "descender_height", "size_cv", "baseline_deviation")
 #: PaHaW tasks with letters in words (1 = spiral and the single-letter "l" tasks are left out).
 WORD_TASKS = (4, 5, 6, 7, 8, 9, 11, 12, 13, 14)
 
@@ -45,10 +47,10 @@ def compare(files: list[Path], *, dpi: float = 300.0, width_mm: tuple[float, flo
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            on = penmotor.features(rec, names=list(METRICS))
+            on = penmotor.features(rec, names=list(METRICS + MORE))
             sc = score_page(penmotor.render(rec, dpi=dpi, width_mm=width_mm), dpi=dpi)
         row = {"file": f.name, "task": task}
-        for k in METRICS:
+        for k in METRICS + MORE:
             row[f"{k}_online"], row[f"{k}_scan"] = on[k], sc[k]
         rows.append(row)
         if verbose:
@@ -60,7 +62,7 @@ def compare(files: list[Path], *, dpi: float = 300.0, width_mm: tuple[float, flo
 def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
     """Median absolute % difference and median absolute difference per metric."""
     out = {}
-    for k in METRICS:
+    for k in METRICS + MORE:
         o = np.array([r[f"{k}_online"] for r in rows], float)
         s = np.array([r[f"{k}_scan"] for r in rows], float)
         ok = np.isfinite(o) & np.isfinite(s) & (np.abs(o) > 1e-9)
@@ -90,12 +92,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     t0 = time.perf_counter()
     rows = compare(files, dpi=args.dpi, width_mm=tuple(args.width_mm))
-    units = {"x_height": "mm", "word_spacing": "mm", "slant": "deg"}
+    units = {"x_height": "mm", "word_spacing": "mm", "slant": "deg", "ascender_height": "mm",
+             "descender_height": "mm", "size_cv": "", "baseline_deviation": "mm"}
     print(f"\n{len(rows)} word/sentence recordings, rendered at {args.dpi:g} dpi, pen {args.width_mm[0]:g}-"
           f"{args.width_mm[1]:g} mm ({time.perf_counter() - t0:.1f} s)")
     for k, v in summary(rows).items():
-        print(f"{k:13s} n={v['n']:3d}  median |scan-online| = {v['median_abs_pct']:5.1f} % "
+        print(f"{k:18s} n={v['n']:3d}  median |scan-online| = {v['median_abs_pct']:5.1f} % "
               f"({v['median_abs']:.2f} {units[k]}; median signed {v['median_signed_pct']:+.1f} %)")
+    for label, tasks in (("words (tasks 4-8)", range(4, 9)), ("sentences (9, 11-14)", (9, 11, 12, 13, 14))):
+        v = summary([r for r in rows if r["task"] in tasks])["x_height"]
+        print(f"  x_height, {label}: n={v['n']}, median |scan-online| = {v['median_abs_pct']:.1f} %")
     if args.csv:
         import pandas as pd
 

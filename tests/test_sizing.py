@@ -208,3 +208,42 @@ def test_registered_with_scan_modality():
 def test_features_table_runs_sizing():
     f = features(synth.handwriting("big dogs", x_height_mm=5.0, seed=0), families="sizing")
     assert f["x_height"] == pytest.approx(5.0, rel=0.03)
+
+
+# --------------------------------------------------------------------------- geometry-only entry point
+def _strokes(rec: Recording) -> list:
+    return [np.column_stack((s.x, s.y)) for s in rec.strokes()]
+
+
+@given(xh=st.floats(2.0, 6.0), text=st.sampled_from(TEXTS), slant=st.floats(-15.0, 20.0),
+       seed=st.integers(0, 10_000))
+@settings(max_examples=15)
+def test_paths_without_timing_give_the_online_sizes(xh, text, slant, seed):
+    # the online metrics are sizing_from_paths of the pen-down strokes with the pen's slant and
+    # letters: the same numbers, bit for bit; with the default letters (box overlap) within 3 %
+    rec = synth.handwriting(text, x_height_mm=xh, slant_deg=slant, seed=seed)
+    same = sizing.sizing_from_paths(_strokes(rec), slant_deg=sizing.slant(rec),
+                                    letters=sizing.letter_components(rec))
+    assert same.x_height == sizing.x_height(rec)
+    assert same.ascender_height == sizing.ascender_height(rec)
+    assert (same.size_cv == sizing.size_cv(rec)) or (math.isnan(same.size_cv) and math.isnan(sizing.size_cv(rec)))
+    own = sizing.x_height_from_paths(_strokes(rec), slant_deg=slant)
+    assert own == pytest.approx(rec.meta["truth"]["x_height"], rel=0.03)
+
+
+def test_paths_in_any_order_and_with_empty_ones():
+    rec = synth.handwriting("sun moon rain", x_height_mm=3.5, size_cv=0.1, seed=4)
+    p = _strokes(rec)
+    ref = sizing.sizing_from_paths(p, slant_deg=0.0)
+    mixed = sizing.sizing_from_paths([np.empty((0, 2))] + p[::-1], slant_deg=0.0)
+    assert mixed.x_height == pytest.approx(ref.x_height, rel=1e-9)
+    assert mixed.size_cv == pytest.approx(ref.size_cv, rel=1e-9)
+    assert math.isnan(sizing.x_height_from_paths([], slant_deg=0.0))
+
+
+def test_paths_letters_must_match_the_paths():
+    from penmotor.errors import ParameterError
+
+    p = _strokes(synth.handwriting("sun", seed=0))
+    with pytest.raises(ParameterError, match="letters"):
+        sizing.sizing_from_paths(p, slant_deg=0.0, letters=[0])

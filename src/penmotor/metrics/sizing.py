@@ -43,6 +43,13 @@ ink components):
    writing by 5-8 degrees); a slow (4-6 Hz) tremor whose velocity is comparable to the
    writing speed still biases it by up to ~3 degrees. Positive = right-leaning.
 
+**One estimator, two sources.** Steps 1-3b are geometry only: :func:`sizing_from_paths`
+(:func:`x_height_from_paths`, :func:`layout_from_paths`) runs them on any pen centre-line
+paths with a given slant (and optionally given letters). The online metrics pass the
+recording's pen-down strokes (tremor line removed), the slant of step 4 and the ink
+components; the scanned-worksheet pipeline passes its traced skeleton
+(:func:`penmotor.scan.trace.centre_line_paths`), the scan's slant and its glyph clusters.
+
 Metrics return NaN when undefined: no pen-down ink, no extrema, a non-text task
 (``rec.meta["task"]`` containing ``"spiral"``, or ``"circle"``, ``"line"``, ...), fewer
 than three letters for the variability measures.
@@ -52,16 +59,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from ..errors import ParameterError
 from ..recording import Recording
 from ..registry import metric
-from ..segment import components, frame_coords, stroke_boxes
+from ..segment import components, frame_coords
 
 __all__ = [
     "Layout",
+    "Sizing",
     "layout",
+    "sizing_from_paths",
+    "x_height_from_paths",
+    "layout_from_paths",
+    "letter_size_cv",
+    "letter_baseline_deviation",
     "letter_components",
     "x_height",
     "ascender_height",
@@ -101,6 +116,8 @@ TREMOR_LINE_HZ = 0.5
 #: Minimum concentration (see :mod:`.tremor`) of a tremor line taken out before the extrema
 #: (true lines of 0.3-0.5 mm: 0.65-0.99; false lines from the rhythm of 2 mm letters: <= 0.61).
 TREMOR_LINE_CONCENTRATION = 0.64
+#: Extrema count when at least this prominent (fraction of the median height of the strokes).
+PROMINENCE = 0.25
 #: Tasks for which letter sizing is meaningless.
 NON_TEXT_TASKS = frozenset({"spiral", "circle", "line", "lines", "dots"})
 
@@ -250,6 +267,15 @@ def _zones(vmin: np.ndarray, vmax: np.ndarray, scale: float) -> tuple[float, flo
     return base, (xh if xh > 0 else NAN)
 
 
+def _theil_sen_slope(x: np.ndarray, y: np.ndarray) -> float:
+    """Median of the pairwise slopes (as ``scipy.stats.theilslopes``, without its confidence interval)."""
+    dx = x[:, None] - x
+    pos = dx > 0
+    if not pos.any():
+        return NAN
+    return float(np.median((y[:, None] - y)[pos] / dx[pos]))
+
+
 def _pca_angle(x: np.ndarray, y: np.ndarray) -> float:
     if x.size < 3:
         return 0.0
@@ -298,13 +324,21 @@ def _tremor_line(rec: Recording) -> tuple[np.ndarray, np.ndarray] | None:
     return np.interp(rec.t, tu, bx), np.interp(rec.t, tu, by)
 
 
-def _analyse(rec: Recording, angle: float, st: np.ndarray, sp: np.ndarray,
-             xy: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
-    u, v = frame_coords(*((rec.x, rec.y) if xy is None else xy), angle_deg=angle)
-    down = rec.pen_down
-    vlo = np.minimum.reduceat(np.where(down, v, np.inf), st)
-    vhi = np.maximum.reduceat(np.where(down, v, -np.inf), st)
-    ext = vhi - vlo
+def _boxes(u: np.ndarray, v: np.ndarray, st: np.ndarray) -> np.ndarray:
+    """Per-stroke ``u_min, u_max, v_min, v_max`` of contiguous strokes starting at `st`."""
+    out = np.empty((st.size, 4))
+    out[:, 0] = np.minimum.reduceat(u, st)
+    out[:, 1] = np.maximum.reduceat(u, st)
+    out[:, 2] = np.minimum.reduceat(v, st)
+    out[:, 3] = np.maximum.reduceat(v, st)
+    return out
+
+
+def _analyse(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.ndarray, angle: float) -> dict:
+    """Extrema and zones of contiguous strokes ``x[st[i]:sp[i]]`` (every sample pen-down)."""
+    u, v = frame_coords(x, y, angle_deg=angle)
+    box = _boxes(u, v, st)
+    ext = box[:, 3] - box[:, 2]
     if not np.isfinite(ext).any() or np.nanmax(ext) <= 0:
         return {"ok": False}
     # tiny strokes (dots, flat cross-bars) are left out relative to the *typical* stroke
@@ -313,7 +347,7 @@ def _analyse(rec: Recording, angle: float, st: np.ndarray, sp: np.ndarray,
     typical = float(np.median(ext[fin & (ext >= 0.1 * np.max(ext[fin]))]))
     use = fin & (ext >= 0.3 * typical)
     scale = float(np.median(ext[use]))
-    idx, kind = _extrema(u, v, st, sp, use, 0.25 * scale)
+    idx, kind = _extrema(u, v, st, sp, use, PROMINENCE * scale)
     stroke = np.searchsorted(st, idx, side="right") - 1
     ev, eu = v[idx], u[idx]
     base, xh = _zones(ev[kind < 0], ev[kind > 0], scale)
@@ -323,7 +357,7 @@ def _analyse(rec: Recording, angle: float, st: np.ndarray, sp: np.ndarray,
         zone[(kind > 0) & (np.abs(ev - base - xh) < 0.3 * xh)] = 1
         zone[(kind > 0) & (ev - base > 1.4 * xh) & (ev - base < 5.0 * xh)] = 2
         zone[(kind < 0) & (base - ev > 0.4 * xh) & (base - ev < 4.0 * xh)] = -1
-    return {"ok": np.isfinite(xh), "idx": idx, "u": eu, "v": ev, "kind": kind, "stroke": stroke, "zone": zone,
+    return {"ok": np.isfinite(xh), "u": eu, "v": ev, "kind": kind, "stroke": stroke, "zone": zone,
             "base": base, "xh": xh}
 
 
@@ -357,6 +391,266 @@ def _is_text(rec: Recording) -> bool:
     return task not in NON_TEXT_TASKS and "spiral" not in task
 
 
+@dataclass(frozen=True)
+class Sizing:
+    """Zones and letters of some writing: everything the size metrics are read from.
+
+    Computed by :func:`sizing_from_paths` (centre-line paths, e.g. a traced scan) or, for a
+    recording, by the online metrics (:func:`x_height`, ...) through the same estimator.
+
+    Attributes
+    ----------
+    layout : Layout
+        Writing frame, zones and slant.
+    letters : ndarray of int
+        Letter (ink component) index of every stroke / path; empty when undefined.
+    letter_heights : ndarray
+        Per letter: x-zone height from the letter's own baseline, mm (NaN: no x-zone).
+    letter_offsets : ndarray
+        Per letter: its baseline minus the fitted baseline, mm (NaN: no baseline minima).
+    letter_u : ndarray
+        Per letter: mean along-line position of its extrema, mm.
+
+    Examples
+    --------
+    >>> Sizing().x_height
+    nan
+    """
+
+    layout: Layout = field(default_factory=Layout)
+    letters: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    letter_heights: np.ndarray = field(default_factory=lambda: np.empty(0))
+    letter_offsets: np.ndarray = field(default_factory=lambda: np.empty(0))
+    letter_u: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    @property
+    def x_height(self) -> float:
+        """Trimmed mean of the letters' x-zone heights (the fitted zones with fewer than 3), mm."""
+        if not self.layout.ok:
+            return NAN
+        h = self.letter_heights[np.isfinite(self.letter_heights)]
+        return _robust_mean(h) if h.size >= 3 else self.layout.x_height
+
+    @property
+    def ascender_height(self) -> float:
+        """Ascender height above the baseline, mm (see :func:`ascender_height`)."""
+        return self.layout.ascender
+
+    @property
+    def descender_height(self) -> float:
+        """Descender depth below the baseline, mm (see :func:`descender_height`)."""
+        return self.layout.descender
+
+    @property
+    def size_cv(self) -> float:
+        """Coefficient of variation of the letters' x-zone heights (see :func:`size_cv`)."""
+        return letter_size_cv(self.letter_heights) if self.layout.ok else NAN
+
+    @property
+    def baseline_deviation(self) -> float:
+        """RMS residual of the letters' baselines about a straight line, mm (see :func:`baseline_deviation`)."""
+        return letter_baseline_deviation(self.letter_offsets, self.letter_u) if self.layout.ok else NAN
+
+
+def _geometry(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.ndarray, *, slant: Any,
+              letters: Any = None, angle_deg: float | None = None,
+              ext_xy: tuple[np.ndarray, np.ndarray] | None = None) -> Sizing:
+    """The one size estimator: contiguous pen-down strokes ``[st[i], sp[i])`` -> :class:`Sizing`.
+
+    `slant` is degrees or a function of the baseline angle; `letters` a label per stroke,
+    a function of the :class:`Layout`, or None (ink components of the strokes);
+    `ext_xy` optional coordinates the extrema are read from (the trace without a tremor).
+    """
+    if st.size == 0 or x.size < 3:
+        return Sizing()
+    angle = _pca_angle(x, y) if angle_deg is None else float(angle_deg)
+    xe, ye = (x, y) if ext_xy is None else ext_xy
+    res = _analyse(xe, ye, st, sp, angle)
+    if not res["ok"]:
+        return Sizing()
+    base_sel = res["zone"] == 0
+    if angle_deg is None and np.count_nonzero(base_sel) >= 3 and np.ptp(res["u"][base_sel]) > 3.0 * res["xh"]:
+        slope = _theil_sen_slope(res["u"][base_sel], res["v"][base_sel])
+        if np.isfinite(slope):
+            angle += math.degrees(math.atan(slope))
+            res2 = _analyse(xe, ye, st, sp, angle)
+            if res2["ok"]:
+                res = res2
+    z = res["zone"]
+    ev = res["v"]
+    base, xh = res["base"], res["xh"]
+    asc = float(np.median(ev[z == 2]) - base) if np.any(z == 2) else NAN
+    desc = float(base - np.median(ev[z == -1])) if np.any(z == -1) else NAN
+    sl = float(slant(angle)) if callable(slant) else float(slant)
+    lay = Layout(angle, base, xh, asc, desc, sl, res["u"], ev, res["kind"], res["stroke"], z)
+    slx = sl if np.isfinite(sl) else 0.0
+    u, v = frame_coords(x, y, angle_deg=angle, slant_deg=slx)
+    box = _boxes(u, v, st)
+    if callable(letters):
+        comp = np.asarray(letters(lay), dtype=np.intp)
+    elif letters is None:
+        comp = _components(box, xh)
+    else:
+        comp = _renumber(np.asarray(letters, dtype=np.intp), box)
+    if comp.shape != (st.size,):
+        raise ParameterError(f"letters: expected one label per stroke ({st.size}), got shape {comp.shape}")
+    h, off, cu = _zones_of_components(lay, comp, box)
+    return Sizing(lay, comp, h, off, cu)
+
+
+def _renumber(lab: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Labels renumbered 0..m-1 from left to right (by each group's leftmost u)."""
+    if lab.size == 0:
+        return lab
+    uniq, inv = np.unique(lab, return_inverse=True)
+    lo = np.full(uniq.size, np.inf)
+    np.minimum.at(lo, inv, box[:, 0])
+    rank = np.empty(uniq.size, dtype=np.intp)
+    rank[np.argsort(lo, kind="stable")] = np.arange(uniq.size)
+    return rank[inv]
+
+
+def _components(box: np.ndarray, xh: float, small_xh: float = 0.4) -> np.ndarray:
+    """Strokes whose de-slanted extents overlap, small groups (dots) joined to the nearest big one.
+
+    The rule of :func:`penmotor.segment.components`, on stroke boxes.
+    """
+    n = box.shape[0]
+    order = np.argsort(box[:, 0], kind="stable")
+    reach = np.maximum.accumulate(box[order, 1])
+    new = np.r_[True, box[order, 0][1:] > reach[:-1]]
+    lab = np.empty(n, dtype=np.intp)
+    lab[order] = np.cumsum(new) - 1
+    m = int(lab.max()) + 1
+    g = np.empty((m, 4))
+    for j, f in enumerate((np.minimum, np.maximum, np.minimum, np.maximum)):
+        g[:, j] = np.inf if j % 2 == 0 else -np.inf
+        f.at(g[:, j], lab, box[:, j])
+    small = ((g[:, 1] - g[:, 0]) < small_xh * xh) & ((g[:, 3] - g[:, 2]) < small_xh * xh)
+    if small.any() and (~small).any():
+        big = np.flatnonzero(~small)
+        target = np.arange(m)
+        for c in np.flatnonzero(small):  # loop over diacritics, not samples
+            mid = 0.5 * (g[c, 0] + g[c, 1])
+            dist = np.maximum(0.0, np.maximum(g[big, 0] - mid, mid - g[big, 1]))
+            target[c] = big[int(np.argmin(dist))]
+        lab = target[lab]
+    return _renumber(lab, box)
+
+
+def _as_strokes(paths: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Concatenated x, y, stroke starts/stops of (n_i, 2) paths, and the indices of the non-empty ones."""
+    ps = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in paths]
+    keep = np.array([i for i, p in enumerate(ps) if len(p)], dtype=np.intp)
+    if not keep.size:
+        return np.empty(0), np.empty(0), np.empty(0, np.intp), np.empty(0, np.intp), keep
+    xy = np.concatenate([ps[i] for i in keep])
+    n = np.array([len(ps[i]) for i in keep], dtype=np.intp)
+    sp = np.cumsum(n)
+    return xy[:, 0], xy[:, 1], sp - n, sp, keep
+
+
+def sizing_from_paths(paths: Any, *, slant_deg: float, letters: Any = None,
+                      angle_deg: float | None = None) -> Sizing:
+    """Zones, letters and sizes of pen centre-line paths (geometry only: no timing needed).
+
+    The estimator behind the online :func:`x_height`, :func:`ascender_height`,
+    :func:`descender_height`, :func:`size_cv` and :func:`baseline_deviation` (which pass
+    the pen-down strokes of a recording, its slant from the pen's down-strokes and its
+    ink components), for paths from elsewhere, e.g. a scan's traced centre line
+    (:func:`penmotor.scan.trace.centre_line_paths`).
+
+    Parameters
+    ----------
+    paths : sequence of array_like, shape (n_i, 2)
+        Each an ordered pen path (one stroke), ``x, y`` in mm, y up.
+    slant_deg : float
+        Slant of the writing (positive = right-leaning), used to group strokes into letters
+        and to find cross-bars; NaN counts as upright.
+    letters : array_like of int, optional
+        Letter label of every path (e.g. a scan's glyph clusters); default: paths whose
+        de-slanted horizontal extents overlap form a letter, dots joining the nearest one.
+    angle_deg : float, optional
+        Baseline direction; default estimated (principal axis, then a Theil-Sen line through
+        the baseline minima), as online.
+
+    Returns
+    -------
+    Sizing
+        All NaN / empty when no x-zone is found.
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> rec = synth.handwriting("sun moon rain", x_height_mm=3.5, seed=0)
+    >>> paths = [np.column_stack((s.x, s.y)) for s in rec.strokes()]
+    >>> s = sizing_from_paths(paths, slant_deg=0.0)
+    >>> round(s.x_height, 2), len(s.letter_heights)
+    (3.5, 11)
+    """
+    x, y, st, sp, keep = _as_strokes(paths)
+    n_paths = len(paths)
+    if letters is not None:
+        if len(letters) != n_paths:
+            raise ParameterError(f"letters: expected one label per path ({n_paths}), got {len(letters)}")
+        letters = np.asarray(letters)[keep]
+    return _geometry(x, y, st, sp, slant=slant_deg, letters=letters, angle_deg=angle_deg)
+
+
+def x_height_from_paths(paths: Any, *, slant_deg: float, letters: Any = None) -> float:
+    """X-height (mm) of pen centre-line paths: :attr:`Sizing.x_height` of :func:`sizing_from_paths`.
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 2 * np.pi, 80)
+    >>> o = [np.column_stack((x0 + 1.5 * np.cos(t), 2.0 * np.sin(t))) for x0 in (0, 5, 10)]  # three "o"
+    >>> round(x_height_from_paths(o, slant_deg=0.0), 2)
+    4.0
+    """
+    return sizing_from_paths(paths, slant_deg=slant_deg, letters=letters).x_height
+
+
+def layout_from_paths(paths: Any, *, slant_deg: float, angle_deg: float | None = None) -> Layout:
+    """Writing frame and zones of pen centre-line paths (:attr:`Sizing.layout` of :func:`sizing_from_paths`).
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 2 * np.pi, 80)
+    >>> o = [np.column_stack((x0 + 1.5 * np.cos(t), 2.0 * np.sin(t))) for x0 in (0, 5, 10)]
+    >>> round(layout_from_paths(o, slant_deg=0.0).x_height, 2)
+    4.0
+    """
+    return sizing_from_paths(paths, slant_deg=slant_deg, angle_deg=angle_deg).layout
+
+
+def _sizing(rec: Recording) -> Sizing:
+    """The :class:`Sizing` of a recording (cached): its pen-down strokes through :func:`_geometry`."""
+    return rec.cached("sizing.sizing", lambda: _rec_sizing(rec))
+
+
+def _rec_sizing(rec: Recording) -> Sizing:
+    if len(rec) < 3 or not _is_text(rec):
+        return Sizing()
+    st, sp = rec.stroke_bounds()
+    if st.size == 0:
+        return Sizing()
+    n = sp - st
+    idx = np.arange(int(n.sum())) + np.repeat(st - np.r_[0, np.cumsum(n)[:-1]], n)  # pen-down samples
+    st2 = np.r_[0, np.cumsum(n)[:-1]].astype(np.intp)
+    sp2 = np.cumsum(n).astype(np.intp)
+    x, y = rec.x[idx], rec.y[idx]
+    # extrema of a trace with the tremor taken out: a tremor moves every maximum up and
+    # every minimum down by about its vertical amplitude (+8 % x-height at 0.35 mm)
+    line = _tremor_line(rec)
+    ext_xy = None if line is None else (x - line[0][idx], y - line[1][idx])
+
+    def letters(lay: Layout) -> np.ndarray:
+        sl = lay.slant_deg if np.isfinite(lay.slant_deg) else 0.0
+        return components(rec, x_height_mm=lay.x_height, angle_deg=lay.angle_deg, slant_deg=sl)
+
+    return _geometry(x, y, st2, sp2, slant=lambda a: _slant(rec, a), letters=letters, ext_xy=ext_xy)
+
+
 def layout(rec: Recording) -> Layout:
     """Estimate the writing frame, zones and slant of a recording (cached per recording).
 
@@ -377,40 +671,7 @@ def layout(rec: Recording) -> Layout:
     >>> round(lay.x_height, 2), round(lay.ascender, 1), round(lay.slant_deg)
     (4.0, 8.0, 10)
     """
-    return rec.cached("sizing.layout", lambda: _layout(rec))
-
-
-def _layout(rec: Recording) -> Layout:
-    if len(rec) < 3 or not _is_text(rec):
-        return Layout()
-    st, sp = rec.stroke_bounds()
-    if st.size == 0:
-        return Layout()
-    down = rec.pen_down
-    angle = _pca_angle(rec.x[down], rec.y[down])
-    # extrema of a trace with the tremor taken out: a tremor moves every maximum up and
-    # every minimum down by about its vertical amplitude (+8 % x-height at 0.35 mm)
-    line = _tremor_line(rec)
-    xy = None if line is None else (rec.x - line[0], rec.y - line[1])
-    res = _analyse(rec, angle, st, sp, xy)
-    if not res["ok"]:
-        return Layout()
-    base_sel = res["zone"] == 0
-    if np.count_nonzero(base_sel) >= 3 and np.ptp(res["u"][base_sel]) > 3.0 * res["xh"]:
-        from scipy.stats import theilslopes
-
-        slope = theilslopes(res["v"][base_sel], res["u"][base_sel])[0]
-        if np.isfinite(slope):
-            angle += math.degrees(math.atan(slope))
-            res2 = _analyse(rec, angle, st, sp, xy)
-            if res2["ok"]:
-                res = res2
-    z = res["zone"]
-    ev = res["v"]
-    base, xh = res["base"], res["xh"]
-    asc = float(np.median(ev[z == 2]) - base) if np.any(z == 2) else NAN
-    desc = float(base - np.median(ev[z == -1])) if np.any(z == -1) else NAN
-    return Layout(angle, base, xh, asc, desc, _slant(rec, angle), res["u"], ev, res["kind"], res["stroke"], z)
+    return _sizing(rec).layout
 
 
 def letter_components(rec: Recording) -> np.ndarray:
@@ -424,14 +685,7 @@ def letter_components(rec: Recording) -> np.ndarray:
     >>> letter_components(synth.handwriting("hi", seed=0)).tolist()
     [0, 1, 1]
     """
-    def comp() -> np.ndarray:
-        lay = layout(rec)
-        if not lay.ok:
-            return np.empty(0, dtype=np.intp)
-        sl = lay.slant_deg if np.isfinite(lay.slant_deg) else 0.0
-        return components(rec, x_height_mm=lay.x_height, angle_deg=lay.angle_deg, slant_deg=sl)
-
-    return rec.cached("sizing.components", comp)
+    return _sizing(rec).letters
 
 
 def _group_median(group: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
@@ -450,13 +704,14 @@ def _group_median(group: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
     return out
 
 
-def _component_zones(rec: Recording, lay: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _component_zones(rec: Recording, lay: Layout | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per component: x-zone height, baseline offset, centre u (NaN where undefined); cached."""
-    return rec.cached("sizing.component_zones", lambda: _zones_of_components(rec, lay))
+    s = _sizing(rec)
+    return s.letter_heights, s.letter_offsets, s.letter_u
 
 
-def _zones_of_components(rec: Recording, lay: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    comp = letter_components(rec)
+def _zones_of_components(lay: Layout, comp: np.ndarray, box: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if comp.size == 0 or lay.ext_v.size == 0:
         return np.empty(0), np.empty(0), np.empty(0)
     m = int(comp.max()) + 1
@@ -477,8 +732,6 @@ def _zones_of_components(rec: Recording, lay: Layout) -> tuple[np.ndarray, np.nd
     isx = ~is_min
     # cross-bars (t, f: flat strokes, left out of the extrema) lie on the letter's
     # midline: their level counts as an x-zone maximum of their letter
-    sl = lay.slant_deg if np.isfinite(lay.slant_deg) else 0.0
-    box = stroke_boxes(rec, angle_deg=lay.angle_deg, slant_deg=sl)
     bw, bh = box[:, 1] - box[:, 0], box[:, 3] - box[:, 2]
     bar = (bw >= BAR_MIN_XH * xh) & (bw <= 1.5 * xh) & (bh < BAR_FLATNESS * bw)
     ecb = np.concatenate((ec, comp[bar]))
@@ -523,6 +776,54 @@ def _robust_mean(h: np.ndarray) -> float:
     return float(np.mean(h[k : h.size - k])) if h.size - 2 * k > 0 else float(np.median(h))
 
 
+def letter_size_cv(heights: Any) -> float:
+    """Size CV of letters' x-zone heights: SD/mean (ddof=1) after dropping gross outliers.
+
+    Heights more than :data:`OUTLIER_SD` robust SDs from the median are left out (with at
+    least five letters); NaN heights are ignored; NaN with fewer than three letters.
+    Used by :func:`size_cv` and by the scan's page metrics.
+
+    Examples
+    --------
+    >>> round(letter_size_cv([3.0, 3.3, 2.7, 3.0, 9.0]), 3)
+    0.082
+    """
+    h = np.asarray(heights, dtype=np.float64)
+    h = h[np.isfinite(h)]
+    if h.size >= 5:  # drop gross outliers (a small t or l whose ascender passed for an x-zone)
+        med = float(np.median(h))
+        mad = 1.4826 * float(np.median(np.abs(h - med)))
+        if mad > 0:
+            h = h[np.abs(h - med) <= OUTLIER_SD * mad]
+    if h.size < 3 or h.mean() <= 0:
+        return NAN
+    return float(np.std(h, ddof=1) / np.mean(h))
+
+
+def _baseline_residuals(offsets: Any, u: Any) -> np.ndarray:
+    """Letters' baseline offsets minus their least-squares line (empty with fewer than 3 letters)."""
+    off, cu = np.asarray(offsets, dtype=np.float64), np.asarray(u, dtype=np.float64)
+    ok = np.isfinite(off) & np.isfinite(cu)
+    if np.count_nonzero(ok) < 3:
+        return np.empty(0)
+    coef = np.polyfit(cu[ok], off[ok], 1)
+    return off[ok] - np.polyval(coef, cu[ok])
+
+
+def letter_baseline_deviation(offsets: Any, u: Any) -> float:
+    """RMS residual (mm) of letters' baseline offsets about their least-squares straight line.
+
+    NaN with fewer than three letters. Used by :func:`baseline_deviation` and by the scan.
+
+    Examples
+    --------
+    >>> round(letter_baseline_deviation([0.0, 0.2, -0.2, 0.2, -0.2, 0.0], np.arange(6.0)), 3)
+    0.159
+    """
+    r = _baseline_residuals(offsets, u)
+    return float(np.sqrt(np.mean(r ** 2))) if r.size else NAN
+
+
 @metric(unit="mm", better=None, scan=True)
 def x_height(rec: Recording) -> float:
     """Height of x-height letters: distance from the baseline to the midline, mm.
@@ -542,12 +843,7 @@ def x_height(rec: Recording) -> float:
     >>> round(x_height(synth.handwriting("minimum", x_height_mm=3.5, seed=0)), 2)
     3.5
     """
-    lay = layout(rec)
-    if not lay.ok:
-        return NAN
-    h, _, _ = _component_zones(rec, lay)
-    h = h[np.isfinite(h)]
-    return _robust_mean(h) if h.size >= 3 else lay.x_height
+    return _sizing(rec).x_height
 
 
 @metric(unit="mm", better=None, scan=True)
@@ -560,7 +856,7 @@ def ascender_height(rec: Recording) -> float:
     >>> round(ascender_height(synth.handwriting("held", x_height_mm=3.0, ascender_mm=6.5, seed=0)), 2)
     6.5
     """
-    return layout(rec).ascender
+    return _sizing(rec).ascender_height
 
 
 @metric(unit="mm", better=None, scan=True)
@@ -573,7 +869,7 @@ def descender_height(rec: Recording) -> float:
     >>> round(descender_height(synth.handwriting("gypsy", x_height_mm=3.0, descender_mm=2.5, seed=0)), 2)
     2.5
     """
-    return layout(rec).descender
+    return _sizing(rec).descender_height
 
 
 @metric(unit="1", better="lower", scan=True)
@@ -597,19 +893,7 @@ def size_cv(rec: Recording) -> float:
     >>> bool(even < 0.01 < uneven)
     True
     """
-    lay = layout(rec)
-    if not lay.ok:
-        return NAN
-    h, _, _ = _component_zones(rec, lay)
-    h = h[np.isfinite(h)]
-    if h.size >= 5:  # drop gross outliers (a small t or l whose ascender passed for an x-zone)
-        med = float(np.median(h))
-        mad = 1.4826 * float(np.median(np.abs(h - med)))
-        if mad > 0:
-            h = h[np.abs(h - med) <= OUTLIER_SD * mad]
-    if h.size < 3 or h.mean() <= 0:
-        return NAN
-    return float(np.std(h, ddof=1) / np.mean(h))
+    return _sizing(rec).size_cv
 
 
 @metric(unit="mm", better="lower", scan=True)
@@ -627,15 +911,7 @@ def baseline_deviation(rec: Recording) -> float:
     >>> abs(baseline_deviation(rec) - rec.meta["truth"]["baseline_deviation"]) < 0.05
     True
     """
-    lay = layout(rec)
-    if not lay.ok:
-        return NAN
-    _, off, cu = _component_zones(rec, lay)
-    ok = np.isfinite(off) & np.isfinite(cu)
-    if np.count_nonzero(ok) < 3:
-        return NAN
-    coef = np.polyfit(cu[ok], off[ok], 1)
-    return float(np.sqrt(np.mean((off[ok] - np.polyval(coef, cu[ok])) ** 2)))
+    return _sizing(rec).baseline_deviation
 
 
 @metric(unit="deg", better=None)

@@ -10,11 +10,15 @@ Definitions (all on the centre line, y up, mm):
 
 * *baseline*: straight line fitted to the bottoms (turning points) of the x-height zone;
   *mean line*: the densest height of the tops above it. ``x_height`` = median height of
-  the core tops above the baseline (:func:`penmotor.scan.pipeline.analyze_page` then
-  replaces it by the online estimator's x-height of the traced centre line, see
-  :mod:`penmotor.scan.trace`; this one is kept as ``x_height_contour``); ``ascender_height`` / ``descender_height`` = median
+  the core tops above the baseline; ``ascender_height`` / ``descender_height`` = median
   height of the tops above 1.5 x-heights / depth of the bottoms below 0.5 x-height,
-  both measured from the baseline.
+  both measured from the baseline. :func:`penmotor.scan.pipeline.analyze_page` replaces
+  these (and the letters' heights and baseline offsets, hence ``size_cv`` and
+  ``baseline_deviation``) by the online estimator's on the traced centre line
+  (:func:`penmotor.metrics.sizing.sizing_from_paths`, see :mod:`penmotor.scan.trace`);
+  the contour x-height is kept as ``x_height_contour`` and stands in where that finds no
+  x-zone. ``size_cv`` and ``baseline_deviation`` pool the letters of all lines with the
+  online formulas (:func:`penmotor.metrics.sizing.letter_size_cv`, outliers dropped as online).
 * *letters* = glyph clusters (components overlapping horizontally, e.g. ``i`` and its
   dot); *words* = groups of letters split by a gap threshold (Otsu on gaps in x-heights).
   ``word_spacing`` = mean horizontal gap between the centre-line bounding boxes of
@@ -33,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ..metrics.sizing import _baseline_residuals, letter_size_cv
 from ..registry import register_feature
 
 __all__ = ["SCAN_ONLY", "SHARED", "MINNESOTA_MM", "line_measures", "page_metrics", "stroke_width_mm",
@@ -134,13 +139,13 @@ def _slant(x: np.ndarray, y: np.ndarray, mm: float, *, max_deg: float = 45.0) ->
     yc = (y - y.mean()) / mm
 
     def score(angles: np.ndarray, step: int = 1) -> np.ndarray:
-        out = np.empty(angles.size)
+        # all candidate angles at once: one bincount over (angle, column) pairs
         xs, ys = xc[::step], yc[::step]
-        for i, a in enumerate(angles):  # loop over candidate angles
-            c = np.rint(xs - ys * np.tan(np.deg2rad(a))).astype(np.int64)
-            p = np.bincount(c - c.min())
-            out[i] = float(np.dot(p, p))
-        return out
+        c = np.rint(xs[None, :] - ys[None, :] * np.tan(np.deg2rad(angles))[:, None]).astype(np.int64)
+        c -= c.min(axis=1, keepdims=True)
+        w = int(c.max()) + 1
+        p = np.bincount((c + np.arange(angles.size)[:, None] * w).ravel(), minlength=angles.size * w)
+        return (p.reshape(angles.size, w).astype(np.float64) ** 2).sum(axis=1)
 
     coarse = np.arange(-max_deg, max_deg + 0.01, 2.0)
     best = coarse[int(np.argmax(score(coarse, step=2 if xc.size > 4000 else 1)))]
@@ -445,16 +450,10 @@ def page_metrics(lines: list[dict[str, Any]], *, rule_spacing_mm: float = _NAN) 
     for k in ("x_height", "ascender_height", "descender_height", "slant"):
         out[k] = med(k)
     xh = out["x_height"]
-    heights = cat("letter_heights")
-    heights = heights[np.isfinite(heights)]
-    out["size_cv"] = float(heights.std(ddof=1) / heights.mean()) if heights.size >= 3 and heights.mean() > 0 \
-        else _NAN
-    res = []
-    for ln in lines:  # residual of the letters' baselines about a straight line, per text line
-        off, lx = np.asarray(ln["letter_offsets"], float), np.asarray(ln["letter_x"], float)
-        if off.size >= 3:
-            a, s = _fit_line(lx, off)
-            res.append(off - (a + s * lx))
+    # letter size and alignment as online (penmotor.metrics.sizing): letters pooled over lines,
+    # baseline residuals about each line's own straight line
+    out["size_cv"] = letter_size_cv(cat("letter_heights"))
+    res = [_baseline_residuals(ln["letter_offsets"], ln["letter_x"]) for ln in lines]
     r = np.concatenate(res) if res else np.zeros(0)
     out["baseline_deviation"] = float(np.sqrt(np.mean(r ** 2))) if r.size >= 3 else _NAN
     wg, lg = cat("word_gaps"), cat("letter_gaps")

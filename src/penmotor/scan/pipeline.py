@@ -168,7 +168,8 @@ def analyze_page(
     from .lines import RuledLines, detect_ruled_lines, remove_ruled_lines
     from .metrics import ink_darkness, line_measures, page_metrics, stroke_width_mm
     from .segment import refine_turns, segment_page, turning_points
-    from .trace import centre_line_x_height
+    from ..metrics.sizing import sizing_from_paths
+    from .trace import centre_line_paths
 
     page = as_page(image, dpi=dpi, max_pixels=max_pixels)
     grey = page.grey
@@ -223,14 +224,18 @@ def analyze_page(
         i = ln["idx"]
         meas = line_measures(rf_all[i], ln["cols"], t_all[i], b_all[i], ln["cluster"], ln["cl_left"],
                              ln["cl_right"], dpi=d, rule_rows=ruled.rows, comp=ln["comp"], flat=flat_all[i])
-        # the x-height by the online estimator itself, on the line's traced centre line (de-slanted,
-        # letters = the scan's glyph clusters); the turning-point estimate stays as x_height_contour
-        # and stands in where the online estimator finds no x-zone (NaN)
+        # sizes by the online estimator itself (geometry only), on the line's traced centre line
+        # (letters = the scan's glyph clusters); the turning-point estimates stay as *_contour
+        # and stand in where the online estimator finds no x-zone
         meas["x_height_contour"] = meas["x_height"]
-        xh = centre_line_x_height(ln["rows"], ln["cols"], dpi=d, width_px=width_px, slant_deg=meas["slant"],
-                                  cluster=ln["cluster"], ink=clean)
-        if np.isfinite(xh):
-            meas["x_height"] = xh
+        if ln["rows"].size >= 10:
+            cp = centre_line_paths(ln["rows"], ln["cols"], dpi=d, width_px=width_px, cluster=ln["cluster"],
+                                   ink=clean)
+            sz = sizing_from_paths(cp.paths, slant_deg=meas["slant"], letters=cp.letters, angle_deg=0.0)
+            if sz.layout.ok:
+                meas.update(x_height=sz.x_height, ascender_height=sz.ascender_height,
+                            descender_height=sz.descender_height, letter_heights=sz.letter_heights,
+                            letter_offsets=sz.letter_offsets, letter_x=sz.letter_u, sizing=sz)
         lines.append(meas)
     m = page_metrics(lines, rule_spacing_mm=ruled.spacing_px() * 25.4 / d)
     m["stroke_width"] = width_mm
