@@ -19,7 +19,8 @@ Parts
    temporal; each with its statistics), both measured in this run on the same files,
    excluding file reading. Prints points/s for both and the ratio.
 2. A 1 M-sample synthetic recording: samples/s of the full feature set and peak memory
-   per sample at several lengths (linear memory check, tracemalloc).
+   per sample at several lengths (linear memory check, tracemalloc); per-family times; the
+   same number of samples as one long self-crossing stroke and as ~77 k 10-sample strokes.
 3. Validation in raw mode (plain differences, as BDALab): speed, tangential acceleration,
    durations, stroke and interruption counts; relative differences per file. Every
    difference is re-checked against penmotor run on the recording WITHOUT ITS LAST SAMPLE,
@@ -223,12 +224,37 @@ def synthetic(n: int, seed: int = 0) -> Recording:
                                  pen_down=pd)
 
 
+def synthetic_one_stroke(n: int, seed: int = 0) -> Recording:
+    """n samples at 200 Hz, ONE pen-down stroke wandering over a ~120 x 100 mm area with an
+    8 Hz tremor: the ink crosses itself ~0.4 M times at 1 M samples (worst case for the
+    self-intersection grid, and for per-stroke work that scales with stroke length)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / 200.0
+    x = (50 * np.cos(0.37 * t) + 10 * np.sin(2.1 * t) + 0.2 * np.sin(2 * np.pi * 8 * t)
+         + 0.001 * np.cumsum(rng.standard_normal(n)))
+    y = 50 * np.sin(0.29 * t) + 8 * np.cos(1.7 * t)
+    return Recording.from_arrays(t=t, x=x, y=y, pressure=np.clip(0.5 + 0.2 * np.sin(t), 0, 1))
+
+
+def synthetic_dots(n: int) -> Recording:
+    """n samples at 200 Hz in 10-sample (50 ms) strokes separated by 3 in-air samples:
+    ~77 k strokes per M samples (worst case for per-stroke padding and bookkeeping)."""
+    t = np.arange(n) / 200.0
+    k = np.arange(n) % 13
+    pd = k < 10
+    i = np.arange(n) // 13
+    x = (i % 200) * 2.0 + 0.3 * k
+    y = -(i // 200) * 5.0 + np.sin(k)
+    return Recording.from_arrays(t=t, x=x, y=y, pressure=np.where(pd, 0.5, 0.0), pen_down=pd)
+
+
 def _print_summary(s: dict[str, float]) -> None:
     """The headline figures against the issue's targets."""
     print("\n## Summary (targets: >= 100x BDALab throughput, >= 10 M samples/s at 1 M samples, linear memory)")
     print(f"penmotor, full registry, PaHaW      : {s['pm_rate']:14,.0f} points/s")
     if "bd_rate" in s:
-        print(f"BDALab, with intersections          : {s['bd_rate']:14,.0f} points/s  "
+        which = "without" if s.get("bd_no_intersections") else "with"
+        print(f"BDALab, {which + ' intersections':28s}: {s['bd_rate']:14,.0f} points/s  "
               f"-> ratio {s['pm_rate'] / s['bd_rate']:8.1f} x")
     if "bd_ni" in s:
         print(f"BDALab, without intersections       : {s['bd_ni']:14,.0f} points/s  "
@@ -299,6 +325,7 @@ def main() -> None:
         print(f"BDALab    : {bd_time:8.3f} s  {bd_rate:14,.0f} points/s  "
               f"({'with' if not args.no_intersections else 'without'} intersections; {errs} feature calls failed)")
         summary["bd_rate"] = bd_rate
+        summary["bd_no_intersections"] = float(args.no_intersections)
         print(f"ratio     : {pm_rate / bd_rate:8.1f} x  (target >= 100 x); "
               f"{n_total / core_t / bd_rate:.1f} x for {'+'.join(core)} (the families BDALab also covers)")
         if not args.no_intersections:
@@ -339,6 +366,15 @@ def main() -> None:
         fam_times[fam] = time.perf_counter() - t0
     print("   per family on their own (shared traces recomputed for each): " +
           ", ".join(f"{k} {v:.3f} s" for k, v in sorted(fam_times.items(), key=lambda kv: -kv[1])))
+    for label, make in (("one long stroke", synthetic_one_stroke), ("10-sample strokes", synthetic_dots)):
+        els = []
+        for _ in range(max(args.repeats, 1)):
+            r = make(args.big_samples)
+            t0 = time.perf_counter()
+            penmotor.features(r)
+            els.append(time.perf_counter() - t0)
+        print(f"   {args.big_samples:,} samples as {label:17s}: {min(els):7.3f} s  "
+              f"{args.big_samples / min(els):14,.0f} samples/s")
 
     _print_summary(summary)
 

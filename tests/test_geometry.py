@@ -60,6 +60,19 @@ def test_larger_random_walk_matches_brute_force(rng):
     assert got.tolist() == brute_crossings(xy[:, 0], xy[:, 1]).tolist()
 
 
+@pytest.mark.parametrize("cell_mm", [None, 0.02, 0.2, 2.0, 50.0])
+def test_crowded_cells_match_brute_force(cell_mm):
+    # a scribble retracing the same small area: cells hold many segments (the pair loop runs
+    # to large in-cell offsets), pairs share several cells (kept once), and with a tiny cell
+    # most segments take the long-segment path
+    t = np.linspace(0, 60, 1200)
+    x = np.cos(t) + 0.3 * np.cos(7.3 * t)
+    y = np.sin(1.1 * t) + 0.3 * np.sin(5.1 * t)
+    ref = brute_crossings(x, y).tolist()
+    assert len(ref) > 200
+    assert geo.segment_crossings(x, y, cell_mm=cell_mm).tolist() == ref
+
+
 def test_figure_eight_and_pentagram():
     t = np.linspace(0.05, 2 * np.pi + 0.03, 2000)
     rec = Recording.from_arrays(t=t, x=20 * np.sin(t), y=20 * np.sin(t) * np.cos(t))

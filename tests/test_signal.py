@@ -113,7 +113,8 @@ def test_empty_phases_give_empty_traces(phase, mode):
 
 
 @pytest.mark.parametrize("n,nper,nfft,k",
-                         [(2000, 256, 1024, 2), (801, 800, 6400, 2), (999, 100, 101, 1), (5000, 33, 33, 3)])
+                         [(2000, 256, 1024, 2), (801, 800, 6400, 2), (999, 100, 101, 1), (5000, 33, 33, 3),
+                          (9000, 800, 6400, 2), (3000, 257, 600, 1)])
 def test_welch_matches_scipy(n, nper, nfft, k):
     from scipy.signal import welch as scipy_welch
 

@@ -49,7 +49,10 @@ def segment_crossings(
 
     Segment ``k`` joins points ``k`` and ``k + 1``. Candidate pairs come from a
     uniform grid (each segment is hashed into the cells its bounding box covers),
-    so the work grows as N log N for ink spread over the page instead of N^2.
+    so the work grows as N log N for ink spread over the page instead of N^2. The candidate
+    pairs of the cells are generated one in-cell offset at a time, never all at once, so
+    the extra memory stays linear in N (plus the pairs whose boxes overlap) even where the
+    ink retraces itself densely.
 
     Parameters
     ----------
@@ -127,26 +130,60 @@ def segment_crossings(
     order = np.argsort(cell)
     cell = cell[order]
     seg = rep[order]
-    # group ends: for each sorted position, the end (exclusive) of its cell group
-    brk = np.flatnonzero(np.diff(cell)) + 1
-    gstart = np.concatenate(([0], brk))
+    del rep, within, nxr, order
+    # entries left in the same cell after entry i (itself included)
+    brk = np.flatnonzero(cell[1:] != cell[:-1]) + 1
     gend = np.concatenate((brk, [total]))
-    end = np.repeat(gend, gend - gstart)
-    counts = end - np.arange(total) - 1
-    P = int(counts.sum())
-    left = np.repeat(np.arange(total), counts)
-    right = left + 1 + (np.arange(P) - np.repeat(np.cumsum(counts) - counts, counts))
-    a, b = seg[left], seg[right]
-    here = cell[left]
-    a, b = np.minimum(a, b), np.maximum(a, b)
-    # cheap rejects: adjacent segments, disjoint boxes; and each pair is kept only in ONE
-    # shared cell (the one holding the lower-left corner of the boxes' overlap): no duplicates
-    keep = (sid[b] != sid[a] + 1) & (lox[a] <= hix[b]) & (lox[b] <= hix[a]) & (loy[a] <= hiy[b]) & (loy[b] <= hiy[a])
-    a, b, here = a[keep], b[keep], here[keep]
-    cx = np.floor((np.maximum(lox[a], lox[b]) - X0) / c).astype(np.int64)
-    cy = np.floor((np.maximum(loy[a], loy[b]) - Y0) / c).astype(np.int64)
-    first = here == cx * NY + cy
-    a, b = a[first], b[first]
+    rem = np.repeat(gend, np.diff(np.concatenate(([0], gend)))) - np.arange(total)
+    del brk, gend
+    # Crowded cells (ink retracing itself densely): order each cell's entries by the left
+    # edge of their boxes, so that entry i's partners end at the first box starting right
+    # of it (a sweep within the cell: about 2-3x fewer candidate pairs there).
+    sweep = int(rem.sum()) - total > 4 * total and (int(cell[-1]) + 1) * m < 2**62
+    if sweep:
+        rank = np.empty(m, dtype=np.int64)
+        rank[np.argsort(lox)] = np.arange(m)
+        order = np.argsort(cell * m + rank[seg])
+        cell, seg = cell[order], seg[order]  # same cells in the same places: `rem` holds
+        del rank, order
+    # Entries of one cell are contiguous, so the pairs of a cell are (i, i + k) for
+    # k = 1, 2, ...: looping over k (up to the largest cell occupancy, not over samples or
+    # cells) keeps memory linear in the number of entries instead of materialising every
+    # candidate pair at once. Per-entry copies (sorted by cell) of what the tests read:
+    e_lox, e_hix, e_loy, e_hiy = lox[seg], hix[seg], loy[seg], hiy[seg]
+    e_sid = sid[seg]
+    # A pair is kept only in ONE shared cell, the one holding the lower-left corner of the
+    # boxes' overlap: floor is monotone, so that cell is (max ix0, max iy0), i.e. a cell
+    # where one box starts in x and one (maybe the other) starts in y: bit 0 / bit 1 below.
+    here_x, here_y = np.divmod(cell, NY)
+    code = (ix0[seg] == here_x).view(np.uint8) | ((iy0[seg] == here_y).view(np.uint8) << 1)
+    del here_x, here_y
+    del cell
+    parts_a: list[np.ndarray] = []
+    parts_b: list[np.ndarray] = []
+    k = 1
+    idx = np.flatnonzero(rem > 1)
+    while idx.size:
+        j = idx + k
+        # cheap rejects, the most selective first: disjoint boxes; adjacent segments
+        # (sharing a point); a pair already kept in another shared cell (see `code`)
+        if sweep:  # lox[i] <= lox[j]; once lox[j] > hix[i], so are all later ones
+            keep = e_lox[j] <= e_hix[idx]
+            idx = i2 = idx[keep]
+            j2 = j[keep]
+        else:
+            keep = (e_lox[idx] <= e_hix[j]) & (e_lox[j] <= e_hix[idx])
+            i2, j2 = idx[keep], j[keep]
+        keep = (e_loy[i2] <= e_hiy[j2]) & (e_loy[j2] <= e_hiy[i2])
+        keep &= (code[i2] | code[j2]) == 3
+        keep &= np.abs(e_sid[i2] - e_sid[j2]) != 1
+        sa, sb = seg[i2[keep]], seg[j2[keep]]
+        parts_a.append(np.minimum(sa, sb))
+        parts_b.append(np.maximum(sa, sb))
+        k += 1
+        idx = idx[rem[idx] > k]
+    a = np.concatenate(parts_a) if parts_a else np.empty(0, dtype=np.int64)
+    b = np.concatenate(parts_b) if parts_b else np.empty(0, dtype=np.int64)
     if li.size:  # long segments against all others (long-long pairs once: b > a)
         la = np.repeat(li, m)
         lb = np.tile(np.arange(m), li.size)

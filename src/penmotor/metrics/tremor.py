@@ -206,7 +206,10 @@ def _spectrum(rec: Recording, rate_hz: float, highpass_hz: float, segment_s: flo
     inside = psig.segment_ids(ns, ne, xy.shape[0]) >= 0
     res = (xy - low)[inside]
     # velocity of the pen-down strokes (for the band power share)
-    _, xyd, ds, de, _ = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=st, stops=sp, rate_hz=rate_hz)
+    # (the resampled strokes are shared with the kinematics; one-sample strokes, dropped
+    # above, resample to one sample and are dropped below)
+    _, xyp, ds, de = psig._resampled(rec, "down", rate_hz)
+    xyd = xyp[:, :2]
     okd = (de - ds) >= 3
     ds, de = ds[okd], de[okd]
     if ds.size == 0:
