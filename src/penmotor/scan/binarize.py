@@ -163,7 +163,8 @@ def binarize(
     if method == "otsu":
         t = otsu_threshold(g)
         t = min(t, paper - min_contrast)
-        ink = g <= t
+        # = (g <= t) for whole grey levels, as OpenCV's 0/1 output viewed as bool (no compare pass)
+        ink = cv2.threshold(g, float(np.floor(t)), 1, cv2.THRESH_BINARY_INV)[1].view(bool)
     else:
         w = max(3, int(round(window_mm * dpi / 25.4)))
         thr = sauvola_threshold(g, window_px=w, k=k)

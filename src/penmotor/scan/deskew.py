@@ -15,10 +15,14 @@ __all__ = ["estimate_skew", "rotate", "rotation_matrix"]
 
 def _score(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, angles: np.ndarray, n_bins: int) -> np.ndarray:
     out = np.empty(angles.size)
+    buf = np.empty(rows.size)
     for i, a in enumerate(angles):  # loop over candidate angles, not samples
-        r = np.rint(rows + cols * np.tan(np.deg2rad(a))).astype(np.int64)
-        r -= r.min()
-        prof = np.bincount(r, weights=w, minlength=1)
+        # rint(rows + cols * tan) in place; the shift by the minimum is exact (whole numbers)
+        np.multiply(cols, np.tan(np.deg2rad(a)), out=buf)
+        np.add(rows, buf, out=buf)
+        np.rint(buf, out=buf)
+        buf -= buf.min()
+        prof = np.bincount(buf.astype(np.int64), weights=w, minlength=1)
         out[i] = float(np.dot(prof, prof))
     return out
 
@@ -74,7 +78,7 @@ def estimate_skew(
         small = cv2.resize(m * np.uint8(255), (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
     else:
         small = m * np.uint8(255)
-    rows, cols = np.nonzero(small)
+    rows, cols = np.divmod(np.flatnonzero(small), small.shape[1])  # = np.nonzero(small), faster
     if rows.size < 10:
         return 0.0
     wts = small[rows, cols].astype(np.float64)

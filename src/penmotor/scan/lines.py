@@ -53,6 +53,55 @@ class RuledLines:
         return float(np.median(np.diff(self.rows))) if self.rows.size >= 2 else float("nan")
 
 
+def _row_counts(m: np.ndarray) -> np.ndarray:
+    """Non-zero pixels of each row of a bool/uint8 image (``cv2.reduce``: many times faster than ``sum``)."""
+    import cv2
+
+    u8 = m.view(np.uint8) if m.dtype == bool else (m != 0).view(np.uint8)
+    return cv2.reduce(np.ascontiguousarray(u8), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel().astype(np.int64)
+
+
+def _open_rows(m: np.ndarray, k: int) -> np.ndarray:
+    """Morphological opening of a 0/1 uint8 image with a ``k x 1`` horizontal line, by run lengths.
+
+    Exactly ``cv2.morphologyEx(m, MORPH_OPEN, getStructuringElement(MORPH_RECT, (k, 1)))``
+    (default anchor and border: outside counts as ink for the erosion, as paper for the
+    dilation), from the horizontal runs of ink: a run at least `k` long survives (shorter
+    ones touching the image edge may, as outside counts as ink for the erosion); with an
+    even `k` OpenCV's unreflected anchor shifts it one pixel right.
+
+    Examples
+    --------
+    >>> import cv2
+    >>> m = (np.random.default_rng(1).random((40, 60)) < 0.8).astype(np.uint8)
+    >>> ref = cv2.morphologyEx(m, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 1)))
+    >>> bool((_open_rows(m, 7) == ref).all())
+    True
+    """
+    h, w = m.shape
+    a = k // 2
+    pad = np.zeros((h, w + 2), np.int8)
+    pad[:, 1:-1] = m != 0
+    d = np.diff(pad, axis=1).ravel()           # +1 at a run's start, -1 one past its end (per row of w + 1)
+    st = np.flatnonzero(d == 1)
+    en = np.flatnonzero(d == -1)               # same order: runs do not cross rows
+    p, q = st % (w + 1), en % (w + 1) - 1      # run [p, q] in its row
+    # erosion keeps e when its window [e - a, e - a + k - 1] (inside the image) lies in the run
+    e_lo = np.where(p > 0, p + a, 0)
+    e_hi = np.where(q < w - 1, q - k + 1 + a, w - 1)
+    ok = e_lo <= e_hi
+    out = np.zeros((h, w), np.uint8)
+    if ok.any():
+        # the dilation paints [e - (k - 1 - a), e + a] around every kept e
+        lo = np.maximum(e_lo[ok] - (k - 1 - a), 0)
+        hi = np.minimum(e_hi[ok] + a, w - 1)
+        ln = hi - lo + 1
+        rows = st[ok] // (w + 1)
+        off = np.repeat(rows * w + lo - np.r_[0, np.cumsum(ln)[:-1]], ln)
+        out.ravel()[np.arange(int(ln.sum()), dtype=np.int64) + off] = 1
+    return out
+
+
 def detect_ruled_lines(
     ink: np.ndarray,
     *,
@@ -102,10 +151,9 @@ def detect_ruled_lines(
     gap = max(3, int(round(bridge_mm * pxs)) | 1)
     m2 = cv2.dilate(ms, np.ones((3, 1), np.uint8))  # a line stepping between rows stays one run
     m2 = cv2.morphologyEx(m2, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
-    opened = cv2.morphologyEx(m2, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT,
-                                                                          (max(5, length // f), 1)))
+    opened = _open_rows(m2, max(5, length // f))
     # full-resolution mask only in the row blocks where the reduced opening found long runs
-    cand = np.flatnonzero((opened > 0).sum(axis=1) >= 0.4 * length / f)
+    cand = np.flatnonzero(_row_counts(opened) >= 0.4 * length / f)
     mask = np.zeros((h, w), bool)
     if cand.size:
         blocks = np.unique(np.clip(np.r_[cand - 1, cand, cand + 1], 0, opened.shape[0] - 1))
@@ -114,7 +162,7 @@ def detect_ruled_lines(
             up = np.repeat(np.repeat(opened[a:b], f, axis=0), f, axis=1)[:, :w] if f > 1 else opened[a:b]
             r0, r1 = a * f, min(h, b * f)
             mask[r0:r1] = (up[: r1 - r0] > 0) & (m[r0:r1] > 0)
-    prof = mask.sum(axis=1)
+    prof = _row_counts(mask)
     on = prof >= 0.5 * length
     if not on.any():
         return RuledLines(np.zeros_like(mask), np.zeros(0), np.zeros(0))
@@ -133,7 +181,7 @@ def detect_ruled_lines(
     # a line with a residual tilt steps a few rows along its length: keep its long runs nearby
     near = cv2.dilate(keep_rows.astype(np.uint8)[:, None], np.ones((2 * int(np.ceil(px * 0.5)) + 1, 1),
                                                                     np.uint8)).ravel().astype(bool)
-    mask = mask & near[:, None]
+    np.logical_and(mask, near[:, None], out=mask)
     return RuledLines(mask, centres[ok], thick[ok])
 
 
@@ -156,7 +204,7 @@ def _handwriting_on_lines(grey: np.ndarray, core: np.ndarray, rest: np.ndarray, 
     paper = cv2.dilate(small, np.ones((7, 7), np.uint8)).astype(np.float32)
 
     def refl(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rr, cc = np.nonzero(m)
+        rr, cc = np.divmod(np.flatnonzero(m), m.shape[1])  # = np.nonzero(m), faster
         bg = paper[np.clip(rr // f, 0, paper.shape[0] - 1), np.clip(cc // f, 0, paper.shape[1] - 1)]
         return rr, cc, grey[rr, cc] / np.maximum(bg, 1.0)
 

@@ -141,11 +141,16 @@ def _slant(x: np.ndarray, y: np.ndarray, mm: float, *, max_deg: float = 45.0) ->
     def score(angles: np.ndarray, step: int = 1) -> np.ndarray:
         # all candidate angles at once: one bincount over (angle, column) pairs
         xs, ys = xc[::step], yc[::step]
-        c = np.rint(xs[None, :] - ys[None, :] * np.tan(np.deg2rad(angles))[:, None]).astype(np.int64)
+        # in place on one (angle, pixel) array; after rint all values are whole numbers, so the
+        # float shifts below are exact
+        c = np.multiply.outer(np.tan(np.deg2rad(angles)), ys)
+        np.subtract(xs[None, :], c, out=c)
+        np.rint(c, out=c)
         c -= c.min(axis=1, keepdims=True)
         w = int(c.max()) + 1
-        p = np.bincount((c + np.arange(angles.size)[:, None] * w).ravel(), minlength=angles.size * w)
-        return (p.reshape(angles.size, w).astype(np.float64) ** 2).sum(axis=1)
+        c += (np.arange(angles.size, dtype=np.float64) * w)[:, None]
+        p = np.bincount(c.astype(np.int64).ravel(), minlength=angles.size * w)
+        return (p * p).reshape(angles.size, w).sum(axis=1).astype(np.float64)
 
     coarse = np.arange(-max_deg, max_deg + 0.01, 2.0)
     best = coarse[int(np.argmax(score(coarse, step=2 if xc.size > 4000 else 1)))]

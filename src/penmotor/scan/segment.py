@@ -47,6 +47,28 @@ def _bands(ink: np.ndarray, min_gap_px: int) -> list[tuple[int, int, int, int]]:
     return out
 
 
+def _thin_band(band: np.ndarray, skeletonize: Any) -> np.ndarray:
+    """``skeletonize(band)``, thinned piece by piece: column runs of ink split by blank columns.
+
+    Thinning looks only at 3x3 neighbourhoods, so pieces of ink with a blank column between
+    them thin independently (identical result); each piece is cropped to its own rows, so
+    the thinning passes scan far less paper (the gaps between words, the rows above short
+    letters).
+    """
+    cols = band.any(axis=0)
+    d = np.diff(np.r_[0, cols.view(np.int8), 0])
+    st, en = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    if st.size <= 1:
+        return skeletonize(band)
+    sk = np.zeros(band.shape, bool)
+    for a, b in zip(st.tolist(), en.tolist()):  # loop over pieces of a text line (words, letters)
+        piece = band[:, a:b]
+        rows = np.flatnonzero(piece.any(axis=1))
+        lo, hi = int(rows[0]), int(rows[-1]) + 1
+        sk[lo:hi, a:b] = skeletonize(np.ascontiguousarray(piece[lo:hi]))
+    return sk
+
+
 def skeleton_pixels(ink: np.ndarray, *, min_gap_px: int = 16, details: bool = False) -> Any:
     """Centre line of the ink and its pixels' rows and columns (row-major order).
 
@@ -78,9 +100,9 @@ def skeleton_pixels(ink: np.ndarray, *, min_gap_px: int = 16, details: bool = Fa
     n_lab = 1
     for r0, r1, c0, c1 in _bands(ink, min_gap_px):  # loop over bands (text lines)
         band = np.ascontiguousarray(ink[r0:r1, c0:c1])
-        sk = skeletonize(band)
+        sk = _thin_band(band, skeletonize)
         out[r0:r1, c0:c1] = sk
-        r_, c_ = np.nonzero(sk)
+        r_, c_ = np.divmod(np.flatnonzero(sk), sk.shape[1])  # = np.nonzero(sk), 2-3x faster
         rr.append(r_ + r0)
         cc.append(c_ + c0)
         if details:
@@ -140,7 +162,14 @@ def text_lines(skel: np.ndarray, *, dpi: float, min_line_gap_mm: float = 4.0,
     from scipy.signal import find_peaks
 
     h = skel.shape[0]
-    prof = skel.sum(axis=1).astype(np.float64)
+    if skel.dtype == bool and skel.ndim == 2 and skel.size:
+        import cv2
+
+        # row counts by cv2.reduce (= skel.sum(axis=1), several times faster on a page)
+        prof = cv2.reduce(np.ascontiguousarray(skel).view(np.uint8), 1, cv2.REDUCE_SUM,
+                          dtype=cv2.CV_32S).ravel().astype(np.float64)
+    else:
+        prof = skel.sum(axis=1).astype(np.float64)
     if prof.sum() == 0:
         return np.array([0, h])
     px = dpi / 25.4
@@ -207,6 +236,42 @@ def turning_points(skel: np.ndarray, rows: np.ndarray | None = None,
     top[r[mid[t]], c[mid[t]]] = True
     bot[r[mid[b]], c[mid[b]]] = True
     return top, bot
+
+
+def _turn_flags(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`turning_points` as flags per centre-line pixel (row-major, unique pixels), not images.
+
+    The neighbour lookups use a padded crop around the pixels alone, so no full-page image
+    is padded, allocated or indexed (the pipeline needs the flags only at these pixels).
+
+    Examples
+    --------
+    >>> s = np.zeros((7, 7), bool); s[1:6, 3] = True
+    >>> r, c = np.nonzero(s)
+    >>> t, b = _turn_flags(r, c)
+    >>> np.flatnonzero(t).tolist(), np.flatnonzero(b).tolist()
+    ([0], [4])
+    """
+    r, c = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    t_px = np.zeros(r.size, bool)
+    b_px = np.zeros(r.size, bool)
+    if r.size == 0:
+        return t_px, b_px
+    r0, c0 = int(r.min()), int(c.min())
+    p = np.zeros((int(r.max()) - r0 + 3, int(c.max()) - c0 + 3), bool)
+    rp, cp = r - r0 + 1, c - c0 + 1
+    p[rp, cp] = True
+    up = p[rp - 1, cp - 1] | p[rp - 1, cp] | p[rp - 1, cp + 1]
+    dn = p[rp + 1, cp - 1] | p[rp + 1, cp] | p[rp + 1, cp + 1]
+    start = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1] + 1)]
+    idx = np.flatnonzero(start)
+    any_up = np.logical_or.reduceat(up, idx)
+    any_dn = np.logical_or.reduceat(dn, idx)
+    ends = np.r_[idx[1:], r.size]
+    mid = (idx + ends - 1) // 2
+    t_px[mid[~any_up & any_dn]] = True
+    b_px[mid[any_up & ~any_dn]] = True
+    return t_px, b_px
 
 
 def refine_turns(ink: np.ndarray, rows: np.ndarray, cols: np.ndarray, up: np.ndarray,
@@ -363,9 +428,11 @@ def segment_page(ink: np.ndarray, *, dpi: float, min_component_mm: float = 0.25)
     small = np.maximum(wdt, hgt) < max(2.0, min_component_mm * px)
     small[0] = True
     keep = ~small[comp]
+    # skel holds exactly the pixels (r, c): clear the dropped ones in place (a fresh page
+    # array would cost its allocation and page faults)
+    drop = ~keep
+    skel[r[drop], c[drop]] = False
     r, c, comp, dist = r[keep], c[keep], comp[keep], dist[keep]
-    skel = np.zeros_like(skel)
-    skel[r, c] = True
     hts = hgt[~small]
     cuts = text_lines(skel, dpi=dpi, letter_px=float(np.median(hts)) if hts.size else None)
     # each component goes to the line that holds the median row of its centre line

@@ -88,45 +88,56 @@ def _cyc(i: np.ndarray, k: Any, s: np.ndarray, n: np.ndarray) -> np.ndarray:
     return s + (i - s + k) % n
 
 
-def _splice(i_vis: list[int], up: list[bool], at_centre: list[bool], vs: np.ndarray, ve: np.ndarray,
-            vl: np.ndarray, yv: np.ndarray, y: np.ndarray, is_j: np.ndarray, d: int, s: int,
-            n: int) -> np.ndarray:
+def _splice(i_vis: list[int], up: list[bool], at_centre: list[bool], vs_l: list[int], ve_l: list[int],
+            vl_l: list[int], yv_l: list[float], y: np.ndarray, is_j: np.ndarray, d: int, s: int,
+            n: int) -> list[np.ndarray]:
     """Walk indices of one closed walk with a detour inserted at each listed junction visit.
 
     The detour follows the junction's shortest other departure rising (``up``) or falling
     from it, back to the junction; it is inserted at the visit's end (a false turn: the
     visit is walked again after it) or ``at_centre``, at its first junction pixel (a
-    shoulder: the top is the junction itself).
+    shoulder: the top is the junction itself). The walk's visits come as plain Python
+    lists (a few per walk, so numpy's per-call cost would dominate); returns the pieces
+    of the index array, in order.
     """
     inserts: dict[int, np.ndarray] = {}
+    groups: dict[int, list[int]] = {}
+    for i_, lab_ in enumerate(vl_l):  # loop over junction visits
+        groups.setdefault(lab_, []).append(i_)
     for j, want_up, centre in zip(i_vis, up, at_centre):  # loop over junction visits (a few per word)
-        k = np.flatnonzero(vl == vl[j])
-        if k.size < 2:
+        k = groups[vl_l[j]]
+        if len(k) < 2:
             continue
         best = None
+        best_size = 0
+        ref = yv_l[j] + 1.0 if want_up else yv_l[j] - 1.0
         for m_, a in enumerate(k):  # the junction's other departures
             if a == j:
                 continue
-            ya2 = y[s + (ve[a] - s + d) % n]
-            if (ya2 > yv[j] + 1.0) if want_up else (ya2 < yv[j] - 1.0):
-                b = k[(m_ + 1) % k.size]
-                stop = vs[b] if vs[b] > ve[a] else vs[b] + n
-                seg = s + (np.arange(ve[a] + 1, stop) - s) % n
-                if best is None or seg.size < best.size:
-                    back = np.arange(vs[b], ve[b] + 1)
-                    best = np.r_[seg, back] if centre else np.r_[seg, back, np.arange(vs[j], ve[j] + 1)]
+            ya2 = float(y[s + (ve_l[a] - s + d) % n])
+            if (ya2 > ref) if want_up else (ya2 < ref):
+                b = k[(m_ + 1) % len(k)]
+                stop = vs_l[b] if vs_l[b] > ve_l[a] else vs_l[b] + n
+                seg_size = max(0, stop - ve_l[a] - 1)
+                if best is None or seg_size < best_size:
+                    best = (a, b, stop)
+                    best_size = seg_size + (ve_l[b] - vs_l[b] + 1) + (0 if centre else ve_l[j] - vs_l[j] + 1)
         if best is not None:
-            pos = int(ve[j])
+            a, b, stop = best
+            seg = s + (np.arange(ve_l[a] + 1, stop) - s) % n
+            back = np.arange(vs_l[b], ve_l[b] + 1)
+            ins = np.concatenate((seg, back) if centre else (seg, back, np.arange(vs_l[j], ve_l[j] + 1)))
+            pos = ve_l[j]
             if centre:
-                jj = np.flatnonzero(is_j[vs[j]:ve[j] + 1])
-                pos = int(vs[j] + jj[0]) if jj.size else pos
-            inserts[pos] = best
+                jj = np.flatnonzero(is_j[vs_l[j]:ve_l[j] + 1])
+                pos = int(vs_l[j] + jj[0]) if jj.size else pos
+            inserts[pos] = ins
     parts, prev = [], s
     for pos in sorted(inserts):
         parts += [np.arange(prev, pos + 1), inserts[pos]]
         prev = pos + 1
     parts.append(np.arange(prev, s + n))
-    return np.concatenate(parts)
+    return parts
 
 
 def centre_line_walks(rows: np.ndarray, cols: np.ndarray, *, width_px: float = 3.0) -> list[np.ndarray]:
@@ -241,22 +252,30 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
         if bad.size:
             idx = []
             done = 0
-            for c_ in np.unique(vc[bad]):  # loop over walks with false turns
-                idx.append(np.arange(done, s[c_]))
-                sel = np.flatnonzero(vc == c_)
-                mine = bad[vc[bad] == c_]
-                loc = [int(np.searchsorted(sel, b)) for b in mine]
-                idx.append(_splice(loc, [bool(fmax[b] or (heel[b] and not fmin[b])) for b in mine],
-                                   [bool((shoulder[b] or heel[b]) and not (fmax[b] or fmin[b])) for b in mine],
-                                   vs[sel], ve[sel], lab[vs[sel]], yv[sel], y, is_j, d, int(s[c_]), int(n[c_])))
-                done = int(s[c_] + n[c_])
+            want_up = (fmax | (heel & ~fmin))[bad].tolist()
+            centre = ((shoulder | heel) & ~(fmax | fmin))[bad].tolist()
+            walks = np.unique(vc[bad])
+            # vc and bad ascend: each walk's visits and false turns are contiguous slices
+            w_lo = np.searchsorted(vc, walks, side="left").tolist()
+            w_hi = np.searchsorted(vc, walks, side="right").tolist()
+            b_lo = np.searchsorted(vc[bad], walks, side="left").tolist()
+            b_hi = np.searchsorted(vc[bad], walks, side="right").tolist()
+            bad_l = bad.tolist()
+            vs_a, ve_a, vl_a, yv_a = vs.tolist(), ve.tolist(), lab[vs].tolist(), yv.tolist()
+            s_a, n_a = s.tolist(), n.tolist()
+            for c_, lo_, hi_, p_, q_ in zip(walks.tolist(), w_lo, w_hi, b_lo, b_hi):  # walks with false turns
+                idx.append(np.arange(done, s_a[c_]))
+                loc = [b - lo_ for b in bad_l[p_:q_]]
+                idx += _splice(loc, want_up[p_:q_], centre[p_:q_], vs_a[lo_:hi_], ve_a[lo_:hi_], vl_a[lo_:hi_],
+                               yv_a[lo_:hi_], y, is_j, d, s_a[c_], n_a[c_])
+                done = s_a[c_] + n_a[c_]
             idx.append(np.arange(done, P.shape[0]))
             ix = np.concatenate(idx)
             cid = cid[ix]
             P = P[ix]
             # a detour returns to its junction a few pixels from where it left: bridge such
             # jumps with straight pixel steps, so consecutive points stay 8-adjacent
-            step = np.abs(np.diff(P, axis=0)).max(axis=1)
+            step = np.maximum(np.abs(np.diff(P[:, 0])), np.abs(np.diff(P[:, 1])))  # Chebyshev step
             gap = np.flatnonzero((step > 1) & (cid[1:] == cid[:-1]))
             if gap.size:
                 reps = step[gap] - 1
@@ -266,7 +285,7 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
                 P = np.insert(P, g_rep + 1, fill, axis=0)
                 cid = np.insert(cid, g_rep + 1, cid[g_rep])
             # drop immediate repeats left by the splices (within a walk)
-            keep = np.r_[True, np.any(P[1:] != P[:-1], axis=1) | (cid[1:] != cid[:-1])]
+            keep = np.r_[True, (P[1:, 0] != P[:-1, 0]) | (P[1:, 1] != P[:-1, 1]) | (cid[1:] != cid[:-1])]
             P, cid = P[keep], cid[keep]
             n = np.bincount(cid, minlength=n.size)
             s = np.r_[0, np.cumsum(n)[:-1]]
@@ -285,10 +304,12 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
     si, ni = s[cid], n[cid]
     tip = (ni >= 3) & (key[_cyc(i, -1, si, ni)] == key[_cyc(i, 1, si, ni)])
     t = np.flatnonzero(tip)
-    alive = np.ones(t.size, bool)
-    for k in range(2, tip_px + 1):  # a few pixels, vectorised over tips
-        alive &= key[_cyc(t, -k, si[t], ni[t])] == key[_cyc(t, k, si[t], ni[t])]
-    t = t[alive]
+    st_, nt_ = si[t], ni[t]
+    live = np.arange(t.size)   # reversals still retracing
+    for k in range(2, tip_px + 1):  # a few pixels, vectorised over the reversals still retracing
+        tl, sl, nl = t[live], st_[live], nt_[live]
+        live = live[key[_cyc(tl, -k, sl, nl)] == key[_cyc(tl, k, sl, nl)]]
+    t = t[live]
     n_tip = np.bincount(cid[t], minlength=n.size)
     Pf = P.astype(np.float64)
     if ink is not None and t.size:
@@ -298,13 +319,16 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
         u /= np.maximum(np.hypot(u[:, 0], u[:, 1]), 1e-9)[:, None]
         h_, w_ = ink.shape
         lim = int(np.ceil(2 * width_px)) + 2
-        alive = np.ones(t.size, bool)
         reach = np.zeros(t.size)
-        for k in range(1, lim + 1):  # a few pixels, vectorised over tips
-            q = np.rint(P[t] + np.array([c0, r0]) + u * k).astype(np.int64)
+        base = P[t] + np.array([c0, r0])
+        live = np.arange(t.size)   # tips still on ink
+        for k in range(1, lim + 1):  # a few pixels, vectorised over the tips still on ink
+            if live.size == 0:
+                break
+            q = np.rint(base[live] + u[live] * k).astype(np.int64)
             inside = (q[:, 0] >= 0) & (q[:, 0] < w_) & (q[:, 1] >= 0) & (q[:, 1] < h_)
-            alive &= inside & ink[np.clip(q[:, 1], 0, h_ - 1), np.clip(q[:, 0], 0, w_ - 1)]
-            reach += alive
+            live = live[inside & ink[np.clip(q[:, 1], 0, h_ - 1), np.clip(q[:, 0], 0, w_ - 1)]]
+            reach[live] += 1
         ext = np.clip(reach + 0.5 - width_px / 2.0, 0.0, None)
         ext[reach >= lim] = 0.0  # ran along ink: not a stroke end
         Pf[t] += u * ext[:, None]
@@ -413,7 +437,8 @@ def centre_line_paths(rows: np.ndarray, cols: np.ndarray, *, dpi: float, width_p
         big = np.iinfo(np.int64).max
         per_path = np.minimum.reduceat(np.where(exact, cl[order][pos], big), starts)
         letters = np.where(per_path == big, 0, per_path).astype(np.intp)
-    paths = [q[:-1] for q in np.split(xy, np.flatnonzero(~down) + 1)[:-1]]
+    ends = (np.flatnonzero(~down) + 1).tolist()       # = np.split(xy, ends)[:-1], each without its pen-up repeat
+    paths = [xy[a:b - 1] for a, b in zip([0] + ends[:-1], ends)]
     return CentrePaths(paths, letters)
 
 
