@@ -219,22 +219,9 @@ def turning_points(skel: np.ndarray, rows: np.ndarray | None = None,
         r, c = np.asarray(rows), np.asarray(cols)
     top = np.zeros_like(skel)
     bot = np.zeros_like(skel)
-    if r.size == 0:
-        return top, bot
-    p = np.pad(skel, 1)
-    rp, cp = r + 1, c + 1  # neighbours looked up per skeleton pixel (not per image pixel)
-    up = p[rp - 1, cp - 1] | p[rp - 1, cp] | p[rp - 1, cp + 1]
-    dn = p[rp + 1, cp - 1] | p[rp + 1, cp] | p[rp + 1, cp + 1]
-    start = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1] + 1)]
-    idx = np.flatnonzero(start)
-    any_up = np.logical_or.reduceat(up, idx)
-    any_dn = np.logical_or.reduceat(dn, idx)
-    ends = np.r_[idx[1:], r.size]
-    mid = (idx + ends - 1) // 2
-    t = ~any_up & any_dn
-    b = any_up & ~any_dn
-    top[r[mid[t]], c[mid[t]]] = True
-    bot[r[mid[b]], c[mid[b]]] = True
+    t, b = _turn_flags(r, c)
+    top[r[t], c[t]] = True
+    bot[r[b], c[b]] = True
     return top, bot
 
 
