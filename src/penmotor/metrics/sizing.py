@@ -308,11 +308,9 @@ def _tremor_line(rec: Recording) -> tuple[np.ndarray, np.ndarray] | None:
                                < TREMOR_LINE_CONCENTRATION):
         return None
     rate = 200.0
-    rs, re_ = trm._runs(rec.t)
-    tu, xy, ns, ne, _ = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_, rate_hz=rate)
+    tu, res, ns, ne = trm.run_residual(rec, rate_hz=rate, highpass_hz=2.0)
     if tu.size < 3 or np.any(np.diff(tu) <= 0):
         return None
-    res = xy - psig.lowpass(xy, rate_hz=rate, cutoff_hz=2.0, starts=ns, stops=ne, numtaps=trm._odd(2.0 * rate + 1))
     ph = 2.0 * np.pi * f0 * (tu - tu[0])
     c, sn = np.cos(ph), np.sin(ph)
     dem = np.column_stack((res[:, 0] * c, res[:, 0] * sn, res[:, 1] * c, res[:, 1] * sn))

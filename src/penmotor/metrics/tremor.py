@@ -79,7 +79,7 @@ from ..errors import ParameterError
 from ..recording import Recording
 from ..registry import metric
 
-__all__ = ["Spectrum", "tremor_spectrum", "tremor_frequency", "tremor_amplitude", "tremor_power_ratio"]
+__all__ = ["Spectrum", "tremor_spectrum", "run_residual", "tremor_frequency", "tremor_amplitude", "tremor_power_ratio"]
 
 NAN = float("nan")
 #: Tremor band searched on spirals, lines and unlabelled recordings, Hz.
@@ -185,6 +185,41 @@ def _runs(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(([0], cut)), np.concatenate((cut, [t.size]))
 
 
+def run_residual(
+    rec: Recording, *, rate_hz: float = 200.0, highpass_hz: float = 2.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pen-tip displacement minus its zero-phase low-pass, per run of continuous sampling (cached).
+
+    Every run of continuous sampling (pen-down *and* hover: a tremor does not stop at a pen
+    lift) is resampled to `rate_hz`; x and y minus their `highpass_hz` low-pass is the
+    displacement residual that the tremor spectrum and the sizing's tremor-line removal
+    both start from, so it is computed once per recording.
+
+    Returns
+    -------
+    t, residual, starts, stops : ndarray
+        Uniform times (s), residual x/y (mm, shape (n, 2)) and the runs' bounds in them.
+        Shared arrays: do not modify them.
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> t, res, s, e = run_residual(synth.tremor_spiral(freq_hz=6.0, amplitude_mm=0.4, seed=0))
+    >>> res.shape[1], bool(0.3 < np.percentile(np.abs(res[:, 0]), 99) < 0.6)
+    (2, True)
+    """
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        rs, re_ = _runs(rec.t)
+        tu, xy, ns, ne, _ = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_,
+                                          rate_hz=rate_hz)
+        low = psig.lowpass(xy, rate_hz=rate_hz, cutoff_hz=highpass_hz, starts=ns, stops=ne,
+                           numtaps=_odd(4.0 * rate_hz / highpass_hz + 1))
+        return tu, xy - low, ns, ne
+
+    return rec.cached(("tremor.run_residual", float(rate_hz), float(highpass_hz)), compute)
+
+
 def _spectrum(rec: Recording, rate_hz: float, highpass_hz: float, segment_s: float) -> Spectrum | None:
     st, sp = rec.stroke_bounds()
     keep = (sp - st) >= 2
@@ -195,16 +230,13 @@ def _spectrum(rec: Recording, rate_hz: float, highpass_hz: float, segment_s: flo
     numtaps = _odd(4.0 * rate_hz / highpass_hz + 1)
     # displacement residual: every run of continuous sampling (pen-down *and* hover: a
     # tremor does not stop at a pen lift, and long runs keep its phase and a sharp line)
-    rs, re_ = _runs(rec.t)
-    _, xy, ns, ne, _ = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_,
-                                     rate_hz=rate_hz)
+    _, resid, ns, ne = run_residual(rec, rate_hz=rate_hz, highpass_hz=highpass_hz)
     ok = (ne - ns) >= 3
     ns, ne = ns[ok], ne[ok]
     if ns.size == 0:
         return None
-    low = psig.lowpass(xy, rate_hz=rate_hz, cutoff_hz=highpass_hz, starts=ns, stops=ne, numtaps=numtaps)
-    inside = psig.segment_ids(ns, ne, xy.shape[0]) >= 0
-    res = (xy - low)[inside]
+    inside = psig.segment_ids(ns, ne, resid.shape[0]) >= 0
+    res = resid[inside]
     # velocity of the pen-down strokes (for the band power share)
     # (the resampled strokes are shared with the kinematics; one-sample strokes, dropped
     # above, resample to one sample and are dropped below)
