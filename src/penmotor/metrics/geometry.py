@@ -101,8 +101,8 @@ def segment_crossings(
     X0, Y0 = lox.min(), loy.min()
     if cell_mm is None:
         # about two typical segments: few segments share a cell, each covers few cells
-        seglen = np.hypot(x1 - x0, y1 - y0)
-        c = max(2.0 * float(np.median(seglen)), 1e-9)
+        dx, dy = x1 - x0, y1 - y0
+        c = max(2.0 * float(np.sqrt(np.median(dx * dx + dy * dy))), 1e-9)
     else:
         if not cell_mm > 0:
             raise ParameterError(f"cell_mm: expected > 0, got {cell_mm!r}")
@@ -125,12 +125,19 @@ def segment_crossings(
     NY = int(iy1.max()) + 2
     rep = np.repeat(np.arange(m), ncell)
     within = np.arange(total) - np.repeat(np.cumsum(ncell) - ncell, ncell)
-    nxr = nx[rep]
-    cell = (ix0[rep] + within % nxr) * NY + (iy0[rep] + within // nxr)
+    # A pair is kept only in ONE shared cell, the one holding the lower-left corner of the
+    # boxes' overlap: floor is monotone, so that cell is (max ix0, max iy0), i.e. a cell
+    # where one box starts in x and one (maybe the other) starts in y: bit 0 / bit 1 of
+    # `code` (an entry in its box's first column / first row).
+    row_, col_ = np.divmod(within, nx[rep])
+    code = (col_ == 0).view(np.uint8) | ((row_ == 0).view(np.uint8) << 1)
+    cell = (ix0[rep] + col_) * NY + (iy0[rep] + row_)
+    del row_, col_, within
     order = np.argsort(cell)
     cell = cell[order]
     seg = rep[order]
-    del rep, within, nxr, order
+    code = code[order]
+    del rep, order
     # entries left in the same cell after entry i (itself included)
     brk = np.flatnonzero(cell[1:] != cell[:-1]) + 1
     gend = np.concatenate((brk, [total]))
@@ -144,7 +151,7 @@ def segment_crossings(
         rank = np.empty(m, dtype=np.int64)
         rank[np.argsort(lox)] = np.arange(m)
         order = np.argsort(cell * m + rank[seg])
-        cell, seg = cell[order], seg[order]  # same cells in the same places: `rem` holds
+        cell, seg, code = cell[order], seg[order], code[order]  # same cells in the same places: `rem` holds
         del rank, order
     # Entries of one cell are contiguous, so the pairs of a cell are (i, i + k) for
     # k = 1, 2, ...: looping over k (up to the largest cell occupancy, not over samples or
@@ -152,12 +159,6 @@ def segment_crossings(
     # candidate pair at once. Per-entry copies (sorted by cell) of what the tests read:
     e_lox, e_hix, e_loy, e_hiy = lox[seg], hix[seg], loy[seg], hiy[seg]
     e_sid = sid[seg]
-    # A pair is kept only in ONE shared cell, the one holding the lower-left corner of the
-    # boxes' overlap: floor is monotone, so that cell is (max ix0, max iy0), i.e. a cell
-    # where one box starts in x and one (maybe the other) starts in y: bit 0 / bit 1 below.
-    here_x, here_y = np.divmod(cell, NY)
-    code = (ix0[seg] == here_x).view(np.uint8) | ((iy0[seg] == here_y).view(np.uint8) << 1)
-    del here_x, here_y
     del cell
     parts_a: list[np.ndarray] = []
     parts_b: list[np.ndarray] = []

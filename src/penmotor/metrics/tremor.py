@@ -237,17 +237,9 @@ def _spectrum(rec: Recording, rate_hz: float, highpass_hz: float, segment_s: flo
         return None
     inside = psig.segment_ids(ns, ne, resid.shape[0]) >= 0
     res = resid[inside]
-    # velocity of the pen-down strokes (for the band power share)
-    # (the resampled strokes are shared with the kinematics; one-sample strokes, dropped
-    # above, resample to one sample and are dropped below)
-    _, xyp, ds, de = psig._resampled(rec, "down", rate_hz)
-    xyd = xyp[:, :2]
-    okd = (de - ds) >= 3
-    ds, de = ds[okd], de[okd]
-    if ds.size == 0:
+    vel = _down_velocity(rec, rate_hz)
+    if vel is None:
         return None
-    vel = psig.derivative(xyd, rate_hz=rate_hz, deriv=1, starts=ds, stops=de)
-    vel = vel[psig.segment_ids(ds, de, xyd.shape[0]) >= 0]
     nper = int(min(res.shape[0], round(segment_s * rate_hz)))
     nperv = int(min(vel.shape[0], round(segment_s * rate_hz)))
     if nper < 8 or nperv < 8:
@@ -257,6 +249,27 @@ def _spectrum(rec: Recording, rate_hz: float, highpass_hz: float, segment_s: flo
     _, pvv = psig.welch(vel, rate_hz=rate_hz, nperseg=nperv, nfft=nfft)
     gain = _highpass_gain(numtaps, float(highpass_hz), float(rate_hz), nfft)
     return Spectrum(f, pxx.sum(axis=1), pvv.sum(axis=1), gain, down_s)
+
+
+def _down_velocity(rec: Recording, rate_hz: float) -> np.ndarray | None:
+    """Velocity (mm/s, shape (n, 2)) of the pen-down strokes of >= 3 resampled samples, concatenated
+    (cached: shared by the spectra of every `segment_s`); None when there are none.
+
+    The resampled strokes are shared with the kinematics; one-sample strokes resample to one
+    sample and are dropped here.
+    """
+
+    def compute() -> np.ndarray | None:
+        _, xyp, ds, de = psig._resampled(rec, "down", rate_hz)
+        xyd = xyp[:, :2]
+        okd = (de - ds) >= 3
+        ds, de = ds[okd], de[okd]
+        if ds.size == 0:
+            return None
+        vel = psig.derivative(xyd, rate_hz=rate_hz, deriv=1, starts=ds, stops=de)
+        return vel[psig.segment_ids(ds, de, xyd.shape[0]) >= 0]
+
+    return rec.cached(("tremor.down_velocity", float(rate_hz)), compute)
 
 
 @functools.lru_cache(maxsize=16)
