@@ -20,7 +20,10 @@ Parts
    excluding file reading. Prints points/s for both and the ratio.
 2. A 1 M-sample synthetic recording: samples/s of the full feature set and peak memory
    per sample at several lengths (linear memory check, tracemalloc); per-family times; the
-   same number of samples as one long self-crossing stroke and as ~77 k 10-sample strokes.
+   same number of samples as one long self-crossing stroke and as ~77 k 10-sample strokes;
+   and the NumPy floor (:func:`numpy_floor`): the least whole-array NumPy work the feature
+   definitions need on that recording, timed in the same run, as a yardstick for
+   samples/s targets on this machine.
 3. Validation in raw mode (plain differences, as BDALab): speed, tangential acceleration,
    durations, stroke and interruption counts; relative differences per file. Every
    difference is re-checked against penmotor run on the recording WITHOUT ITS LAST SAMPLE,
@@ -248,6 +251,71 @@ def synthetic_dots(n: int) -> Recording:
     return Recording.from_arrays(t=t, x=x, y=y, pressure=np.where(pd, 0.5, 0.0), pen_down=pd)
 
 
+def numpy_floor(rec: Recording) -> dict[str, float]:
+    """Seconds for the irreducible NumPy/SciPy work the registered definitions need on `rec`.
+
+    Each step is ONE whole-array call on the full recording (no per-stroke bookkeeping, no
+    caching, no Python overhead), so it is a lower bound for any vectorised NumPy
+    implementation of the same features, measured on this machine in this run:
+
+    - resample: ``np.interp`` of x, y and pressure onto the 200 Hz grid;
+    - filter: the low-pass (35 taps) and Savitzky-Golay derivative kernels of order 1-3,
+      each run once over x and y (``np.correlate``; penmotor's cascade, 4 passes a channel);
+    - magnitudes: speed, acceleration and jerk (``sqrt(x*x + y*y)``);
+    - statistics: mean, SD, median and 95th percentile of the three magnitudes, on surface
+      and in the air (``np.percentile``, one partition per array);
+    - spectrum: one Welch spectrum of the velocity (2 s Hann segments without overlap, one
+      batched ``np.fft.rfft``);
+    - spatial sort: one ``argsort`` of the ~2 N grid-cell keys of the segments (any
+      O(N log N) self-intersection count sorts or hashes the segments once).
+    """
+    from penmotor.signal import _kinematic_kernels
+
+    lp, *dks = _kinematic_kernels(200.0, 12.0)
+    t = rec.t
+    grid = np.arange(t[0], t[-1], 1 / 200.0)
+    out: dict[str, float] = {}
+
+    def step(name: str, fn) -> Any:
+        t0 = time.perf_counter()
+        r = fn()
+        out[name] = time.perf_counter() - t0
+        return r
+
+    x, y, p = step("resample", lambda: [np.interp(grid, t, c) for c in (rec.x, rec.y, rec.pressure)])
+
+    def filt():
+        res = []
+        for c in (x, y):
+            low = np.correlate(c, lp, mode="same")
+            res.append([low] + [np.correlate(low, k, mode="same") for k in dks])
+        return res
+
+    (fx, fy) = step("filter", filt)
+    mags = step("magnitudes", lambda: [np.sqrt(fx[d] * fx[d] + fy[d] * fy[d]) for d in (1, 2, 3)])
+    down = np.interp(grid, t, rec.pen_down.astype(float)) > 0.5
+
+    def stats():
+        for m in mags:
+            for part in (m[down], m[~down]):
+                part.mean(), part.std(), np.percentile(part, [50, 95])
+
+    step("statistics", stats)
+    def spectrum():  # Welch: non-overlapping Hann-windowed 2 s segments, one batched rfft
+        v = fx[1][: fx[1].size // 400 * 400].reshape(-1, 400)
+        return (np.abs(np.fft.rfft(v * np.hanning(400), axis=1)) ** 2).mean(axis=0)
+
+    step("spectrum", spectrum)
+    c = 0.2  # mm, about two segments
+    ix = np.floor((rec.x - rec.x.min()) / c).astype(np.int64)
+    iy = np.floor((rec.y - rec.y.min()) / c).astype(np.int64)
+    key = ix * (int(iy.max()) + 2) + iy
+    cells = np.concatenate((key[:-1], key[1:]))  # each segment in the cells of its two ends
+    step("spatial sort", lambda: np.argsort(cells))
+    out["total"] = sum(out.values())
+    return out
+
+
 def _print_summary(s: dict[str, float]) -> None:
     """The headline figures against the issue's targets."""
     print("\n## Summary (targets: >= 100x BDALab throughput, >= 10 M samples/s at 1 M samples, linear memory)")
@@ -262,6 +330,9 @@ def _print_summary(s: dict[str, float]) -> None:
     if "big_rate" in s:
         print(f"penmotor, {int(s['big_n']):,}-sample recording: {s['big_rate']:14,.0f} samples/s, "
               f"peak {s['big_bps']:.0f} B/sample")
+    if "floor" in s:
+        print(f"NumPy floor, same recording          : {s['big_n'] / s['floor']:14,.0f} samples/s "
+              f"(penmotor takes {s['big_n'] / s['big_rate'] / s['floor']:.1f} x the floor's time)")
 
 
 def main() -> None:
@@ -355,6 +426,13 @@ def main() -> None:
               f"({peak / n:6.0f} B/sample)")
         summary["big_n"], summary["big_rate"], summary["big_bps"] = n, n / el, peak / n
     rec = synthetic(args.big_samples)
+    floors = [numpy_floor(rec) for _ in range(max(args.repeats, 1))]
+    floor = {k: min(f[k] for f in floors) for k in floors[0]}
+    summary["floor"] = floor["total"]
+    print(f"   NumPy floor for the same {args.big_samples:,} samples (one whole-array call per step, best of "
+          f"{len(floors)}): {floor['total']:.3f} s = {args.big_samples / floor['total']:,.0f} samples/s; "
+          + ", ".join(f"{k} {v:.3f}" for k, v in floor.items() if k != "total"))
+    print(f"   penmotor / floor: {args.big_samples / summary['big_rate'] / floor['total']:.1f} x")
     fam_times = {}
     for fam in penmotor.FEATURES.families():
         r = rec[:]
