@@ -100,8 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{k:18s} n={v['n']:3d}  median |scan-online| = {v['median_abs_pct']:5.1f} % "
               f"({v['median_abs']:.2f} {units[k]}; median signed {v['median_signed_pct']:+.1f} %)")
     for label, tasks in (("words (tasks 4-8)", range(4, 9)), ("sentences (9, 11-14)", (9, 11, 12, 13, 14))):
-        v = summary([r for r in rows if r["task"] in tasks])["x_height"]
-        print(f"  x_height, {label}: n={v['n']}, median |scan-online| = {v['median_abs_pct']:.1f} %")
+        part = summary([r for r in rows if r["task"] in tasks])
+        for k in METRICS:
+            v = part[k]
+            print(f"  {k}, {label}: n={v['n']}, median |scan-online| = {v['median_abs_pct']:.1f} % "
+                  f"({v['median_abs']:.2f} {units[k]})")
     if args.csv:
         import pandas as pd
 

@@ -158,3 +158,32 @@ def test_bowl_joined_to_a_descender_has_its_bottom():
         bottoms += y[pk].tolist()
     assert any(abs(b - 160) <= 4 for b in bottoms), bottoms  # the bowl's bottom, as a pen makes it
     assert max(bottoms) > 180                                  # and the descender
+
+
+def test_false_top_inside_a_detour_is_removed_too():
+    # a cursive "l" fork J1 (lead-in up to it, a stroke down from it) whose rising branch runs on
+    # to an "s"-like fork J2 (up to a short top, down a stem): the detour that repairs J1 walks
+    # that branch again, and its copy of J2 must be repaired as the walk's own J2 is
+    J1, J2 = (100, 150), (130, 120)
+    ink = _draw([((60, 180), J1), (J1, (120, 185)), (J1, J2), (J2, (145, 90)), (J2, (135, 175))],
+                shape=(240, 300))
+    tops = _extrema_rows(ink)
+    assert tops and min(tops) < 95                        # the real top
+    assert not any(110 < t < 160 for t in tops), tops     # nothing at either fork
+
+
+def test_walks_stay_short_on_real_cursive(shared_data):
+    # a detour copies one retraced branch, not the rest of the word (DETOUR_WIDTHS): before,
+    # the walks of a cursive PaHaW word ran up to 15x the centre line's length
+    import penmotor
+    from penmotor.scan import analyze_page
+
+    files = sorted((shared_data / "pahaw").glob("*/*.12_1.svc"))[:2]   # "les les les les les"
+    if not files:
+        pytest.skip("no PaHaW task 12 recordings")
+    for f in files:
+        a = analyze_page(render(penmotor.read(f, columns="pahaw", device="pahaw"), dpi=300), dpi=300)
+        w = a.metrics["stroke_width"] * 300 / 25.4
+        for ln in a.seg.lines:
+            walked = sum(len(p) for p in centre_line_walks(ln["rows"], ln["cols"], width_px=w))
+            assert walked <= 4 * ln["rows"].size

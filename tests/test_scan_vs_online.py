@@ -37,10 +37,10 @@ def test_word_spacing_agrees_within_5_percent(rows):
 
 
 def test_x_height_and_slant_agree(rows):
-    # measured: x-height 7.3 % (the scan's own estimator before the centre line was traced
-    # and fed to the online one: 15.2 %), slant 3.8 deg; the online estimator is still
-    # being tuned, hence the margin
+    # measured: x-height 5.7 % (the scan's own estimator before the centre line was traced
+    # and fed to the online one: 15.2 %; before the detours were bounded and repaired:
+    # 6.5 %), slant 3.8 deg; the online estimator is still being tuned, hence the margin
     s = scan_vs_online.summary(rows)
-    assert s["x_height"]["n"] >= 70 and s["x_height"]["median_abs_pct"] < 10.0
+    assert s["x_height"]["n"] >= 70 and s["x_height"]["median_abs_pct"] < 7.0
     assert abs(s["x_height"]["median_signed_pct"]) < 5.0
     assert s["slant"]["median_abs"] < 4.0
