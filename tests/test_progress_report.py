@@ -120,15 +120,19 @@ def test_at_a_glance_numbers_equal_the_store(demo) -> None:
     summ = summarize(vals)
     ks = key_summary(summ)
     assert len(ks) == len(KEY_MEASURES) == 10  # the demo records every key measure
+    assert ks["n_other"].max() == 1  # the worksheet's measures leave it out of first -> latest
     assert list(rows) == list(zip(ks["task"], ks["metric"]))  # in KEY_MEASURES order
     for km, r in zip(KEY_MEASURES, ks.itertuples()):
         row = rows[(r.task, r.metric)]
         assert r.task == km.task  # read from its own task
         g = vals[(vals["task"] == r.task) & (vals["metric"] == r.metric) & np.isfinite(vals["value"])]
         means = g.groupby("date")["value"].mean().sort_index()
-        assert float(row["data-baseline"]) == pytest.approx(means.iloc[0], rel=1e-12)
-        assert float(row["data-latest"]) == pytest.approx(means.iloc[-1], rel=1e-12)
-        assert int(row["data-n"]) == means.size
+        # first -> latest compares tablet with tablet (the demo's one worksheet is plotted only)
+        tablet = g[g["modality"] == "online"].groupby("date")["value"].mean().sort_index()
+        assert r.modality == "online" and r.n_other == g.loc[g["modality"] == "scan", "date"].nunique()
+        assert float(row["data-baseline"]) == pytest.approx(tablet.iloc[0], rel=1e-12)
+        assert float(row["data-latest"]) == pytest.approx(tablet.iloc[-1], rel=1e-12)
+        assert int(row["data-n"]) == tablet.size
         spark = re.search(r'<svg class="spark"[^>]*data-values="([^"]*)" data-dates="([^"]*)"', row["body"])
         assert spark is not None
         assert np.allclose([float(x) for x in spark.group(1).split()], means.to_numpy(), rtol=1e-12)

@@ -143,3 +143,30 @@ def test_given_sd_overrides_estimate_and_per_task_keys() -> None:
 
 def test_summarize_empty() -> None:
     assert summarize(_frame([], [])).empty
+
+
+def test_paper_and_tablet_are_not_compared_with_each_other() -> None:
+    # steady tablet sessions, then one scanned page whose x-height reads 6 % smaller (the
+    # measured paper/tablet bias): the verdict compares tablet with tablet and says so
+    dates = ["2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26"]
+    tablet = _frame([3.00, 3.02, 2.99, 3.01], dates, metric="x_height").assign(modality="online")
+    paper = _frame([2.82], ["2026-02-02"], metric="x_height").assign(modality="scan")
+    s = summarize(pd.concat([tablet, paper]), retest_sd={"x_height": 0.03}).iloc[0]
+    assert s["modality"] == "online" and s["n_other"] == 1 and s["n_sessions"] == 4
+    assert s["latest"] == 3.01 and s["verdict"] == "no reliable change"
+    assert "1 scanned-paper session left out" in s["words"]
+    # mixed in, the bias alone would have read as a reliable change
+    mixed = summarize(pd.concat([tablet, paper]).drop(columns="modality"), retest_sd={"x_height": 0.03}).iloc[0]
+    assert mixed["latest"] == 2.82 and mixed["reliable"]
+    # more paper than tablet sessions: paper is compared
+    more_paper = pd.concat([tablet.iloc[:1], _frame([2.8, 2.9, 3.0], dates[1:], metric="x_height").assign(modality="scan")])
+    s2 = summarize(more_paper, retest_sd={"x_height": 0.03}).iloc[0]
+    assert s2["modality"] == "scan" and s2["baseline"] == 2.8 and s2["n_other"] == 1
+
+
+def test_a_scan_and_a_tablet_recording_of_one_day_are_not_repeats() -> None:
+    df = pd.concat([_frame([3.0, 3.02], ["2026-01-05"] * 2, metric="x_height").assign(modality="online"),
+                    _frame([2.7], ["2026-01-05"], metric="x_height").assign(modality="scan")])
+    est = within_session_sd(df)
+    assert est.loc[("sentence", "x_height"), "dof"] == 1
+    assert est.loc[("sentence", "x_height"), "sem"] == pytest.approx(0.02 / math.sqrt(2))

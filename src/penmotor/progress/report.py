@@ -812,7 +812,9 @@ def report_html(
     if len(ks):
         parts.append(_glance_table(ks, vals, t_lo, t_hi))
         parts.append(
-            '<p class="legend">First = mean of the first session date, latest = mean of the last; trend = '
+            '<p class="legend">First = mean of the first session date, latest = mean of the last; tablet '
+            "sessions are compared with tablet sessions and scanned worksheets with worksheets (whichever a "
+            "measure has more of), since paper and tablet read the same ink slightly differently; trend = "
             "robust (Theil-Sen) slope per month. <b>Reliable</b> = larger than the measurement noise "
             "(reliable change index |RCI| &ge; 1.96, i.e. 95 %). Badges: &#10004; improved, &#10006; worse, "
             "&#9670; changed where neither direction is better, &#9675; no reliable change. "
@@ -915,7 +917,8 @@ def report_html(
         "<h2>Methods</h2><p class=\"small\">Trend: Theil-Sen slope (median of pairwise slopes) per month "
         f"(30.44 days), shown with at least {min_sessions} session dates. Reliable change: Jacobson-Truax "
         "RCI = (latest - baseline) / (&radic;2 &middot; SEM), |RCI| &ge; 1.96; baseline and latest are the "
-        "means of the first and last session dates; SEM is the test-retest SD given by the user or the "
+        "means of the first and last session dates of one kind (tablet or scanned paper, whichever the measure has "
+        "more session dates of; a tie goes to the tablet); SEM is the test-retest SD given by the user or the "
         "pooled SD of repeats of a task within one session. 'Better' directions come from the penmotor "
         "metric registry; where there is none, a reliable change is reported as 'changed'. Key measures "
         "are listed in penmotor.progress.report.KEY_MEASURES. All metrics are in the units shown; pressure "

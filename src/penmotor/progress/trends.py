@@ -156,7 +156,7 @@ def reliable_change_index(
 def within_session_sd(values: Any) -> Any:
     """Pooled within-session SD per (task, metric), from repeats recorded on one day.
 
-    Sessions of the same child, date and task are repeats; the pooled SD is
+    Sessions of the same child, date, task (and modality, when given) are repeats; the pooled SD is
     ``sqrt(sum((n_i - 1) * var_i) / sum(n_i - 1))`` over those groups (all children).
 
     Parameters
@@ -182,7 +182,9 @@ def within_session_sd(values: Any) -> Any:
     import pandas as pd
 
     df = values[np.isfinite(values["value"].astype(float))]
-    g = df.groupby(["child_id", "date", "task", "metric"])["value"]
+    # a tablet recording and a scanned page of one day are not repeats of each other
+    keys = ["child_id", "date", "task", "metric"] + (["modality"] if "modality" in df else [])
+    g = df.groupby(keys)["value"]
     stats = pd.DataFrame({"n": g.count(), "var": g.var(ddof=1)})
     stats = stats[stats["n"] >= 2]
     if stats.empty:
@@ -256,11 +258,22 @@ def summarize(
     Returns
     -------
     pandas.DataFrame
-        Columns: child_id, task, metric, unit, family, better, n_sessions, first_date,
-        last_date, baseline, latest, change, slope_per_month, slope_low, slope_high,
-        sem, sem_source, rci, reliable, verdict, words. ``verdict`` is one of
+        Columns: child_id, task, metric, unit, family, better, modality, n_sessions,
+        n_other, first_date, last_date, baseline, latest, change, slope_per_month,
+        slope_low, slope_high, sem, sem_source, rci, reliable, verdict, words.
+        ``modality`` is the kind of session compared and ``n_other`` the session dates of
+        the other kind left out of the comparison (see Notes). ``verdict`` is one of
         ``"improved"``, ``"worse"``, ``"changed"`` (reliable, no better direction),
         ``"no reliable change"``, ``"not judged"`` (no SEM), ``"one session"``.
+
+    Notes
+    -----
+    Like is compared with like. When a measure has both tablet (``modality`` "online")
+    and scanned-paper ("scan") sessions, baseline, latest, trend and verdict use the kind
+    with more session dates (the tablet on a tie): the same ink measured on paper and on
+    the tablet differs systematically (``benchmarks/scan_vs_online.py``: median 3 % for
+    word spacing, 6 % for x-height, 4 degrees for slant, more for size consistency), a
+    bias that the test-retest SD does not contain. The report still plots both kinds.
 
     Examples
     --------
@@ -276,7 +289,8 @@ def summarize(
 
     from ..registry import FEATURES
 
-    cols = ["child_id", "task", "metric", "unit", "family", "better", "n_sessions", "first_date",
+    cols = ["child_id", "task", "metric", "unit", "family", "better", "modality", "n_sessions", "n_other",
+            "first_date",
             "last_date", "baseline", "latest", "change", "slope_per_month", "slope_low", "slope_high",
             "sem", "sem_source", "rci", "reliable", "verdict", "words"]
     if values is None or len(values) == 0:
@@ -288,6 +302,12 @@ def summarize(
     better_map = dict(better or {})
     rows = []
     for (child, task, metric), g in df.groupby(["child_id", "task", "metric"], sort=True):
+        modality, n_other = "", 0
+        if "modality" in g:
+            per_kind = g.groupby("modality")["date"].nunique()
+            modality = max(per_kind.index, key=lambda m: (per_kind[m], m == "online"))
+            n_other = int(per_kind.sum() - per_kind[modality])
+            g = g[g["modality"] == modality]
         by_date = g.groupby("date")["value"].mean().sort_index()
         n = int(by_date.size)
         try:
@@ -339,9 +359,14 @@ def summarize(
             elif math.isfinite(fit.slope_per_month):
                 words += (f" Trend {'+' if fit.slope_per_month >= 0 else ''}{_fmt(fit.slope_per_month)}{u} per month"
                           f" (95% CI {_fmt(fit.low)} to {_fmt(fit.high)}).")
+        if n_other:
+            kind, other = ("tablet", "scanned-paper") if modality == "online" else ("scanned-paper", "tablet")
+            words += (f" {kind.capitalize()} sessions compared; {n_other} {other} session"
+                      f"{'s' if n_other > 1 else ''} left out (paper and tablet differ systematically).")
         rows.append({
             "child_id": child, "task": task, "metric": metric, "unit": unit, "family": family,
-            "better": better, "n_sessions": n, "first_date": by_date.index[0], "last_date": by_date.index[-1],
+            "better": better, "modality": modality, "n_sessions": n, "n_other": n_other,
+            "first_date": by_date.index[0], "last_date": by_date.index[-1],
             "baseline": base, "latest": last, "change": change,
             "slope_per_month": fit.slope_per_month if fit else math.nan,
             "slope_low": fit.low if fit else math.nan, "slope_high": fit.high if fit else math.nan,
