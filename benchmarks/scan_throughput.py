@@ -10,11 +10,14 @@ noise), saved as PNG. In the same run it times
   deskew, ruled lines, skeleton, segmentation, all metrics);
 
 and prints ms/page for both and their ratio (target <= 2x), then pages/s of the batch runner
-(:func:`penmotor.scan.batch.scan_files`) with 1 and 2 worker processes.
+(:func:`penmotor.scan.batch.scan_files`) with 1 and 2 worker processes: end to end, and in a
+warmed-up pool (target: near-linear). A fresh worker's first page pays the pipeline's lazy
+imports (scikit-image, SciPy; about 0.3-0.4 s, two pages' work), so the steady-state
+figure warms every worker with a full page and gives each at least 8 pages.
 
 Usage::
 
-    python benchmarks/scan_throughput.py [--pages 6] [--repeat 2]
+    python benchmarks/scan_throughput.py [--pages 6] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -65,11 +68,13 @@ def floor(path: Path) -> float:
     return float(n + d.max() + rows.max() + cols.max() + labels[::97, ::89].sum())
 
 
-def _warm(_: int) -> int:
+def _warm(path: Path) -> int:
+    """Worker warm-up: one full page, so every lazy import and cache of the pipeline is paid before timing."""
+    from penmotor.scan import score_page
     from penmotor.scan.batch import _init_worker
-    from penmotor.scan.pipeline import analyze_page  # noqa: F401  (imports done before timing)
 
     _init_worker()
+    score_page(path)
     return os.getpid()
 
 
@@ -79,31 +84,57 @@ def _score_ok(task: dict) -> bool:
     return score_task(task)["status"] == "ok"
 
 
-def pool_rate(fn, items: list, workers: int) -> float:
-    """Steady-state items/s of a spawn pool running `fn` (start-up and imports excluded)."""
+def _cpu_timed(fn, item) -> tuple[object, float]:
+    """``fn(item)`` and the CPU seconds the worker spent on it."""
+    t0 = time.process_time()
+    out = fn(item)
+    return out, time.process_time() - t0
+
+
+def pool_rate(fn, items: list, workers: int, warm: Path, *, min_per_worker: int = 8) -> tuple[float, float]:
+    """Steady-state items/s of a spawn pool running `fn`, and the mean CPU ms per item in the workers.
+
+    Start-up and imports are excluded: every worker first scores a page (checked by its
+    process id), and each worker gets at least `min_per_worker` items (the list is
+    repeated), so the first and last items' imbalance weighs little.
+    """
+    import functools
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     from penmotor.scan.batch import _init_worker
 
+    reps = -(-min_per_worker * workers // len(items))
+    items = items * reps
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker) as ex:
-        list(ex.map(_warm, range(4 * workers)))
+        seen: set[int] = set()
+        for _ in range(10):  # a worker that starts late may miss a round of warm-up pages
+            seen |= set(ex.map(_warm, [warm] * (2 * workers)))
+            if len(seen) >= workers:
+                break
         t0 = time.perf_counter()
-        out = list(ex.map(fn, items))
+        out = list(ex.map(functools.partial(_cpu_timed, fn), items))
         dt = time.perf_counter() - t0
-    assert all(out)
-    return len(items) / dt
+    assert all(o for o, _ in out)
+    return len(items) / dt, 1000 * statistics.mean(c for _, c in out)
 
 
-def timed(fn, files: list[Path], repeat: int) -> float:
-    """Median over repeats of the mean ms per page."""
-    per = []
+def timed(fns: list, files: list[Path], repeat: int) -> list[tuple[float, float]]:
+    """Per function, the median over repeats of the mean wall-clock and CPU ms per page.
+
+    The functions take turns within each repeat, so a change of load on the machine hits
+    them alike; CPU time ignores other processes altogether.
+    """
+    wall: list[list[float]] = [[] for _ in fns]
+    cpu: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        for f in files:
-            fn(f)
-        per.append((time.perf_counter() - t0) / len(files) * 1000)
-    return statistics.median(per)
+        for i, fn in enumerate(fns):
+            t0, c0 = time.perf_counter(), time.process_time()
+            for f in files:
+                fn(f)
+            wall[i].append((time.perf_counter() - t0) / len(files) * 1000)
+            cpu[i].append((time.process_time() - c0) / len(files) * 1000)
+    return [(statistics.median(w), statistics.median(c)) for w, c in zip(wall, cpu)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=6)
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args(argv)
     cv2.setNumThreads(1)  # compare single-threaded work (the batch runner does the same per worker)
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,11 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         files = make_pages(d / "pages", args.pages)
         print(f"{len(files)} A4 pages at 300 dpi (2480x3508) generated in {time.perf_counter() - t0:.1f} s")
         floor(files[0]), score_page(files[0])  # warm-up (imports, caches)
-        ms_floor = timed(floor, files, args.repeat)
-        ms_full = timed(score_page, files, args.repeat)
-        print(f"OpenCV floor (imread+Otsu+CC+distance+projections): {ms_floor:7.1f} ms/page")
-        print(f"penmotor full scoring (score_page):                   {ms_full:7.1f} ms/page")
-        print(f"ratio full / floor: {ms_full / ms_floor:.2f}x (target <= 2x)")
+        ms_floor, ms_full = timed([floor, score_page], files, args.repeat)
+        print(f"OpenCV floor (imread+Otsu+CC+distance+projections): {ms_floor[0]:7.1f} ms/page "
+              f"(CPU {ms_floor[1]:.1f})")
+        print(f"penmotor full scoring (score_page):                   {ms_full[0]:7.1f} ms/page "
+              f"(CPU {ms_full[1]:.1f})")
+        print(f"ratio full / floor: {ms_full[0] / ms_floor[0]:.2f}x (CPU {ms_full[1] / ms_floor[1]:.2f}x; "
+              "target <= 2x)")
         m = score_page(files[0])
         print(f"  page 1: x_height {m['x_height']:.2f} mm, word_spacing {m['word_spacing']:.2f} mm, "
               f"slant {m['slant']:.1f} deg, {m['ruled_line_spacing']:.1f} mm ruled")
@@ -139,18 +172,25 @@ def main(argv: list[str] | None = None) -> int:
             dt = time.perf_counter() - t0
             assert (df["status"] == "ok").all(), df[df["status"] != "ok"]["error"].tolist()
             rates[w] = len(files) / dt
-            print(f"batch, {w} worker(s): {rates[w]:.2f} pages/s ({dt:.1f} s incl. process start-up)")
-        print(f"speed-up 2 vs 1 worker: {rates[2] / rates[1]:.2f}x (target: near 2x; {os.cpu_count()} cores, "
-              f"load average {os.getloadavg()[0]:.1f} -- other work on the machine lowers it)")
+            print(f"batch end to end, {w} worker(s): {rates[w]:.2f} pages/s ({dt:.1f} s incl. process start-up "
+                  "and imports, a large share of a few pages)")
         from penmotor.scan.batch import page_tasks
 
         tasks, _ = page_tasks(files)
-        steady = {w: pool_rate(_score_ok, tasks, w) for w in (1, 2)}
-        print(f"steady-state pool (spawn, warmed up): 1 worker {steady[1]:.2f} pages/s, 2 workers "
-              f"{steady[2]:.2f} pages/s -> {steady[2] / steady[1]:.2f}x")
-        fl = {w: pool_rate(floor, files, w) for w in (1, 2)}
-        print(f"  the OpenCV floor in the same pool: {fl[1]:.2f} -> {fl[2]:.2f} pages/s ({fl[2] / fl[1]:.2f}x): "
+        steady = {w: pool_rate(_score_ok, tasks, w, files[0]) for w in (1, 2)}
+
+        def busy(r: dict) -> str:  # share of its core each worker computed (below 1: waiting, e.g. for a CPU)
+            return f"{r[1][0] * r[1][1] / 1000:.0%} -> {r[2][0] * r[2][1] / 2000:.0%}"
+
+        print(f"steady-state pool (spawn, warmed up): 1 worker {steady[1][0]:.2f} pages/s, 2 workers "
+              f"{steady[2][0]:.2f} pages/s -> {steady[2][0] / steady[1][0]:.2f}x "
+              f"(CPU per page in a worker: {steady[1][1]:.0f} -> {steady[2][1]:.0f} ms; workers busy {busy(steady)})")
+        fl = {w: pool_rate(floor, files, w, files[0]) for w in (1, 2)}
+        print(f"  the OpenCV floor in the same pool: {fl[1][0]:.2f} -> {fl[2][0]:.2f} pages/s "
+              f"({fl[2][0] / fl[1][0]:.2f}x; CPU per page {fl[1][1]:.0f} -> {fl[2][1]:.0f} ms; busy {busy(fl)}): "
               "what this machine allows right now")
+        print(f"  ({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}: other work on the machine "
+              "lowers the 2-worker figures)")
         a = np.asarray(pd.read_parquet(d / "out1.parquet")["x_height"])
         b = np.asarray(pd.read_parquet(d / "out2.parquet")["x_height"])
         print(f"1- and 2-worker tables identical: {bool(np.array_equal(a, b, equal_nan=True))}")

@@ -161,10 +161,12 @@ def binarize(
         method = "sauvola" if background_unevenness(g) > 25.0 else "otsu"
     paper = float(np.percentile(g[:: max(1, g.shape[0] // 256), :: max(1, g.shape[1] // 256)], 90))
     if method == "otsu":
-        t = otsu_threshold(g)
-        t = min(t, paper - min_contrast)
-        # = (g <= t) for whole grey levels, as OpenCV's 0/1 output viewed as bool (no compare pass)
-        ink = cv2.threshold(g, float(np.floor(t)), 1, cv2.THRESH_BINARY_INV)[1].view(bool)
+        # = (g <= t) for whole grey levels, as OpenCV's 0/1 output viewed as bool (no compare pass);
+        # the Otsu call itself gives it unless the minimum contrast lowers the threshold
+        t, ink = cv2.threshold(g, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        if t > paper - min_contrast:
+            ink = cv2.threshold(g, float(np.floor(paper - min_contrast)), 1, cv2.THRESH_BINARY_INV)[1]
+        ink = ink.view(bool)
     else:
         w = max(3, int(round(window_mm * dpi / 25.4)))
         thr = sauvola_threshold(g, window_px=w, k=k)

@@ -201,22 +201,18 @@ def _handwriting_on_lines(grey: np.ndarray, core: np.ndarray, rest: np.ndarray, 
     h, w = grey.shape
     f = 8
     small = cv2.resize(grey, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
-    paper = cv2.dilate(small, np.ones((7, 7), np.uint8)).astype(np.float32)
-
-    def refl(m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rr, cc = np.divmod(np.flatnonzero(m), m.shape[1])  # = np.nonzero(m), faster
-        bg = paper[np.clip(rr // f, 0, paper.shape[0] - 1), np.clip(cc // f, 0, paper.shape[1] - 1)]
-        return rr, cc, grey[rr, cc] / np.maximum(bg, 1.0)
-
+    paper = np.maximum(cv2.dilate(small, np.ones((7, 7), np.uint8)).astype(np.float32), np.float32(1.0))
+    # reflectance of the whole strip (paper brightness of each pixel's 8 x 8 block, the last
+    # blocks extended to the edges)
+    bg = paper[np.minimum(np.arange(h) // f, paper.shape[0] - 1)][:, np.minimum(np.arange(w) // f, paper.shape[1] - 1)]
+    refl = grey / bg
     # letters resting on the line are part of its mask: read the print where no letter is near
     busy = cv2.dilate(rest.any(axis=0).astype(np.uint8)[None, :], np.ones((1, 9), np.uint8)).ravel() > 0
     free = core & ~busy[None, :]
-    g_rule = float(np.median(refl(free if free.sum() >= 20 else core)[2]))
-    g_hand = float(np.median(refl(hand)[2]))
+    g_rule = float(np.median(refl[free if free.sum() >= 20 else core]))
+    g_hand = float(np.median(refl[hand]))
     if g_hand < g_rule - 0.12:
-        rr, cc, r_band = refl(band)
-        dark = r_band < g_rule - 0.3 * (g_rule - g_hand)
-        out[rr[dark], cc[dark]] = True
+        out = band & (refl < g_rule - 0.3 * (g_rule - g_hand))
     return out
 
 

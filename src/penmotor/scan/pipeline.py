@@ -112,9 +112,11 @@ def _short_text(small: np.ndarray) -> bool:
 
     small = small > 0
     u8 = small.view(np.uint8)
-    # statistics with 16-bit labels are several times faster (same stats); plain labelling
-    # first tells whether the labels fit
-    n = cv2.connectedComponents(u8, connectivity=8)[0]
+    # statistics with 16-bit labels are several times faster (same stats); they fit when there are
+    # fewer ink pixels than 16-bit labels, else plain labelling first tells whether they do
+    n = np.count_nonzero(u8)
+    if n > np.iinfo(np.uint16).max:
+        n = cv2.connectedComponents(u8, connectivity=8)[0]
     ltype = cv2.CV_16U if n <= np.iinfo(np.uint16).max else cv2.CV_32S
     n, _, st, _ = cv2.connectedComponentsWithStats(u8, connectivity=8, ltype=ltype)
     keep = st[1:, 4] >= 4
@@ -217,7 +219,7 @@ def analyze_page(
     width_mm = stroke_width_mm(seg.dist, np.ones(seg.dist.size, bool), dpi=d)  # distance on the centre line
     width_px = width_mm * d / 25.4 if np.isfinite(width_mm) else 1.0
     # pen-centre heights of all turning points at once (the page's stroke width is shared)
-    t_all, b_all = _turn_flags(seg.rows, seg.cols)  # = turning_points(seg.skel, ...) at these pixels
+    t_all, b_all = _turn_flags(seg.rows, seg.cols, seg.skel)  # = turning_points(seg.skel, ...) at these pixels
     turn = np.flatnonzero(t_all | b_all)
     rf_all = seg.rows.astype(float)
     flat_all = np.zeros(seg.rows.size, bool)
