@@ -170,6 +170,48 @@ class Layout:
         return bool(np.isfinite(self.x_height) and self.x_height > 0)
 
 
+#: Up to this many values, :func:`_median` sorts (faster than ``np.median``'s partition call).
+_SORT_MEDIAN_MAX = 4096
+
+
+def _median(values: np.ndarray) -> Any:
+    """``np.median`` of a float array, bit for bit, ~5x faster on small arrays (a sort).
+
+    ``np.median`` costs ~7 us per call on a few dozen values (this: ~1.5 us), and the
+    size estimator and the scan's line measures take hundreds of such medians per page.
+    Same result, type (the array's float scalar) and NaN propagation: NaN if any value
+    is NaN; the middle value, or the mean of the two middle values, computed as
+    ``np.mean`` does it (``+ 0.0``: ``np.mean`` adds to a zero, so a median of ``-0.0``
+    is ``0.0``).
+    Other inputs (empty, 0-d, large, not float32 / float64) go to ``np.median``.
+
+    Parameters
+    ----------
+    values : ndarray
+        Any shape; the median is taken over all elements.
+
+    Returns
+    -------
+    numpy.floating or float
+        As ``np.median(values)``.
+
+    Examples
+    --------
+    >>> _median(np.array([3.0, 1.0, 2.0, 10.0]))
+    np.float64(2.5)
+    >>> _median(np.array([1.0, np.nan, 2.0]))
+    np.float64(nan)
+    """
+    a = np.asarray(values)
+    if not (0 < a.size <= _SORT_MEDIAN_MAX) or a.ndim == 0 or a.dtype.char not in "fd":
+        return np.median(a)
+    s = np.sort(a, axis=None)
+    if np.isnan(s[-1]):  # NaNs sort last; np.median picks which NaN it returns
+        return np.median(a)
+    h = s.size // 2
+    return s[h] + 0.0 if s.size % 2 else (s[h - 1] + s[h] + 0.0) / 2
+
+
 def _otsu(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Split sorted-able values into the two Otsu classes (lower, upper); None if < 2 values."""
     g = np.sort(values)
@@ -240,19 +282,19 @@ def _zones(vmin: np.ndarray, vmax: np.ndarray, scale: float) -> tuple[float, flo
     if vmin.size == 0 or vmax.size == 0:
         return NAN, NAN
     sp = _otsu(vmin)
-    base = float(np.median(vmin))
+    base = float(_median(vmin))
     if sp is not None:
         lo, hi = sp
-        if np.median(hi) - np.median(lo) > 0.35 * scale:
+        if _median(hi) - _median(lo) > 0.35 * scale:
             # a large upper class is the baseline (the lower one: descenders); a small
             # upper class is a few stray minima above the baseline
-            base = float(np.median(hi if hi.size >= 0.3 * vmin.size else lo))
+            base = float(_median(hi if hi.size >= 0.3 * vmin.size else lo))
     h = vmax - base
-    xh = float(np.median(h))
+    xh = float(_median(h))
     sp = _otsu(h)
     if sp is not None:
         lo, hi = sp
-        mlo, mhi = float(np.median(lo)), float(np.median(hi))
+        mlo, mhi = float(_median(lo)), float(_median(hi))
         if mlo > 0 and mhi > 1.3 * mlo and mhi - mlo > 0.3 * scale:
             xh = mlo
     for _ in range(2):
@@ -260,10 +302,10 @@ def _zones(vmin: np.ndarray, vmax: np.ndarray, scale: float) -> tuple[float, flo
             return base, NAN
         sel = np.abs(vmin - base) < 0.3 * xh
         if sel.any():
-            base = float(np.median(vmin[sel]))
+            base = float(_median(vmin[sel]))
         sel = np.abs(vmax - base - xh) < 0.3 * xh
         if sel.any():
-            xh = float(np.median(vmax[sel])) - base
+            xh = float(_median(vmax[sel])) - base
     return base, (xh if xh > 0 else NAN)
 
 
@@ -273,7 +315,7 @@ def _theil_sen_slope(x: np.ndarray, y: np.ndarray) -> float:
     pos = dx > 0
     if not pos.any():
         return NAN
-    return float(np.median((y[:, None] - y)[pos] / dx[pos]))
+    return float(_median((y[:, None] - y)[pos] / dx[pos]))
 
 
 def _pca_angle(x: np.ndarray, y: np.ndarray) -> float:
@@ -342,9 +384,9 @@ def _analyse(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.ndarray, angle
     # tiny strokes (dots, flat cross-bars) are left out relative to the *typical* stroke
     # height, not the tallest: one big ascender must not drop every small letter
     fin = np.isfinite(ext)
-    typical = float(np.median(ext[fin & (ext >= 0.1 * np.max(ext[fin]))]))
+    typical = float(_median(ext[fin & (ext >= 0.1 * np.max(ext[fin]))]))
     use = fin & (ext >= 0.3 * typical)
-    scale = float(np.median(ext[use]))
+    scale = float(_median(ext[use]))
     idx, kind = _extrema(u, v, st, sp, use, PROMINENCE * scale)
     stroke = np.searchsorted(st, idx, side="right") - 1
     ev, eu = v[idx], u[idx]
@@ -477,8 +519,8 @@ def _geometry(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.ndarray, *, s
     z = res["zone"]
     ev = res["v"]
     base, xh = res["base"], res["xh"]
-    asc = float(np.median(ev[z == 2]) - base) if np.any(z == 2) else NAN
-    desc = float(base - np.median(ev[z == -1])) if np.any(z == -1) else NAN
+    asc = float(_median(ev[z == 2]) - base) if np.any(z == 2) else NAN
+    desc = float(base - _median(ev[z == -1])) if np.any(z == -1) else NAN
     sl = float(slant(angle)) if callable(slant) else float(slant)
     lay = Layout(angle, base, xh, asc, desc, sl, res["u"], ev, res["kind"], res["stroke"], z)
     slx = sl if np.isfinite(sl) else 0.0
@@ -539,11 +581,12 @@ def _components(box: np.ndarray, xh: float, small_xh: float = 0.4) -> np.ndarray
 def _as_strokes(paths: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Concatenated x, y, stroke starts/stops of (n_i, 2) paths, and the indices of the non-empty ones."""
     ps = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in paths]
-    keep = np.array([i for i, p in enumerate(ps) if len(p)], dtype=np.intp)
+    sizes = np.array([len(p) for p in ps], dtype=np.intp)
+    keep = np.flatnonzero(sizes)
     if not keep.size:
         return np.empty(0), np.empty(0), np.empty(0, np.intp), np.empty(0, np.intp), keep
-    xy = np.concatenate([ps[i] for i in keep])
-    n = np.array([len(ps[i]) for i in keep], dtype=np.intp)
+    xy = np.concatenate(ps)  # the empty paths add nothing
+    n = sizes[keep]
     sp = np.cumsum(n)
     return xy[:, 0], xy[:, 1], sp - n, sp, keep
 
@@ -757,7 +800,7 @@ def _zones_of_components(lay: Layout, comp: np.ndarray, box: np.ndarray
         return low, offs, cu
     # the reference x-height starts from the median letter (most letters have no
     # ascender) and is refined from the letters read as x-zone letters
-    ref = float(np.median(low[fin]))
+    ref = float(_median(low[fin]))
     for _ in range(3):
         xz = fin & (low <= max_xh * ref)
         if np.count_nonzero(xz) < 3:
@@ -771,7 +814,7 @@ def _robust_mean(h: np.ndarray) -> float:
     """Mean of the values after trimming `TRIM` of them at each end (at least one value kept)."""
     h = np.sort(h)
     k = int(TRIM * h.size)
-    return float(np.mean(h[k : h.size - k])) if h.size - 2 * k > 0 else float(np.median(h))
+    return float(np.mean(h[k : h.size - k])) if h.size - 2 * k > 0 else float(_median(h))
 
 
 def letter_size_cv(heights: Any) -> float:
@@ -789,8 +832,8 @@ def letter_size_cv(heights: Any) -> float:
     h = np.asarray(heights, dtype=np.float64)
     h = h[np.isfinite(h)]
     if h.size >= 5:  # drop gross outliers (a small t or l whose ascender passed for an x-zone)
-        med = float(np.median(h))
-        mad = 1.4826 * float(np.median(np.abs(h - med)))
+        med = float(_median(h))
+        mad = 1.4826 * float(_median(np.abs(h - med)))
         if mad > 0:
             h = h[np.abs(h - med) <= OUTLIER_SD * mad]
     if h.size < 3 or h.mean() <= 0:

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..metrics.sizing import _baseline_residuals, letter_size_cv
+from ..metrics.sizing import _baseline_residuals, _median, letter_size_cv
 from ..registry import register_feature
 
 __all__ = ["SCAN_ONLY", "SHARED", "MINNESOTA_MM", "line_measures", "page_metrics", "stroke_width_mm",
@@ -124,7 +124,26 @@ def _fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     if x.size >= 3 and np.ptp(x) > 0:
         b, a = np.polyfit(x, y, 1)
         return float(a), float(b)
-    return float(np.median(y)) if y.size else _NAN, 0.0
+    return float(_median(y)) if y.size else _NAN, 0.0
+
+
+def _shear_scores(xs: np.ndarray, ys: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """Sum of squared column counts of the points ``(xs, ys)`` (px) sheared by each angle (deg)."""
+    t = np.tan(np.deg2rad(angles))
+    # each angle's column range from the extreme points (subtraction and rounding are
+    # monotonic, so these bound every point's column exactly)
+    ylo, yhi = ys.min(), ys.max()
+    lo = np.rint(xs.min() - np.maximum(t * ylo, t * yhi))
+    hi = np.rint(xs.max() - np.minimum(t * ylo, t * yhi))
+    w = int((hi - lo).max()) + 1
+    # all the angles at once: one bincount over (angle, column) pairs, in place on one
+    # (angle, pixel) array; after rint all values are whole numbers, so the shift is exact
+    c = np.multiply.outer(t, ys)
+    np.subtract(xs[None, :], c, out=c)
+    np.rint(c, out=c)
+    c += (np.arange(angles.size) * w - lo)[:, None]
+    p = np.bincount(c.astype(np.int64).ravel(), minlength=angles.size * w).reshape(angles.size, w)
+    return np.einsum("ij,ij->i", p, p).astype(np.float64)
 
 
 def _slant(x: np.ndarray, y: np.ndarray, mm: float, *, max_deg: float = 45.0) -> float:
@@ -137,25 +156,11 @@ def _slant(x: np.ndarray, y: np.ndarray, mm: float, *, max_deg: float = 45.0) ->
         return _NAN
     xc = x / mm
     yc = (y - y.mean()) / mm
-
-    def score(angles: np.ndarray, step: int = 1) -> np.ndarray:
-        # all candidate angles at once: one bincount over (angle, column) pairs
-        xs, ys = xc[::step], yc[::step]
-        # in place on one (angle, pixel) array; after rint all values are whole numbers, so the
-        # float shifts below are exact
-        c = np.multiply.outer(np.tan(np.deg2rad(angles)), ys)
-        np.subtract(xs[None, :], c, out=c)
-        np.rint(c, out=c)
-        c -= c.min(axis=1, keepdims=True)
-        w = int(c.max()) + 1
-        c += (np.arange(angles.size, dtype=np.float64) * w)[:, None]
-        p = np.bincount(c.astype(np.int64).ravel(), minlength=angles.size * w)
-        return (p * p).reshape(angles.size, w).sum(axis=1).astype(np.float64)
-
     coarse = np.arange(-max_deg, max_deg + 0.01, 2.0)
-    best = coarse[int(np.argmax(score(coarse, step=2 if xc.size > 4000 else 1)))]
+    step = 2 if xc.size > 4000 else 1
+    best = coarse[int(np.argmax(_shear_scores(xc[::step], yc[::step], coarse)))]
     fine = np.arange(best - 2.0, best + 2.001, 0.2)
-    s = score(fine)
+    s = _shear_scores(xc, yc, fine)
     top = np.flatnonzero(s >= s.max())
     return float(fine[top].mean())
 
@@ -198,8 +203,9 @@ def _on_envelope(x: np.ndarray, y: np.ndarray, top: np.ndarray, bottom: np.ndarr
         for arr, idx in ((ok_up, pk), (ok_dn, vl)):
             for d in (-2, -1, 0):
                 arr[np.clip(idx + d, 0, n + 1)] = True
-        keep_t &= ok_up[col + 2] | ok_up[col + 1] | ok_up[col + 3]
-        keep_b &= ok_dn[col + 2] | ok_dn[col + 1] | ok_dn[col + 3]
+        # a pixel in column col is near a peak when one of ok[col + 1 : col + 4] is set
+        keep_t &= (ok_up[1:n] | ok_up[2 : n + 1] | ok_up[3 : n + 2])[col]
+        keep_b &= (ok_dn[1:n] | ok_dn[2 : n + 1] | ok_dn[3 : n + 2])[col]
     return keep_t, keep_b
 
 
@@ -282,7 +288,7 @@ def line_measures(
         np.minimum.at(lo, inv, y)
         ext = hi - lo
         tiny = (ext < 0.3 * ext.max())[inv]
-        prom = 0.15 * float(np.median(ext[ext >= 0.3 * ext.max()]))
+        prom = 0.15 * float(_median(ext[ext >= 0.3 * ext.max()]))
     else:
         prom = 0.15 * float(np.ptp(y))
     top, bottom = _on_envelope(x, y, top & ~tiny, bottom & ~tiny, out["slant"], mm, use=~tiny,
@@ -329,10 +335,10 @@ def line_measures(
     if both.any():
         # a letter's height: its own median top minus its own median bottom (no fitted line)
         heights = (_group_median(ct[use_t], yt[use_t], n_cl) - _group_median(cb[use_b], yb[use_b], n_cl))[both]
-        xh = float(np.median(heights))
+        xh = float(_median(heights))
     else:
         heights = np.zeros(0)
-        xh = float(np.median(ht[core_t]))
+        xh = float(_median(ht[core_t]))
     out["x_height"] = xh
     out["baseline"] = a + s * float(np.mean(x))
     # ascenders/descenders relative to their letter's own bottom when it has one
@@ -340,10 +346,10 @@ def line_measures(
     loc_b = np.where(cnt_b[cb] > 0, bot_l[cb], 0.0) if n_cl else np.zeros(cb.size)
     ht_loc = ht - np.nan_to_num(loc_t)
     asc = ht_loc > 1.4 * xh
-    out["ascender_height"] = float(np.median(ht_loc[asc])) if asc.any() else _NAN
+    out["ascender_height"] = float(_median(ht_loc[asc])) if asc.any() else _NAN
     dep = base_b + np.nan_to_num(loc_b) - yb
     desc = dep > 0.4 * xh
-    out["descender_height"] = float(np.median(dep[desc])) if desc.any() else _NAN
+    out["descender_height"] = float(_median(dep[desc])) if desc.any() else _NAN
     out["letter_heights"] = heights
     out["letter_offsets"] = bot_l[cnt_b > 0]
     out["letter_x"] = (0.5 * (cl_left + cl_right) * mm)[cnt_b > 0]
@@ -376,7 +382,7 @@ def line_measures(
         wb, wx = [], []
         for w in np.unique(wl):  # loop over words
             sel = wl == w
-            wb.append(float(np.median(offs_l[sel])))
+            wb.append(float(_median(offs_l[sel])))
             wx.append(float(np.mean(x_l[sel])))
         out["word_baselines"] = np.asarray(wb)
         out["word_x"] = np.asarray(wx)
@@ -401,7 +407,7 @@ def stroke_width_mm(dist: np.ndarray, skel: np.ndarray, *, dpi: float) -> float:
     v = dist[skel]
     if v.size == 0:
         return _NAN
-    return float((2.0 * np.median(v) - 0.5) * 25.4 / dpi)
+    return float((2.0 * _median(v) - 0.5) * 25.4 / dpi)
 
 
 def ink_darkness(grey: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> float:
@@ -425,7 +431,7 @@ def ink_darkness(grey: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> float:
     pr = np.clip(rows // f, 0, paper.shape[0] - 1)
     pc = np.clip(cols // f, 0, paper.shape[1] - 1)
     bg = np.maximum(paper[pr, pc], 1.0)
-    return float(np.clip(np.median(1.0 - grey[rows, cols] / bg), 0.0, 1.0))
+    return float(np.clip(_median(1.0 - grey[rows, cols] / bg), 0.0, 1.0))
 
 
 def page_metrics(lines: list[dict[str, Any]], *, rule_spacing_mm: float = _NAN) -> dict[str, float]:
@@ -445,7 +451,7 @@ def page_metrics(lines: list[dict[str, Any]], *, rule_spacing_mm: float = _NAN) 
     def med(key: str) -> float:
         v = np.array([ln[key] for ln in lines], float)
         v = v[np.isfinite(v)]
-        return float(np.median(v)) if v.size else _NAN
+        return float(_median(v)) if v.size else _NAN
 
     def cat(key: str) -> np.ndarray:
         parts = [np.asarray(ln[key], float) for ln in lines]
