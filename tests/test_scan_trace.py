@@ -172,6 +172,60 @@ def test_false_top_inside_a_detour_is_removed_too():
     assert not any(110 < t < 160 for t in tops), tops     # nothing at either fork
 
 
+def test_a_branch_that_dips_then_rises_gets_no_detour_down():
+    # the bottom of an "e": its back comes down to J, the stroke to the previous letter leaves
+    # level, and the lead-out dips a little before rising to its end: J looks like a shoulder,
+    # but the lead-out is no stem below it. A detour down "the stem" walked the lead-out out
+    # and back again, a retrace the pen never made (its end reached twice, a false top by J)
+    J = (150, 150)
+    ink = _draw([((140, 70), J), (J, (80, 152)), (J, (175, 158)), ((175, 158), (235, 105))], shape=(220, 300))
+    _, r, c = skeleton_pixels(ink)
+    walks = centre_line_walks(r, c, width_px=7)
+    end = np.array([234, 106])
+    reached = sum(int(np.abs(p[-1] - end).max() <= 3) for p in walks)
+    assert reached == 1
+    assert not any(140 <= t < 150 for t in _extrema_rows(ink))
+
+
+def test_a_walk_with_one_stroke_end_is_opened_there():
+    # three "o" with a lead-out rising from the bottom to mid-height (4 mm at 254 dpi): each
+    # component has one stroke end. Closed, its walk had the end as a peak inside it -- an
+    # x-zone top at 2.5 mm the pen never turned at; opened there, the end is the path's end
+    img = np.zeros((200, 400), np.uint8)
+    for x in (60, 160, 260):
+        cv2.ellipse(img, (x, 100), (15, 20), 0, 0, 360, 1, 1)
+        cv2.line(img, (x + 5, 119), (x + 40, 95), 1, 1)
+    r, c = np.nonzero(img)
+    walks = centre_line_walks(r, c, width_px=3)
+    assert len(walks) == 3
+    for p in walks:
+        assert p[0, 1] == p[-1, 1] == 95 and p[0, 0] == p[-1, 0]   # from the lead-out's end round to it
+    assert centre_line_x_height(r, c, dpi=254) == pytest.approx(4.0, abs=0.1)
+
+
+@pytest.mark.parametrize("arm", [[(10, 12)], [(10, 12), (9, 13)]])
+def test_a_forked_stroke_end_still_ends_the_stroke(arm):
+    # thinning may fork a blunt stroke end into two arms a pixel or two long; the fork is
+    # pruned to its longer arm, so the end still cuts the walk as a tip (as the clean "V")
+    r = np.r_[np.arange(10, 30), np.arange(29, 9, -1), [a[0] for a in arm]]
+    c = np.r_[np.arange(10, 30), np.arange(30, 50), [a[1] for a in arm]]
+    walks = centre_line_walks(r, c, width_px=2)
+    assert len(walks) == 2
+    ends = sorted({tuple(np.rint(p[i]).astype(int)) for p in walks for i in (0, -1)})
+    assert len(ends) == 2 and ends[1] == (49, 10) and ends[0][1] <= 10 and ends[0][0] <= 13
+
+
+@pytest.mark.parametrize("corner", [[(13, 14)], [(14, 13)], [(13, 14), (17, 18)]])
+def test_a_staircase_corner_does_not_hide_a_stroke_end(corner):
+    # a pixel beside a diagonal stroke (a staircase corner the thinning left) is walked on
+    # one side only: out and back differ by a pixel there, and the end is still a tip
+    r = np.r_[np.arange(10, 30), np.arange(29, 9, -1), [a[0] for a in corner]]
+    c = np.r_[np.arange(10, 30), np.arange(30, 50), [a[1] for a in corner]]
+    walks = centre_line_walks(r, c, width_px=2)
+    assert len(walks) == 2
+    assert sorted({tuple(np.rint(p[i]).astype(int)) for p in walks for i in (0, -1)}) == [(10, 10), (49, 10)]
+
+
 def test_walks_stay_short_on_real_cursive(shared_data):
     # a detour copies one retraced branch, not the rest of the word (DETOUR_WIDTHS): before,
     # the walks of a cursive PaHaW word ran up to 15x the centre line's length

@@ -33,12 +33,23 @@ Method:
      the rest of the word, no retrace a pen makes -- gets no detour (on 80 PaHaW
      recordings, x-height 6.5 -> 5.7 % median difference from online, sentences 10.5 ->
      8.0 %; the walks were up to 15x, now at most 4x the centre line's length).
+     Nor does a branch that crosses to the other side of its junction by more than a
+     stroke width before the next junction it meets: a detour down (up) follows a branch
+     lying below (above) the junction, not one that only starts that way -- the lead-out
+     of an ``e`` dips a little before it rises, and a "shoulder" detour down it walked the
+     lead-out out and back again.
 3. **Stroke ends.** Thinning stops short of a stroke's end; each tip is moved along its
    branch to half a stroke width inside the ink's edge (when the ink mask is given).
+   Thinning may also fork a blunt end into two arms no longer than a stroke width: the
+   shorter arm is pruned before the walk (else neither arm is long enough to be a tip,
+   and the end stays a turn inside a path -- depending on where the pixel grid falls).
 4. **Strokes.** The closed walk is cut at its tips (reversals at the end of a branch at
-   least :data:`TIP_WIDTHS` stroke widths long; shorter ones are thinning spurs), as a
+   least :data:`TIP_WIDTHS` stroke widths long, out and back within a pixel of each other
+   -- a staircase corner of the skeleton is walked on one side only; shorter ones are
+   thinning spurs), as a
    pen's strokes end at tips: the online estimator's prominence threshold scales with the
-   stroke height.
+   stroke height. A walk with a single tip is opened there: a stroke's end is the end of
+   a path, never a turn inside one (a lead-out ending at mid-height was an x-zone top).
 
 The paths go to :func:`penmotor.metrics.sizing.sizing_from_paths` as they are: no timing is
 invented, and the letters are the scan's glyph clusters (passed as labels), so neither a
@@ -49,7 +60,14 @@ Measured on 80 PaHaW word/sentence recordings rendered at 300 dpi
 online value (turning points of the centre line with a separate scan estimator) to 7.8 %
 (traced paths as a fake-timed recording), 6.5 % (geometry-only paths, glyph clusters as
 letters, baseline along the levelled page, heels) and 5.7 % (detours repaired and bounded);
-ascender height 2.3 % (was 5.6 %). On
+ascender height 2.3 % (was 5.6 %). That 5.7 % is one draw of the rasterisation: the same
+ink moved by 1/3 or 2/3 pixel gave 9.2 and 6.9 %. Pooled over three sub-pixel offsets at
+200, 300 and 600 dpi and a thinner pen (``--offsets 3``; 960 comparisons, four sets of
+offsets), the detour side rule, the opened one-tip walks and the pruned forks and
+one-pixel retrace of tips took the x-height from 6.5 to 5.9 % (mean of the four sets;
+6.2-6.8 -> 5.6-6.1 %) and halved the per-file change between offsets at 300 dpi (median
+6.1 -> 3.9 points); at the default pen and 300 dpi alone the median is unchanged within
+that noise (6.4 -> 6.5 %). On
 rendered synthetic print the x-height is within 4 % of the truth (about -1 % bias).
 Where they still differ: touching strokes merge on paper (a lead-out running into the next
 letter makes a junction, not a pen lift), so a letter's lowest cluster of maxima can be a
@@ -99,6 +117,51 @@ def _cyc(i: np.ndarray, k: Any, s: np.ndarray, n: np.ndarray) -> np.ndarray:
     return s + (i - s + k) % n
 
 
+def _contours(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The closed walks around the components of `img`: all ``(col, row)`` points and each walk's length."""
+    import cv2
+
+    contours, _ = cv2.findContours(img, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    n = np.array([len(ct) for ct in contours], np.int64)
+    return np.concatenate([ct[:, 0, :] for ct in contours]).astype(np.int64), n
+
+
+def _fork_arms(P: np.ndarray, n: np.ndarray, arm_px: int) -> np.ndarray:
+    """``(col, row)`` pixels of the shorter arm of each forked stroke end (junction excluded).
+
+    `P` holds the closed walks of :func:`_contours`, `n` their lengths. An end branch is a
+    reversal of a walk (out to the end and back the same way); its length is how far the
+    walk retraces itself. Two end branches no longer than `arm_px`, walked one right after
+    the other from the same junction, are the fork thinning makes of a blunt stroke end.
+    """
+    s0 = np.r_[0, np.cumsum(n)[:-1]]
+    key = P[:, 0] * 4_000_037 + P[:, 1]
+    before = np.r_[key[-1:], key[:-1]]      # the walk's previous and next point (cyclic)
+    before[s0] = key[s0 + n - 1]
+    after = np.r_[key[1:], key[:1]]
+    after[s0 + n - 1] = key[s0]
+    t = np.flatnonzero(before == after)
+    s, nn = np.repeat(s0, n)[t], np.repeat(n, n)[t]
+    m = np.zeros(t.size, np.int64)   # retraced length of each reversal
+    live = np.arange(t.size)
+    for k in range(1, arm_px + 2):  # a few pixels, vectorised over the reversals still retracing
+        tl, sl, nl = t[live], s[live], nn[live]
+        live = live[key[_cyc(tl, -k, sl, nl)] == key[_cyc(tl, k, sl, nl)]]
+        m[live] = k
+    # (a walk of at most four arms is one short stroke retraced end to end: no fork)
+    short = (m <= arm_px) & (4 * arm_px < nn)
+    # the next reversal along each walk (cyclic), and whether it leaves where this one came back
+    own = np.arange(t.size)
+    first = np.maximum.accumulate(np.where(np.r_[True, s[1:] != s[:-1]], own, 0))
+    nxt = np.where(np.r_[s[1:] != s[:-1], True], first, own + 1)
+    gap = (t[nxt] - m[nxt] - t - m) % nn
+    q = np.flatnonzero(short & short[nxt] & (nxt != own) & (gap <= 2))
+    drop = np.unique(np.where(m[q] <= m[nxt[q]], q, nxt[q]))
+    back = _ranges(np.zeros(drop.size, np.int64), m[drop])   # 0..m-1 steps back from each end
+    tt = np.repeat(drop, m[drop])
+    return P[_cyc(t[tt], -back, s[tt], nn[tt])]
+
+
 def _splice(i_vis: list[int], up: list[bool], at_centre: list[bool], vs_l: list[int], ve_l: list[int],
             vl_l: list[int], yv_l: list[float], y: np.ndarray, is_j: np.ndarray, d: int, s: int,
             n: int) -> list[np.ndarray]:
@@ -108,8 +171,10 @@ def _splice(i_vis: list[int], up: list[bool], at_centre: list[bool], vs_l: list[
     from it, back to the junction; it is inserted at the visit's end (a false turn: the
     visit is walked again after it) or ``at_centre``, at its first junction pixel (a
     shoulder: the top is the junction itself). A departure whose stretch back to the
-    junction is longer than :data:`DETOUR_WIDTHS` stroke widths (`d` pixels) is no
-    retrace; the detours met inside a detour's stretch are inserted in its copy too. The
+    junction is longer than :data:`DETOUR_WIDTHS` stroke widths (`d` pixels), or that
+    crosses more than `d` pixels to the other side of the junction before the next
+    junction it meets, is no retrace; the detours met inside a detour's stretch are
+    inserted in its copy too. The
     walk's visits come as plain Python lists (a few per walk, so numpy's per-call cost
     would dominate); returns the pieces of the index array, in order.
     """
@@ -134,11 +199,20 @@ def _splice(i_vis: list[int], up: list[bool], at_centre: list[bool], vs_l: list[
                 b = k[(m_ + 1) % len(k)]
                 stop = vs_l[b] if vs_l[b] > ve_l[a] else vs_l[b] + n
                 seg_size = max(0, stop - ve_l[a] - 1)
-                if seg_size > DETOUR_WIDTHS * d:
+                if seg_size > DETOUR_WIDTHS * d or (best is not None and seg_size >= best_size):
                     continue
-                if best is None or seg_size < best_size:
-                    best = (a, b, stop)
-                    best_size = seg_size + (ve_l[b] - vs_l[b] + 1) + (0 if centre else ve_l[j] - vs_l[j] + 1)
+                # a branch walked up (down) and back lies above (below) its junction, up to
+                # the next junction it meets: one crossing more than a stroke width to the
+                # other side is no retrace
+                lo, hi = ve_l[a] + 1, stop
+                ys, js = (y[lo:hi], is_j[lo:hi]) if hi <= s + n else (
+                    np.concatenate((y[lo:s + n], y[s:hi - n])), np.concatenate((is_j[lo:s + n], is_j[s:hi - n])))
+                if js.size and js.any():
+                    ys = ys[:int(js.argmax())]
+                if ys.size and (ys.min() < yv_l[j] - d if want_up else ys.max() > yv_l[j] + d):
+                    continue
+                best = (a, b, stop)
+                best_size = seg_size + (ve_l[b] - vs_l[b] + 1) + (0 if centre else ve_l[j] - vs_l[j] + 1)
         if best is not None:
             a, b, stop = best
             back = np.arange(vs_l[b], ve_l[b] + 1)
@@ -215,18 +289,24 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
     img = np.zeros((int(rows.max()) - r0 + 2, int(cols.max()) - c0 + 2), np.uint8)
     rr, cc = rows - r0, cols - c0
     img[rr, cc] = 1
+    d = max(2, int(round(width_px)))
+    tip_px = max(2, int(round(TIP_WIDTHS * width_px)))
+    P, n = _contours(img)
+    # 0. a stroke end that thinning forked into two arms no longer than a stroke width keeps
+    # its longer arm, which then ends the stroke as a tip (a fork of forks: a few rounds)
+    for _ in range(3):
+        arm = _fork_arms(P, n, d)
+        if not arm.size:
+            break
+        img[arm[:, 1], arm[:, 0]] = 0
+        P, n = _contours(img)
+        rr, cc = (q.astype(np.int64) for q in np.nonzero(img))
     nb = np.zeros(rr.size, np.int64)
     for dr in (-1, 0, 1):
         for dc in (-1, 0, 1):
             if dr or dc:
                 nb += img[rr + dr, cc + dc]
     j = nb >= 3
-    d = max(2, int(round(width_px)))
-    tip_px = max(2, int(round(TIP_WIDTHS * width_px)))
-    contours, _ = cv2.findContours(img, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    contours = [ct for ct in contours if len(ct) >= 1]
-    n = np.array([len(ct) for ct in contours], np.int64)
-    P = np.concatenate([ct[:, 0, :] for ct in contours]).astype(np.int64)
     s = np.r_[0, np.cumsum(n)[:-1]]
     cid = np.repeat(np.arange(n.size), n)
     if j.any():
@@ -327,7 +407,8 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
                 P, cid = P[keep], cid[keep]
                 n = np.bincount(cid, minlength=n.size)
                 s = np.r_[0, np.cumsum(n)[:-1]]
-    # 2. tips: reversals whose out-and-back runs at least tip_px
+    # 2. tips: reversals whose out-and-back runs at least tip_px (within a pixel: a
+    # staircase corner of the skeleton is walked on one side only)
     i = np.arange(P.shape[0])
     key = P[:, 0] * 4_000_037 + P[:, 1]
     si, ni = s[cid], n[cid]
@@ -337,7 +418,7 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
     live = np.arange(t.size)   # reversals still retracing
     for k in range(2, tip_px + 1):  # a few pixels, vectorised over the reversals still retracing
         tl, sl, nl = t[live], st_[live], nt_[live]
-        live = live[key[_cyc(tl, -k, sl, nl)] == key[_cyc(tl, k, sl, nl)]]
+        live = live[np.abs(P[_cyc(tl, -k, sl, nl)] - P[_cyc(tl, k, sl, nl)]).max(axis=1) <= 1]
     t = t[live]
     n_tip = np.bincount(cid[t], minlength=n.size)
     Pf = P.astype(np.float64)
@@ -361,10 +442,11 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
         ext = np.clip(reach + 0.5 - width_px / 2.0, 0.0, None)
         ext[reach >= lim] = 0.0  # ran along ink: not a stroke end
         Pf[t] += u * ext[:, None]
-    # 3. paths: a walk with >= 2 tips is cut at them (rotated to start at its first tip);
-    # otherwise it stays one closed path. Each path = its points + its end point again.
+    # 3. paths: a walk with tips is cut at them (rotated to start at its first tip; one
+    # tip: opened there); without, it stays one closed path. Each path = its points + its
+    # end point again.
     first_t = np.full(n.size, 0, np.int64)
-    has = (n_tip >= 2) & split
+    has = (n_tip >= 1) & split
     ft = t[np.r_[True, cid[t][1:] != cid[t][:-1]]] if t.size else t
     first_t[cid[ft]] = ft - s[cid[ft]]
     first_t[~has] = 0
