@@ -35,7 +35,14 @@ def skeleton(ink: np.ndarray) -> np.ndarray:
 def _bands(ink: np.ndarray, min_gap_px: int) -> list[tuple[int, int, int, int]]:
     """Row bands of ink separated by at least `min_gap_px` blank rows: (r0, r1, c0, c1) crops with a blank border."""
     h, w = ink.shape
-    rows = np.flatnonzero(ink.any(axis=1))
+    if ink.dtype == bool and ink.size:
+        import cv2
+
+        # rows holding ink: row counts by cv2.reduce (about 2x faster than ink.any(axis=1) on a page)
+        rows = np.flatnonzero(cv2.reduce(np.ascontiguousarray(ink).view(np.uint8), 1, cv2.REDUCE_SUM,
+                                         dtype=cv2.CV_32S).ravel())
+    else:
+        rows = np.flatnonzero(ink.any(axis=1))
     if rows.size == 0:
         return []
     split = np.flatnonzero(np.diff(rows) > min_gap_px)
@@ -47,35 +54,40 @@ def _bands(ink: np.ndarray, min_gap_px: int) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def _thin_band(band: np.ndarray, skeletonize: Any) -> np.ndarray:
+def _thin_band(band: np.ndarray, skeletonize: Any) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
     """``skeletonize(band)``, thinned piece by piece: column runs of ink split by blank columns.
 
     Thinning looks only at 3x3 neighbourhoods, so pieces of ink with a blank column between
     them thin independently (identical result); each piece is cropped to its own rows, so
     the thinning passes scan far less paper (the gaps between words, the rows above short
-    letters).
+    letters). Also returns each piece's crop with a blank margin of one pixel inside the
+    band, ``(r0, r1, c0, c1)`` (none when the band is one piece).
 
     Examples
     --------
     >>> from skimage.morphology import skeletonize
     >>> band = np.random.default_rng(0).random((30, 80)) < 0.4
     >>> band[:, [0, 10, 11, 40, 79]] = False
-    >>> bool((_thin_band(band, skeletonize) == skeletonize(band)).all())
-    True
+    >>> sk, boxes = _thin_band(band, skeletonize)
+    >>> bool((sk == skeletonize(band)).all()), len(boxes)
+    (True, 3)
     """
     cols = band.any(axis=0)
     d = np.diff(np.r_[0, cols.view(np.int8), 0])
     st, en = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
     if st.size <= 1:
-        return skeletonize(band)
+        return skeletonize(band), []
     # rows holding ink in each piece, all pieces at once (the blank columns after a piece add nothing)
     occ = np.maximum.reduceat(band.view(np.uint8), st, axis=1)
     top = occ.argmax(axis=0)
     bottom = occ.shape[0] - occ[::-1].argmax(axis=0)
     sk = np.zeros(band.shape, bool)
+    h, w = band.shape
+    boxes = []
     for a, b, lo, hi in zip(st.tolist(), en.tolist(), top.tolist(), bottom.tolist()):  # loop over pieces (words)
         sk[lo:hi, a:b] = skeletonize(np.ascontiguousarray(band[lo:hi, a:b]))
-    return sk
+        boxes.append((max(lo - 1, 0), min(hi + 1, h), max(a - 1, 0), min(b + 1, w)))
+    return sk, boxes
 
 
 def skeleton_pixels(ink: np.ndarray, *, min_gap_px: int = 16, details: bool = False) -> Any:
@@ -109,17 +121,29 @@ def skeleton_pixels(ink: np.ndarray, *, min_gap_px: int = 16, details: bool = Fa
     n_lab = 1
     for r0, r1, c0, c1 in _bands(ink, min_gap_px):  # loop over bands (text lines)
         band = np.ascontiguousarray(ink[r0:r1, c0:c1])
-        sk = _thin_band(band, skeletonize)
+        sk, boxes = _thin_band(band, skeletonize)
         out[r0:r1, c0:c1] = sk
-        r_, c_ = np.divmod(np.flatnonzero(sk), sk.shape[1])  # = np.nonzero(sk), 2-3x faster
+        flat = np.flatnonzero(sk)
+        r_, c_ = np.divmod(flat, sk.shape[1])  # = np.nonzero(sk), 2-3x faster
         rr.append(r_ + r0)
         cc.append(c_ + c0)
         if details:
             u8 = band.view(np.uint8)
             n, lab = cv2.connectedComponents(u8, connectivity=8)
-            ll.append(lab[r_, c_].astype(np.int64) + (n_lab - 1))
+            # (flat gathers: several times faster than [r_, c_])
+            ll.append(np.take(lab, flat).astype(np.int64) + (n_lab - 1))
             n_lab += n - 1
-            dd.append(cv2.distanceTransform(u8, cv2.DIST_L2, 5)[r_, c_])
+            if boxes:
+                # distance to the paper, piece by piece (a third of the band's area): each
+                # piece's crop keeps a blank margin, and the chamfer distance to a zero
+                # beyond that margin is never shorter than to the margin, so every ink
+                # pixel's distance is the band's (outside the image counts as far, as in the band)
+                dist = np.zeros(band.shape, np.float32)
+                for p0, p1, q0, q1 in boxes:  # loop over pieces (words): rows p0:p1, columns q0:q1
+                    dist[p0:p1, q0:q1] = cv2.distanceTransform(np.ascontiguousarray(u8[p0:p1, q0:q1]), cv2.DIST_L2, 5)
+            else:
+                dist = cv2.distanceTransform(u8, cv2.DIST_L2, 5)
+            dd.append(np.take(dist, flat))
     r, c = np.concatenate(rr).astype(np.int64), np.concatenate(cc).astype(np.int64)
     if details:
         return out, r, c, np.concatenate(ll), n_lab, np.concatenate(dd)
@@ -464,7 +488,7 @@ def segment_page(ink: np.ndarray, *, dpi: float, min_component_mm: float = 0.25)
         if np.count_nonzero(sel) < max(10, 0.02 * r.size):  # specks or a scrap of a ruled line
             continue
         lr, lc, lcomp = r[sel], c[sel], comp[sel]
-        labs = np.unique(lcomp)
+        labs = np.flatnonzero(np.bincount(lcomp, minlength=n_lab))  # = np.unique(lcomp), several times faster
         # centre-line extents per component
         left = np.full(n_lab, np.iinfo(np.int64).max)
         right = np.full(n_lab, -1)

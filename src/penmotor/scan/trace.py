@@ -78,6 +78,7 @@ No Python loop runs over pixels; loops run over components and junction visits.
 
 from __future__ import annotations
 
+import bisect
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -108,7 +109,7 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     tot = int(lengths.sum())
     if tot == 0:
         return np.zeros(0, np.int64)
-    off = np.repeat(np.asarray(starts, np.int64) - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    off = np.repeat(np.asarray(starts, np.int64) - (np.cumsum(lengths) - lengths), lengths)
     return np.arange(tot, dtype=np.int64) + off
 
 
@@ -117,13 +118,26 @@ def _cyc(i: np.ndarray, k: Any, s: np.ndarray, n: np.ndarray) -> np.ndarray:
     return s + (i - s + k) % n
 
 
+def _around(v: np.ndarray, s: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`v` at each point's previous and next point along its closed walk (walks start at `s`, `n` points).
+
+    = ``v[_cyc(i, -1, ...)]`` and ``v[_cyc(i, 1, ...)]`` for every point ``i``, by shifting
+    the array and mending each walk's ends (no modulo, no gather over all points).
+    """
+    before = np.concatenate((v[-1:], v[:-1]))
+    before[s] = v[s + n - 1]
+    after = np.concatenate((v[1:], v[:1]))
+    after[s + n - 1] = v[s]
+    return before, after
+
+
 def _contours(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The closed walks around the components of `img`: all ``(col, row)`` points and each walk's length."""
     import cv2
 
     contours, _ = cv2.findContours(img, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     n = np.array([len(ct) for ct in contours], np.int64)
-    return np.concatenate([ct[:, 0, :] for ct in contours]).astype(np.int64), n
+    return np.concatenate(contours).reshape(-1, 2).astype(np.int64), n
 
 
 def _fork_arms(P: np.ndarray, n: np.ndarray, arm_px: int) -> np.ndarray:
@@ -134,38 +148,37 @@ def _fork_arms(P: np.ndarray, n: np.ndarray, arm_px: int) -> np.ndarray:
     walk retraces itself. Two end branches no longer than `arm_px`, walked one right after
     the other from the same junction, are the fork thinning makes of a blunt stroke end.
     """
-    s0 = np.r_[0, np.cumsum(n)[:-1]]
+    s0 = np.cumsum(n) - n
     key = P[:, 0] * 4_000_037 + P[:, 1]
-    before = np.r_[key[-1:], key[:-1]]      # the walk's previous and next point (cyclic)
-    before[s0] = key[s0 + n - 1]
-    after = np.r_[key[1:], key[:1]]
-    after[s0 + n - 1] = key[s0]
+    before, after = _around(key, s0, n)
     t = np.flatnonzero(before == after)
-    s, nn = np.repeat(s0, n)[t], np.repeat(n, n)[t]
-    m = np.zeros(t.size, np.int64)   # retraced length of each reversal
-    live = np.arange(t.size)
-    for k in range(1, arm_px + 2):  # a few pixels, vectorised over the reversals still retracing
-        tl, sl, nl = t[live], s[live], nn[live]
-        live = live[key[_cyc(tl, -k, sl, nl)] == key[_cyc(tl, k, sl, nl)]]
-        m[live] = k
+    w = np.searchsorted(s0, t, side="right") - 1      # walk of each reversal
+    s, nn = s0[w], n[w]
+    # retraced length of each reversal: its leading run of matching steps 1..arm_px + 1, all
+    # steps of all reversals at once (one numpy call per step cost more than the few extra points)
+    k = np.arange(1, arm_px + 2)
+    tc, sc, nc = t[:, None], s[:, None], nn[:, None]
+    same = key.take(_cyc(tc, -k, sc, nc)) == key.take(_cyc(tc, k, sc, nc))
+    m = np.logical_and.accumulate(same, axis=1).sum(axis=1)
     # (a walk of at most four arms is one short stroke retraced end to end: no fork)
     short = (m <= arm_px) & (4 * arm_px < nn)
     # the next reversal along each walk (cyclic), and whether it leaves where this one came back
     own = np.arange(t.size)
-    first = np.maximum.accumulate(np.where(np.r_[True, s[1:] != s[:-1]], own, 0))
-    nxt = np.where(np.r_[s[1:] != s[:-1], True], first, own + 1)
+    new_walk = s[1:] != s[:-1]
+    first = np.maximum.accumulate(np.where(np.concatenate(([True], new_walk)), own, 0))
+    nxt = np.where(np.concatenate((new_walk, [True])), first, own + 1)
     gap = (t[nxt] - m[nxt] - t - m) % nn
     q = np.flatnonzero(short & short[nxt] & (nxt != own) & (gap <= 2))
     drop = np.unique(np.where(m[q] <= m[nxt[q]], q, nxt[q]))
     back = _ranges(np.zeros(drop.size, np.int64), m[drop])   # 0..m-1 steps back from each end
     tt = np.repeat(drop, m[drop])
-    return P[_cyc(t[tt], -back, s[tt], nn[tt])]
+    return np.take(P, _cyc(t[tt], -back, s[tt], nn[tt]), axis=0)
 
 
-def _splice(i_vis: list[int], up: list[bool], at_centre: list[bool], vs_l: list[int], ve_l: list[int],
-            vl_l: list[int], yv_l: list[float], y: np.ndarray, is_j: np.ndarray, d: int, s: int,
-            n: int) -> list[np.ndarray]:
-    """Walk indices of one closed walk with a detour inserted at each listed junction visit.
+def _splice(bad: list[int], up: list[bool], at_centre: list[bool], vs_l: list[int], ve_l: list[int],
+            vl_l: list[int], vc_l: list[int], yv_l: list[float], ya_l: list[float], s_l: list[int],
+            n_l: list[int], y: np.ndarray, nj: np.ndarray, d: int) -> list[int]:
+    """Walk indices of a line's closed walks with a detour inserted at each listed junction visit.
 
     The detour follows the junction's shortest other departure rising (``up``) or falling
     from it, back to the junction; it is inserted at the visit's end (a false turn: the
@@ -174,27 +187,37 @@ def _splice(i_vis: list[int], up: list[bool], at_centre: list[bool], vs_l: list[
     junction is longer than :data:`DETOUR_WIDTHS` stroke widths (`d` pixels), or that
     crosses more than `d` pixels to the other side of the junction before the next
     junction it meets, is no retrace; the detours met inside a detour's stretch are
-    inserted in its copy too. The
-    walk's visits come as plain Python lists (a few per walk, so numpy's per-call cost
-    would dominate); returns the pieces of the index array, in order.
+    inserted in its copy too.
+
+    The visits come as plain Python lists (a few per word, so numpy's per-call cost would
+    dominate): the listed visits `bad`, and for every visit its start `vs_l`, end `ve_l`
+    (inclusive), junction label `vl_l`, walk `vc_l`, height `yv_l` and the height `ya_l` of
+    the walk `d` points after it; `s_l`, `n_l` are the walks' starts and lengths, `y` the
+    height of every walk point and `nj` the index of the next junction pixel at or after
+    each point (its walk's end when none is left). A junction lies in one walk, so its
+    visits are all the visits with its label. Returns the index array of all walks as runs,
+    flattened: ``[start, length, start, length, ...]`` (one ``np.arange`` per piece cost more
+    than the splicing itself, and a flat list of ints is the fastest to convert).
     """
-    # each detour: the walk stretch it copies (start, stop; indices wrap at the walk's end)
-    # and the junction visit(s) walked after it
-    inserts: dict[int, tuple[int, int, np.ndarray]] = {}
     groups: dict[int, list[int]] = {}
     for i_, lab_ in enumerate(vl_l):  # loop over junction visits
         groups.setdefault(lab_, []).append(i_)
-    for j, want_up, centre in zip(i_vis, up, at_centre):  # loop over junction visits (a few per word)
+    # each walk's detours: the walk stretch a detour copies (start, stop; indices wrap at
+    # the walk's end) and the runs of the junction visit(s) walked after it, by position
+    inserts: dict[int, dict[int, tuple[int, int, list[int]]]] = {}
+    for j, want_up, centre in zip(bad, up, at_centre):  # loop over junction visits (a few per word)
         k = groups[vl_l[j]]
         if len(k) < 2:
             continue
+        s, n = s_l[vc_l[j]], n_l[vc_l[j]]
+        end = s + n
         best = None
         best_size = 0
         ref = yv_l[j] + 1.0 if want_up else yv_l[j] - 1.0
         for m_, a in enumerate(k):  # the junction's other departures
             if a == j:
                 continue
-            ya2 = float(y[s + (ve_l[a] - s + d) % n])
+            ya2 = ya_l[a]
             if (ya2 > ref) if want_up else (ya2 < ref):
                 b = k[(m_ + 1) % len(k)]
                 stop = vs_l[b] if vs_l[b] > ve_l[a] else vs_l[b] + n
@@ -204,43 +227,74 @@ def _splice(i_vis: list[int], up: list[bool], at_centre: list[bool], vs_l: list[
                 # a branch walked up (down) and back lies above (below) its junction, up to
                 # the next junction it meets: one crossing more than a stroke width to the
                 # other side is no retrace
-                lo, hi = ve_l[a] + 1, stop
-                ys, js = (y[lo:hi], is_j[lo:hi]) if hi <= s + n else (
-                    np.concatenate((y[lo:s + n], y[s:hi - n])), np.concatenate((is_j[lo:s + n], is_j[s:hi - n])))
-                if js.size and js.any():
-                    ys = ys[:int(js.argmax())]
+                lo = ve_l[a] + 1
+                hit = int(nj[lo]) if lo < end else end   # the next junction pixel, unwrapped
+                if hit == end:
+                    hit = end + int(nj[s]) - s
+                hi = min(stop, hit)
+                ys = y[lo:hi] if hi <= end else np.concatenate((y[lo:end], y[s:hi - n]))
                 if ys.size and (ys.min() < yv_l[j] - d if want_up else ys.max() > yv_l[j] + d):
                     continue
                 best = (a, b, stop)
                 best_size = seg_size + (ve_l[b] - vs_l[b] + 1) + (0 if centre else ve_l[j] - vs_l[j] + 1)
         if best is not None:
             a, b, stop = best
-            back = np.arange(vs_l[b], ve_l[b] + 1)
-            tail = back if centre else np.concatenate((back, np.arange(vs_l[j], ve_l[j] + 1)))
+            tail = [vs_l[b], ve_l[b] - vs_l[b] + 1]
+            if not centre:
+                tail += (vs_l[j], ve_l[j] - vs_l[j] + 1)
             pos = ve_l[j]
             if centre:
-                jj = np.flatnonzero(is_j[vs_l[j]:ve_l[j] + 1])
-                pos = int(vs_l[j] + jj[0]) if jj.size else pos
-            inserts[pos] = (ve_l[a] + 1, stop, tail)
-    where = sorted(inserts)
+                pos = min(pos, int(nj[vs_l[j]]))   # the visit's first junction pixel, if any
+            inserts.setdefault(vc_l[j], {})[pos] = (ve_l[a] + 1, stop, tail)
 
-    def expand(lo: int, hi: int, stack: tuple[int, ...]) -> list[np.ndarray]:
-        # walk indices lo..hi-1 (wrapping) with the detours at the visits passed on the way; a
-        # detour's copy of the walk gets the detours inside it too (the walk lost those false
-        # turns: its copy must not keep them), never itself, at most DETOUR_DEPTH deep
-        out, prev = [], lo
-        if len(stack) < DETOUR_DEPTH:
-            for q in sorted(p if p >= lo else p + n for p in where):  # a few per walk
-                p = s + (q - s) % n
-                if q >= hi or p in stack:
-                    continue
-                a0, a1, tail = inserts[p]
-                out += [s + (np.arange(prev, q + 1) - s) % n, *expand(a0, a1, stack + (p,)), tail]
-                prev = q + 1
-        out.append(s + (np.arange(prev, hi) - s) % n)
-        return out
+    runs: list[int] = []
+    done = 0
+    for c in sorted(inserts):  # loop over walks with detours (the others are copied whole)
+        ins = inserts[c]
+        runs += (done, s_l[c] - done)
+        _expand(runs, s_l[c], s_l[c] + n_l[c], (), s_l[c], n_l[c], ins, sorted(ins))
+        done = s_l[c] + n_l[c]
+    runs += (done, s_l[-1] + n_l[-1] - done)
+    return runs
 
-    return expand(s, s + n, ())
+
+def _span(out: list[int], lo: int, hi: int, s: int, n: int) -> None:
+    """Append indices ``lo..hi-1`` of the closed walk ``s..s+n-1`` (wrapping at its end) to `out` as flat runs."""
+    if s <= lo and hi <= s + n:   # (most stretches do not wrap)
+        if lo < hi:
+            out += (lo, hi - lo)
+        return
+    while lo < hi:
+        a = s + (lo - s) % n
+        m = min(hi - lo, s + n - a)
+        out += (a, m)
+        lo += m
+
+
+def _expand(out: list[int], lo: int, hi: int, stack: tuple[int, ...], s: int, n: int,
+            ins: dict[int, tuple[int, int, list[int]]], where: list[int]) -> None:
+    """Append walk indices ``lo..hi-1`` (wrapping) of the walk ``s..s+n-1``, with the detours `ins` passed on the way.
+
+    A detour's copy of the walk gets the detours inside it too (the walk lost those false
+    turns: its copy must not keep them), never itself (`stack`: the detours being copied),
+    at most :data:`DETOUR_DEPTH` deep. `where` lists the detours' positions, sorted; the
+    indices go to `out` as flat runs, as :func:`_splice` returns them.
+    """
+    prev = lo
+    if len(stack) < DETOUR_DEPTH:
+        i = bisect.bisect_left(where, lo)   # the positions from lo on, in walk order (unwrapped)
+        for q in where[i:] + [p + n for p in where[:i]]:  # a few per walk
+            if q >= hi:
+                break
+            p = s + (q - s) % n
+            if p in stack:
+                continue
+            a0, a1, tail = ins[p]
+            _span(out, prev, q + 1, s, n)
+            _expand(out, a0, a1, stack + (p,), s, n, ins, where)
+            out += tail
+            prev = q + 1
+    _span(out, prev, hi, s, n)
 
 
 def centre_line_walks(rows: np.ndarray, cols: np.ndarray, *, width_px: float = 3.0) -> list[np.ndarray]:
@@ -287,8 +341,9 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
         return np.zeros((0, 2), np.int64), np.zeros(0, bool)
     r0, c0 = int(rows.min()) - 1, int(cols.min()) - 1
     img = np.zeros((int(rows.max()) - r0 + 2, int(cols.max()) - c0 + 2), np.uint8)
-    rr, cc = rows - r0, cols - c0
-    img[rr, cc] = 1
+    w_img = img.shape[1]
+    at = (rows - r0) * w_img + (cols - c0)   # flat index of every pixel
+    img.ravel()[at] = 1
     d = max(2, int(round(width_px)))
     tip_px = max(2, int(round(TIP_WIDTHS * width_px)))
     P, n = _contours(img)
@@ -300,36 +355,39 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
             break
         img[arm[:, 1], arm[:, 0]] = 0
         P, n = _contours(img)
-        rr, cc = (q.astype(np.int64) for q in np.nonzero(img))
-    nb = np.zeros(rr.size, np.int64)
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            if dr or dc:
-                nb += img[rr + dr, cc + dc]
-    j = nb >= 3
-    s = np.r_[0, np.cumsum(n)[:-1]]
+        at = at[img.ravel()[at] > 0]
+    # junction pixels: 3+ of 8 neighbours on the skeleton (counted at the skeleton's pixels
+    # alone, by flat lookups: the image has a blank border)
+    flat = img.ravel()
+    nb = np.zeros(at.size, np.uint8)
+    for off in (-w_img - 1, -w_img, -w_img + 1, -1, 1, w_img - 1, w_img, w_img + 1):
+        nb += flat.take(at + off)
+    at_j = at[nb >= 3]
+    s = np.cumsum(n) - n   # each walk's start
     cid = np.repeat(np.arange(n.size), n)
-    if j.any():
+    if at_j.size:
         # 1. junction repair (see module doc); junction = junction pixels and their neighbours
         junc = np.zeros_like(img)
-        junc[rr[j], cc[j]] = 1
+        junc.ravel()[at_j] = 1
         # junction pixels closer than about a stroke width are one junction (thick crossings
         # thin into two forks joined by a short bridge)
         kj = 2 * int(round(JUNCTION_WIDTHS * width_px / 2.0)) + 1
         kj = max(3, kj)
         _, jlab = cv2.connectedComponents(cv2.dilate(junc, np.ones((kj, kj), np.uint8)) & img, connectivity=8)
-        lab = jlab[P[:, 1], P[:, 0]]
-        is_j = junc[P[:, 1], P[:, 0]] > 0
+        at_p = P[:, 1] * w_img + P[:, 0]   # (flat gathers: several times faster than [rows, cols])
+        lab = np.take(jlab, at_p)
+        is_j = np.take(junc, at_p) > 0
         # rotate every walk to start off a junction, so no junction visit wraps around
         big = np.iinfo(np.int64).max
         local = np.arange(P.shape[0]) - s[cid]
         first0 = np.minimum.reduceat(np.where(lab == 0, local, big), s)
         first0 = np.where(first0 == big, 0, first0)
         order = s[cid] + (local + first0[cid]) % n[cid]
-        P, lab, is_j = P[order], lab[order], is_j[order]
+        # (np.take: row gathers from an (n, 2) array by fancy indexing are several times slower)
+        P, lab, is_j = np.take(P, order, axis=0), lab[order], is_j[order]
         local = np.arange(P.shape[0]) - s[cid]
-        prev = np.r_[-1, lab[:-1]]
-        nxt = np.r_[lab[1:], -1]
+        prev = np.concatenate(([-1], lab[:-1]))
+        nxt = np.concatenate((lab[1:], [-1]))
         vs = np.flatnonzero((lab > 0) & ((local == 0) | (lab != prev)))
         ve = np.flatnonzero((lab > 0) & ((local == n[cid] - 1) | (lab != nxt)))
         y = -P[:, 1].astype(np.float64)
@@ -359,29 +417,19 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
             heel[:] = False
         bad = np.flatnonzero(fmax | fmin | shoulder | heel)
         if bad.size:
-            idx = []
-            done = 0
-            want_up = (fmax | (heel & ~fmin))[bad].tolist()
-            centre = ((shoulder | heel) & ~(fmax | fmin))[bad].tolist()
-            walks = np.unique(vc[bad])
-            # vc and bad ascend: each walk's visits and false turns are contiguous slices
-            w_lo = np.searchsorted(vc, walks, side="left").tolist()
-            w_hi = np.searchsorted(vc, walks, side="right").tolist()
-            b_lo = np.searchsorted(vc[bad], walks, side="left").tolist()
-            b_hi = np.searchsorted(vc[bad], walks, side="right").tolist()
-            bad_l = bad.tolist()
-            vs_a, ve_a, vl_a, yv_a = vs.tolist(), ve.tolist(), lab[vs].tolist(), yv.tolist()
-            s_a, n_a = s.tolist(), n.tolist()
-            for c_, lo_, hi_, p_, q_ in zip(walks.tolist(), w_lo, w_hi, b_lo, b_hi):  # walks with false turns
-                idx.append(np.arange(done, s_a[c_]))
-                loc = [b - lo_ for b in bad_l[p_:q_]]
-                idx += _splice(loc, want_up[p_:q_], centre[p_:q_], vs_a[lo_:hi_], ve_a[lo_:hi_], vl_a[lo_:hi_],
-                               yv_a[lo_:hi_], y, is_j, d, s_a[c_], n_a[c_])
-                done = s_a[c_] + n_a[c_]
-            idx.append(np.arange(done, P.shape[0]))
-            ix = np.concatenate(idx)
+            # index of the next junction pixel at or after every point, within its walk (a
+            # reversed running minimum; a later walk's index is past this walk's end: clipped)
+            m_pts = P.shape[0]
+            nj = np.minimum.accumulate(np.where(is_j, np.arange(m_pts), m_pts)[::-1])[::-1]
+            nj = np.minimum(nj, (s + n)[cid])
+            # the walks' indices with the detours spliced in, as (start, length) runs
+            runs = np.array(_splice(bad.tolist(), (fmax | (heel & ~fmin))[bad].tolist(),
+                                    ((shoulder | heel) & ~(fmax | fmin))[bad].tolist(), vs.tolist(), ve.tolist(),
+                                    lab[vs].tolist(), vc.tolist(), yv.tolist(), ya.tolist(), s.tolist(), n.tolist(),
+                                    y, nj, d), np.int64)
+            ix = _ranges(runs[0::2], runs[1::2])
             cid = cid[ix]
-            P = P[ix]
+            P = np.take(P, ix, axis=0)
             # a detour returns to its junction a few pixels from where it left: bridge such
             # jumps with straight pixel steps, so consecutive points stay 8-adjacent
             step = np.maximum(np.abs(np.diff(P[:, 0])), np.abs(np.diff(P[:, 1])))  # Chebyshev step
@@ -391,35 +439,43 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
                 g_rep = np.repeat(gap, reps)
                 frac = _ranges(np.ones(gap.size, np.int64), reps) / np.repeat(step[gap], reps)
                 fill = np.rint(P[g_rep] + (P[g_rep + 1] - P[g_rep]) * frac[:, None]).astype(np.int64)
-                P = np.insert(P, g_rep + 1, fill, axis=0)
-                cid = np.insert(cid, g_rep + 1, cid[g_rep])
+                # = np.insert(P, g_rep + 1, fill, axis=0) (ascending: fill k lands at g_rep[k] + 1 + k),
+                # as one gather
+                at = g_rep + 1 + np.arange(g_rep.size)
+                src = np.ones(P.shape[0] + at.size, bool)
+                src[at] = False
+                src = np.cumsum(src) - 1
+                src[at] = P.shape[0] + np.arange(at.size)
+                P = np.take(np.concatenate((P, fill)), src, axis=0)
+                cid = np.concatenate((cid, cid[g_rep]))[src]
             # drop immediate repeats left by the splices (within a walk)
-            keep = np.r_[True, (P[1:, 0] != P[:-1, 0]) | (P[1:, 1] != P[:-1, 1]) | (cid[1:] != cid[:-1])]
-            P, cid = P[keep], cid[keep]
+            keep = np.concatenate(([True], (P[1:, 0] != P[:-1, 0]) | (P[1:, 1] != P[:-1, 1]) | (cid[1:] != cid[:-1])))
+            P, cid = np.compress(keep, P, axis=0), cid[keep]
             n = np.bincount(cid, minlength=n.size)
-            s = np.r_[0, np.cumsum(n)[:-1]]
+            s = np.cumsum(n) - n
             # a walk that ends where it started would close twice
             last = s + n - 1
             dup = (n > 1) & np.all(P[last] == P[s], axis=1)
             if dup.any():
                 keep = np.ones(P.shape[0], bool)
                 keep[last[dup]] = False
-                P, cid = P[keep], cid[keep]
+                P, cid = np.compress(keep, P, axis=0), cid[keep]
                 n = np.bincount(cid, minlength=n.size)
-                s = np.r_[0, np.cumsum(n)[:-1]]
+                s = np.cumsum(n) - n
     # 2. tips: reversals whose out-and-back runs at least tip_px (within a pixel: a
     # staircase corner of the skeleton is walked on one side only)
-    i = np.arange(P.shape[0])
     key = P[:, 0] * 4_000_037 + P[:, 1]
     si, ni = s[cid], n[cid]
-    tip = (ni >= 3) & (key[_cyc(i, -1, si, ni)] == key[_cyc(i, 1, si, ni)])
+    before, after = _around(key, s, n)
+    tip = (ni >= 3) & (before == after)
     t = np.flatnonzero(tip)
-    st_, nt_ = si[t], ni[t]
-    live = np.arange(t.size)   # reversals still retracing
-    for k in range(2, tip_px + 1):  # a few pixels, vectorised over the reversals still retracing
-        tl, sl, nl = t[live], st_[live], nt_[live]
-        live = live[np.abs(P[_cyc(tl, -k, sl, nl)] - P[_cyc(tl, k, sl, nl)]).max(axis=1) <= 1]
-    t = t[live]
+    # (steps 2..tip_px of all reversals at once: one numpy call per step cost more)
+    k = np.arange(2, tip_px + 1)
+    tc, sc, nc = t[:, None], si[t][:, None], ni[t][:, None]
+    out, back = _cyc(tc, -k, sc, nc), _cyc(tc, k, sc, nc)
+    px, py = np.ascontiguousarray(P[:, 0]), np.ascontiguousarray(P[:, 1])   # (contiguous: faster gathers)
+    near = (np.abs(px.take(out) - px.take(back)) <= 1) & (np.abs(py.take(out) - py.take(back)) <= 1)
+    t = t[near.all(axis=1)]
     n_tip = np.bincount(cid[t], minlength=n.size)
     Pf = P.astype(np.float64)
     if ink is not None and t.size:
@@ -429,16 +485,13 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
         u /= np.maximum(np.hypot(u[:, 0], u[:, 1]), 1e-9)[:, None]
         h_, w_ = ink.shape
         lim = int(np.ceil(2 * width_px)) + 2
-        reach = np.zeros(t.size)
         base = P[t] + np.array([c0, r0])
-        live = np.arange(t.size)   # tips still on ink
-        for k in range(1, lim + 1):  # a few pixels, vectorised over the tips still on ink
-            if live.size == 0:
-                break
-            q = np.rint(base[live] + u[live] * k).astype(np.int64)
-            inside = (q[:, 0] >= 0) & (q[:, 0] < w_) & (q[:, 1] >= 0) & (q[:, 1] < h_)
-            live = live[inside & ink[np.clip(q[:, 1], 0, h_ - 1), np.clip(q[:, 0], 0, w_ - 1)]]
-            reach[live] += 1
+        # pixels 1..lim steps beyond each tip (all steps at once); reach = the leading run on ink
+        k = np.arange(1, lim + 1)[None, :, None]
+        q = np.rint(base[:, None, :] + u[:, None, :] * k).astype(np.int64)
+        qc, qr = q[..., 0], q[..., 1]
+        on = (qc >= 0) & (qc < w_) & (qr >= 0) & (qr < h_) & ink[np.clip(qr, 0, h_ - 1), np.clip(qc, 0, w_ - 1)]
+        reach = np.logical_and.accumulate(on, axis=1).sum(axis=1).astype(np.float64)
         ext = np.clip(reach + 0.5 - width_px / 2.0, 0.0, None)
         ext[reach >= lim] = 0.0  # ran along ink: not a stroke end
         Pf[t] += u * ext[:, None]
@@ -447,29 +500,35 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
     # end point again.
     first_t = np.full(n.size, 0, np.int64)
     has = (n_tip >= 1) & split
-    ft = t[np.r_[True, cid[t][1:] != cid[t][:-1]]] if t.size else t
+    ct = cid[t]
+    ft = t[np.concatenate(([True], ct[1:] != ct[:-1]))] if t.size else t
     first_t[cid[ft]] = ft - s[cid[ft]]
     first_t[~has] = 0
     # path starts (walk-local, in rotated order) and lengths
-    t_loc = (t - s[cid[t]] - first_t[cid[t]]) % n[cid[t]]
-    keep_t = has[cid[t]]
-    p_cid = np.r_[cid[t][keep_t], np.flatnonzero(~has)]
-    p_start = np.r_[t_loc[keep_t], np.zeros(int((~has).sum()), np.int64)]
+    t_loc = (t - s[ct] - first_t[ct]) % n[ct]
+    keep_t = has[ct]
+    p_cid = np.concatenate((ct[keep_t], np.flatnonzero(~has)))
+    p_start = np.concatenate((t_loc[keep_t], np.zeros(int((~has).sum()), np.int64)))
     o = np.lexsort((p_start, p_cid))
     p_cid, p_start = p_cid[o], p_start[o]
-    nxt_start = np.r_[p_start[1:], 0]
-    same = np.r_[p_cid[1:] == p_cid[:-1], False]
+    nxt_start = np.concatenate((p_start[1:], [0]))
+    same = np.concatenate((p_cid[1:] == p_cid[:-1], [False]))
     p_end = np.where(same, nxt_start, n[p_cid])          # inclusive end; n = back to the start
-    p_len = p_end - p_start + 1
-    loc = _ranges(p_start, p_len)
-    wc = np.repeat(p_cid, p_len)
-    gidx = s[wc] + (loc + first_t[wc]) % n[wc]
-    # pen-up repeat after each path
+    p_len = p_end - p_start + 2        # with the pen-up repeat of its end point
+    # walk-local index of every point counted from the walk's first tip, 0 <= x < 2 n, then
+    # wrapped (per-path values repeated, no gathers or modulo over all points)
+    x = _ranges(p_start + first_t[p_cid], p_len)
     ends = np.cumsum(p_len) - 1
-    gidx = np.insert(gidx, ends + 1, gidx[ends])
+    x[ends] -= 1
+    nw = np.repeat(n[p_cid], p_len)
+    gidx = np.repeat(s[p_cid], p_len) + np.where(x >= nw, x - nw, x)
     down = np.ones(gidx.size, bool)
-    down[ends + np.arange(1, ends.size + 1)] = False
-    return Pf[gidx] + np.array([c0, r0], np.float64), down
+    down[ends] = False
+    # back to the page's coordinates (column by column: adding a length-2 row to an (n, 2)
+    # array is several times slower)
+    Pf[:, 0] += c0
+    Pf[:, 1] += r0
+    return np.take(Pf, gidx, axis=0), down
 
 
 class CentrePaths(NamedTuple):
@@ -530,25 +589,29 @@ def centre_line_paths(rows: np.ndarray, cols: np.ndarray, *, dpi: float, width_p
         return CentrePaths([], np.zeros(0, np.intp))
     mm = 25.4 / float(dpi)
     xy = np.column_stack((pts[:, 0] * mm, -pts[:, 1] * mm))
-    path = np.r_[0, np.cumsum(~down[:-1])]          # path index of every point (pen-up repeats: next)
-    starts = np.flatnonzero(np.r_[True, path[1:] != path[:-1]])
-    n_p = int(path[-1]) + 1
-    letters = np.zeros(n_p, np.intp)
+    up = np.flatnonzero(~down)                    # each path's pen-up repeat (the last point is one)
+    starts = np.concatenate(([0], up[:-1] + 1))   # each path's first point
+    letters = np.zeros(up.size, np.intp)
     if cluster is not None:
         rows = np.asarray(rows, np.int64)
         cols = np.asarray(cols, np.int64)
         cl = np.asarray(cluster, np.int64)
         w = int(cols.max()) + 2
         key = rows * w + cols
-        order = np.argsort(key, kind="stable")
-        ks = key[order]
         pk = np.rint(pts[:, 1]).astype(np.int64) * w + np.rint(pts[:, 0]).astype(np.int64)
-        pos = np.clip(np.searchsorted(ks, pk), 0, ks.size - 1)
-        exact = ks[pos] == pk      # (a stretched tip is off the skeleton)
+        # the skeleton pixel of each point's key, by a table over the line's keys (a sort and
+        # binary search cost several times more): 1 + its first index, 0 when off the skeleton
+        # (a stretched tip); written last to first, so a repeated pixel keeps its first index
+        k0 = int(key.min())
+        first = np.zeros(int(key.max()) - k0 + 1, np.min_scalar_type(rows.size))
+        first[key[::-1] - k0] = np.arange(rows.size, 0, -1, dtype=first.dtype)
+        q = pk - k0
+        on = (q >= 0) & (q < first.size)
+        hit = np.where(on, first[np.where(on, q, 0)], 0).astype(np.intp) - 1
         big = np.iinfo(np.int64).max
-        per_path = np.minimum.reduceat(np.where(exact, cl[order][pos], big), starts)
+        per_path = np.minimum.reduceat(np.where(hit >= 0, cl[hit], big), starts)
         letters = np.where(per_path == big, 0, per_path).astype(np.intp)
-    ends = (np.flatnonzero(~down) + 1).tolist()       # = np.split(xy, ends)[:-1], each without its pen-up repeat
+    ends = (up + 1).tolist()       # = np.split(xy, ends)[:-1], each without its pen-up repeat
     paths = [xy[a:b - 1] for a, b in zip([0] + ends[:-1], ends)]
     return CentrePaths(paths, letters)
 
