@@ -42,26 +42,10 @@ __all__ = ["Session", "SaveError", "build_recording", "recover", "recover_all", 
            "split_attempts"]
 
 VERSION = "0.1.0"
-#: Pseudonymous child ids: letters, digits, '-' and '_', at most 32 characters.
 
 
 class SaveError(PenmotorError):
     """The session file could not be written; the journal is kept for ``--recover``."""
-
-
-def check_child_id(child: str) -> str:
-    """Validate a pseudonymous child id: the library's one rule, :func:`penmotor.errors.valid_child_id`.
-
-    Examples
-    --------
-    >>> check_child_id("C001")
-    'C001'
-    >>> check_child_id("Anna Smith")
-    Traceback (most recent call last):
-    ...
-    penmotor.errors.ParameterError: child: 'Anna Smith' looks like a name; use a pseudonymous code such as C001 (letters, digits, _ . -, at least one digit)
-    """
-    return valid_child_id(child)
 
 
 def default_session_path(child: str, folder: str | Path, *, now: _dt.datetime | None = None) -> Path:
@@ -123,7 +107,7 @@ class Session:
                  background_journal: bool = True) -> None:
         self.path = Path(path)
         self.info = info
-        self.child = check_child_id(child)
+        self.child = valid_child_id(child)
         self.tasks = list(tasks)
         if not self.tasks:
             raise ParameterError("tasks: expected at least one task")
