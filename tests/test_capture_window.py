@@ -61,7 +61,7 @@ def test_replayed_session_runs_window_and_saves(evemu_dir, tmp_path):
     loaded = penmotor.read(tmp_path / "r.pmr")
     s = read_evemu(path)
     expect = to_recording(decode(s.t_us, s.type, s.code, s.value, pressure_min=0,
-                                 initial={0x14A: 0, "pressure": 0}), s.info)
+                                 initial={0x14A: 0}), s.info)
     _same_samples(loaded, expect)
     assert loaded.meta["subject"] == "C042"
     assert loaded.meta["attempts"][0]["task"] == "sentence"
@@ -183,7 +183,7 @@ def test_sigkill_mid_stroke_recovers_every_journaled_sample(evemu_dir, tmp_path)
     assert len(contents.samples) == last         # exactly what had been fsync'd
     assert contents.samples["contact"][-1]       # killed mid-stroke
     s = read_evemu(path)
-    expect = decode(s.t_us, s.type, s.code, s.value, initial={0x14A: 0, "pressure": 0})[:last]
+    expect = decode(s.t_us, s.type, s.code, s.value, initial={0x14A: 0})[:last]
     assert np.array_equal(contents.samples["t_us"], expect["t_us"])
     assert np.array_equal(contents.samples["x"], expect["x"])
     # `penmotor capture --recover` rebuilds the session from the journal
