@@ -117,7 +117,7 @@ class DeviceInfo:
     ids : tuple of int
         (bus, vendor, product, version).
     notes : str
-        Caveats (e.g. ``"no pressure, event-loop time stamps"`` for the mouse fallback).
+        Caveats (e.g. ``"mouse: no pressure, no tilt; ..."`` for the mouse source).
     path : str
         Where it came from (``/dev/input/event7`` or an evemu file).
 
@@ -212,7 +212,7 @@ class DeviceInfo:
         src = "absinfo resolution" if all(
             self.absinfo.get(c, AbsInfo(0, 0)).resolution > 0 for c in (ABS_X, ABS_Y)
         ) else "named-device fallback (driver resolution 0)"
-        if "event-loop" in self.notes:  # the pygame mouse/touch fallback
+        if self.notes.startswith("mouse:"):  # the pygame mouse/touch source
             notes = f"{self.notes}; x/y from screen pixels per mm; time stamps in microseconds"
         else:
             notes = f"evdev; x/y units per mm from {src}; time stamps in microseconds"
