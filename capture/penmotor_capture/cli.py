@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     from penmotor import PenmotorError
 
     from .session import SaveError, Session, default_session_path, recover_all
-    from .sources import EvdevSource, MouseSource, NoTabletError, ReplaySource
+    from .sources import EvdevSource, MouseSource, ReplaySource
 
     folder = args.sessions or (args.out.parent if args.out is not None else default_sessions_dir())
     if args.recover:

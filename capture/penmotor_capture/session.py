@@ -32,7 +32,6 @@ Never losing accepted ink
 from __future__ import annotations
 
 import datetime as _dt
-import errno
 import json
 import os
 import shutil
