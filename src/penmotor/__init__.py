@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import metrics  # noqa: F401  (registers every metric family in FEATURES)
 from . import synth
+from .devices import DEVICES, Device
 from .errors import FormatError, ParameterError, PenmotorError, PenmotorWarning, UnitsError
-from .features import features, features_table
 from .io import read, write
-from .recording import DEVICES, Device, Recording
-from .registry import FEATURES
+from .recording import Recording
+from .registry import FEATURES, features, features_table
 
 __version__ = "0.1.0"
 

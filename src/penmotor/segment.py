@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ._stats import otsu_split
 from .errors import ParameterError
 from .recording import Recording
 
@@ -247,21 +248,15 @@ def gap_threshold(gaps_xh: Any, *, default_xh: float = 1.0, bounds_xh: tuple[flo
     >>> gap_threshold([0.3, 0.32, 0.35])
     1.0
     """
-    g = np.sort(np.asarray(gaps_xh, dtype=np.float64))
+    g = np.asarray(gaps_xh, dtype=np.float64)
     g = g[np.isfinite(g)]
     if g.size < 3:
         return float(default_xh)
-    n = g.size
-    cs = np.cumsum(g)
-    k = np.arange(1, n)  # split after k values
-    m0 = cs[:-1] / k
-    m1 = (cs[-1] - cs[:-1]) / (n - k)
-    between = k * (n - k) * (m0 - m1) ** 2
-    j = int(np.argmax(between))
-    lo_mean, hi_mean = m0[j], m1[j]
+    split = otsu_split(g)
+    lo_mean, hi_mean = split.lower_mean, split.upper_mean
     if hi_mean < bounds_xh[0] or hi_mean < 2.0 * max(lo_mean, 0.05):
         return float(default_xh)
-    thr = 0.5 * (g[j] + g[j + 1])
+    thr = split.threshold
     return float(np.clip(thr, *bounds_xh))
 
 

@@ -72,7 +72,8 @@ import numpy as np
 from scipy.special import ndtr
 
 from .errors import ParameterError
-from .recording import Device, Recording
+from .devices import Device, get_device
+from .recording import Recording
 
 __all__ = ["handwriting", "spiral", "tremor_spiral", "child_sessions", "SYNTH_DEVICE", "ALPHABET"]
 
@@ -241,8 +242,6 @@ def _finish(
         rep = np.maximum.accumulate(np.where(rep < 0, -1, rep))
         stamps = stamps[rep]
     dev = SYNTH_DEVICE if device is None else device
-    from .recording import get_device
-
     dev = get_device(dev)
     if dev.x_resolution is None or dev.y_resolution is None:
         raise ParameterError(f"device: {dev.name!r} has no x/y resolution")

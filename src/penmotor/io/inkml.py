@@ -52,7 +52,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, ParameterError, PenmotorError, UnitsError
-from ..recording import CHANNELS, Device, Recording, Timing, get_device
+from ..devices import Device, get_device
+from ..recording import CHANNELS, Recording, Timing
 from . import Format, register_format
 from ._text import DEFAULT_MAX_BYTES, atomic_write, check_size, no_columns
 from .native import _dec, _enc

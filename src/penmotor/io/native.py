@@ -42,7 +42,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, ParameterError
-from ..recording import CHANNELS, Device, Recording, Timing
+from ..devices import Device
+from ..recording import CHANNELS, Recording, Timing
 from . import Format, register_format
 from ._text import atomic_write, no_columns
 

@@ -524,7 +524,7 @@ class Store:
             raise ParameterError("date: not given and the recording has no meta['date']")
         t = task or rec.meta.get("task") or "unknown"
         if values is None:
-            from ..features import features
+            from ..registry import features
 
             values = features(rec)
         dev = rec.device.name if rec.device is not None else None
@@ -622,7 +622,7 @@ class Store:
                 rows = [dict(modality="scan", task=task or "worksheet", date=date or mdate,
                              device=None, **p) for p in parts]
             else:
-                from ..features import features as _features
+                from ..registry import features as _features
                 from ..io import read
 
                 kw = dict(read_options)

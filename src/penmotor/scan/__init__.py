@@ -10,7 +10,7 @@ The pipeline is a chain of small functions, each callable and inspectable on its
 5. :func:`penmotor.scan.segment.segment_page` -- text lines, words, components, skeleton;
 6. :func:`penmotor.scan.trace.centre_line_paths` -- each text line's centre line traced into
    pen-like paths (mm, no timing), measured by the online letter-size estimator itself
-   (:func:`penmotor.metrics.sizing.sizing_from_paths`, behind the online ``x_height``,
+   (:func:`penmotor.letters.sizing_from_paths`, behind the online ``x_height``,
    ``ascender_height``, ``descender_height``, ``size_cv`` and ``baseline_deviation``), so
    paper and tablet share one estimator;
 7. :func:`penmotor.scan.metrics.page_metrics` -- the registered metrics.

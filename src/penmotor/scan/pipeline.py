@@ -175,7 +175,7 @@ def analyze_page(
     from .lines import RuledLines, detect_ruled_lines, remove_ruled_lines
     from .metrics import ink_darkness, line_measures, page_metrics, stroke_width_mm
     from .segment import _turn_flags, refine_turns, segment_page
-    from ..metrics.sizing import sizing_from_paths
+    from ..letters import sizing_from_paths
     from .trace import centre_line_paths
 
     page = as_page(image, dpi=dpi, max_pixels=max_pixels)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError, valid_recording
+from ..errors import ParameterError
 
 __all__ = ["render", "degrade", "render_transform"]
 
@@ -27,7 +27,7 @@ def _thickness(width_px: float) -> int:
 
 
 def _as_list(rec: Any) -> list[Any]:
-    from ..recording import Recording
+    from ..recording import Recording, valid_recording
 
     recs = [rec] if isinstance(rec, Recording) else list(rec)
     if not recs:
