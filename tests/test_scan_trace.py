@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from penmotor import synth
-from penmotor.scan.render import render
+from penmotor.synth import render
 from penmotor.scan.segment import skeleton_pixels
 from penmotor.scan.trace import centre_line_paths, centre_line_walks, centre_line_x_height
 

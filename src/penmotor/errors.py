@@ -10,7 +10,6 @@ from penmotor, so every other module can import it; the validator of a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 

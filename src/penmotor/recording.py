@@ -27,9 +27,8 @@ Time-stamp policy (real tablets emit duplicate, out-of-order and jittered time s
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 

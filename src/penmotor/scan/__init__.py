@@ -32,7 +32,15 @@ Examples
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+from ..synth import pages as _pages
+from ..synth.pages import render
+
+# Simulated pages moved to penmotor.synth.pages. Kept for existing code: the function
+# ``penmotor.scan.render`` and the old module path (``from penmotor.scan.render import degrade``).
+sys.modules.setdefault(f"{__name__}.render", _pages)
 
 __all__ = ["analyze_page", "score_page", "load_pages", "render", "scan_files", "PageAnalysis", "Page"]
 
@@ -42,7 +50,6 @@ _LAZY = {
     "PageAnalysis": ("pipeline", "PageAnalysis"),
     "load_pages": ("io", "load_pages"),
     "Page": ("io", "Page"),
-    "render": ("render", "render"),
     "scan_files": ("batch", "scan_files"),
 }
 
