@@ -13,6 +13,7 @@ import pytest
 
 import penmotor
 from penmotor import ParameterError
+from penmotor.metrics.tremor import tremor_spectrum
 from penmotor.progress.demo import DEMO_CHILD, run_demo
 from penmotor.progress.report import (
     _BADGES,
@@ -23,7 +24,6 @@ from penmotor.progress.report import (
     headline,
     key_summary,
     report_html,
-    tremor_spectrum,
 )
 from penmotor.progress.store import Store
 from penmotor.progress.trends import summarize
@@ -249,13 +249,12 @@ def test_demo_child_improves_on_the_planted_changes(demo) -> None:
     assert summ.loc[("sentence", "speed_mean"), "change"] > 0
 
 
-def test_tremor_spectrum_peak_at_the_planted_frequency() -> None:
+def test_report_plots_the_tremor_metrics_spectrum() -> None:
+    # one spectrum in penmotor: the report draws the tremor metrics' own (metrics.tremor.tremor_spectrum)
     rec = penmotor.synth.tremor_spiral(freq_hz=6.0, amplitude_mm=0.4, seed=3)
-    f, p = tremor_spectrum(rec)
-    band = (f >= 3) & (f <= 15)
-    assert abs(f[band][np.argmax(p[band])] - 6.0) <= 0.8
-    empty = penmotor.Recording.from_arrays(t=[0, 0.01], x=[0, 1], y=[0, 0])
-    assert tremor_spectrum(empty)[0].size == 0
+    sp = tremor_spectrum(rec)
+    band = (sp.f >= 3) & (sp.f <= 15)
+    assert abs(sp.f[band][np.argmax(sp.psd[band])] - 6.0) <= 0.8
 
 
 def test_report_errors(tmp_path: Path) -> None:

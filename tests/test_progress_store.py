@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 import penmotor
 from penmotor import ParameterError, Recording
-from penmotor.progress.store import Store, decode_ink, encode_ink, file_sha256, valid_child_id
+from penmotor.errors import valid_child_id
+from penmotor.progress.store import Store, decode_ink, encode_ink, file_sha256
 from penmotor.registry import REGISTRY_VERSION
 
 CI = os.environ.get("CI", "").lower() == "true"

@@ -35,10 +35,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
+from ..metrics.tremor import tremor_spectrum
 from .store import Store
 from .trends import DAYS_PER_MONTH, _by_magnitude, summarize, theil_sen_trend
 
-__all__ = ["build_report", "report_html", "headline", "key_summary", "tremor_spectrum", "KeyMeasure",
+__all__ = ["build_report", "report_html", "headline", "key_summary", "KeyMeasure",
            "KEY_MEASURES", "KEY_METRICS"]
 
 
@@ -338,58 +339,6 @@ def headline(summary: Any, *, measures: Sequence[KeyMeasure] = KEY_MEASURES, max
     return [line1, line2, "; ".join(parts) + "."]
 
 
-def tremor_spectrum(rec: Any, *, rate_hz: float = 200.0, highpass_hz: float = 2.0,
-                    min_stroke_s: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Welch power spectrum of the high-passed pen position (x and y summed), pen down.
-
-    Each pen-down stroke of at least `min_stroke_s` is resampled uniformly at `rate_hz`,
-    high-passed (4th-order Butterworth, zero phase) to remove the drawing movement,
-    and its Welch spectra of x and y are summed; strokes are averaged weighted by length.
-
-    Returns
-    -------
-    freqs : ndarray (Hz)
-    psd : ndarray (mm^2/Hz); empty arrays when no stroke is long enough.
-
-    Examples
-    --------
-    >>> from penmotor import Recording
-    >>> t = np.arange(0, 4, 0.005)
-    >>> rec = Recording.from_arrays(t=t, x=10 * t + 0.3 * np.sin(2 * np.pi * 6 * t), y=0 * t)
-    >>> f, p = tremor_spectrum(rec)
-    >>> float(f[np.argmax(p)])
-    6.25
-    """
-    from scipy.signal import butter, sosfiltfilt, welch
-
-    starts, stops = rec.stroke_bounds()
-    sos = butter(4, highpass_hz, btype="highpass", fs=rate_hz, output="sos")
-    acc, wsum, freqs = None, 0.0, np.zeros(0)
-    for a, b in zip(starts, stops):  # loop over strokes, not samples
-        t = rec.t[a:b]
-        if t.size < 4 or t[-1] - t[0] < min_stroke_s:
-            continue
-        tu = np.arange(t[0], t[-1], 1.0 / rate_hz)
-        if tu.size < 64:
-            continue
-        nper = int(min(256, tu.size))
-        psd_sum = None
-        for ch in (rec.x[a:b], rec.y[a:b]):
-            u = np.interp(tu, t, ch)
-            h = sosfiltfilt(sos, u, padlen=min(3 * 12, tu.size - 1))
-            f, p = welch(h, fs=rate_hz, nperseg=nper)
-            psd_sum = p if psd_sum is None else psd_sum + p
-        if acc is None or psd_sum.shape != acc.shape:
-            if acc is not None and acc.size > psd_sum.size:
-                continue
-            acc, freqs, wsum = np.zeros_like(psd_sum), f, 0.0
-        acc += psd_sum * tu.size
-        wsum += tu.size
-    if acc is None or wsum == 0:
-        return np.zeros(0), np.zeros(0)
-    return freqs, acc / wsum
-
-
 def _ink_segments(rec: Any) -> tuple[np.ndarray, np.ndarray]:
     pts = np.column_stack([rec.x, rec.y])
     keep = rec.pen_down[:-1] & rec.pen_down[1:]
@@ -483,8 +432,9 @@ def _spectrum_figure(first: Any, latest: Any, labels: tuple[str, str]) -> str | 
     ax = fig.subplots()
     drawn = False
     for rec, lab, c in ((first, labels[0], "#999"), (latest, labels[1], "#1f4e9c")):
-        f, p = tremor_spectrum(rec)
-        if f.size:
+        spectrum = tremor_spectrum(rec)  # the tremor metrics' own spectrum
+        if spectrum is not None and spectrum.f.size:
+            f, p = spectrum.f, spectrum.psd
             sel = (f > 0) & (f <= 20)
             ax.semilogy(f[sel], p[sel], color=c, lw=1.6, label=lab)
             drawn = True

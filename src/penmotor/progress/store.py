@@ -8,7 +8,7 @@ Tables
 ------
 ``children``
     ``child_id`` -- a pseudonymous code such as ``C001`` (never a name; see
-    :func:`valid_child_id`).
+    :func:`penmotor.errors.valid_child_id`).
 ``sessions``
     one row per recording or scanned page: ``date``, ``task``, ``modality``
     (``"online"`` or ``"scan"``), ``device``, ``source`` (the file path as given),
@@ -54,7 +54,6 @@ __all__ = [
     "Store",
     "IngestResult",
     "open_store",
-    "valid_child_id",
     "file_sha256",
     "SCAN_EXTENSIONS",
     "encode_ink",
@@ -412,7 +411,7 @@ class Store:
         Parameters
         ----------
         child : str
-            Pseudonymous id (checked with :func:`valid_child_id`); created when new.
+            Pseudonymous id (checked with :func:`penmotor.errors.valid_child_id`); created when new.
         date : str or date
             Session date (ISO ``YYYY-MM-DD``).
         task : str

@@ -83,7 +83,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["centre_line_walks", "centre_line_paths", "centre_line_x_height", "TIP_WIDTHS", "JUNCTION_WIDTHS",
+__all__ = ["centre_line_walks", "centre_line_paths", "TIP_WIDTHS", "JUNCTION_WIDTHS",
            "SHOULDER_SLOPE", "HEELS", "DETOUR_WIDTHS", "DETOUR_DEPTH", "CentrePaths"]
 
 #: Junction pixels within this many stroke widths are one junction.
@@ -614,29 +614,3 @@ def centre_line_paths(rows: np.ndarray, cols: np.ndarray, *, dpi: float, width_p
     ends = (up + 1).tolist()       # = np.split(xy, ends)[:-1], each without its pen-up repeat
     paths = [xy[a:b - 1] for a, b in zip([0] + ends[:-1], ends)]
     return CentrePaths(paths, letters)
-
-
-def centre_line_x_height(rows: np.ndarray, cols: np.ndarray, *, dpi: float, width_px: float = 3.0,
-                         slant_deg: float = 0.0, cluster: np.ndarray | None = None,
-                         ink: np.ndarray | None = None) -> float:
-    """X-height (mm) of one text line by the online estimator on its traced centre line.
-
-    :func:`penmotor.letters.x_height_from_paths` of :func:`centre_line_paths`
-    (letters = the glyph clusters when `cluster` is given); NaN when undefined.
-
-    Examples
-    --------
-    >>> import cv2
-    >>> img = np.zeros((200, 400), np.uint8)
-    >>> for x in (50, 150, 250):
-    ...     _ = cv2.ellipse(img, (x, 100), (15, 25), 0, 0, 360, 1, 1)
-    >>> r, c = np.nonzero(img)
-    >>> round(centre_line_x_height(r, c, dpi=254), 1)
-    5.0
-    """
-    from ..letters import x_height_from_paths
-
-    if np.asarray(rows).size < 10:
-        return float("nan")
-    cp = centre_line_paths(rows, cols, dpi=dpi, width_px=width_px, cluster=cluster, ink=ink)
-    return float(x_height_from_paths(cp.paths, slant_deg=slant_deg, letters=cp.letters if cluster is not None else None))
