@@ -438,13 +438,19 @@ def component_pauses(rec: Recording, comp: np.ndarray) -> np.ndarray:
 # --- sub-strokes -------------------------------------------------------------------------
 # (metrics-C) Velocity-minima segmentation of the smoothed pen trace; used by
 # penmotor.metrics.kinematics (substroke_count, substroke_duration_mean).
-__all__ += ["substroke_bounds"]
+__all__ += ["substroke_bounds", "local_extrema"]
 
 
-def _local_extrema(values: np.ndarray, seg: np.ndarray, minima: bool) -> np.ndarray:
+def local_extrema(values: np.ndarray, seg: np.ndarray, minima: bool) -> np.ndarray:
     """Interior local minima (or maxima) of `values` whose two neighbours are in the same segment.
 
     A plateau counts once, at its first sample (strict on the left, loose on the right).
+
+    Examples
+    --------
+    >>> v = np.array([0.0, 2.0, 1.0, 3.0, 3.0, 0.0])
+    >>> np.flatnonzero(local_extrema(v, np.zeros(6, int), minima=False)).tolist()
+    [1, 3]
     """
     n = values.size
     out = np.zeros(n, dtype=bool)
@@ -512,7 +518,7 @@ def substroke_bounds(
     nonempty = tr.stops > tr.starts
     cut = np.zeros(n, dtype=bool)
     cut[tr.starts[nonempty]] = True
-    minima = _local_extrema(np.asarray(tr.speed), seg, minima=True)
+    minima = local_extrema(np.asarray(tr.speed), seg, minima=True)
     gap = max(int(round(min_duration_s * rate_hz)), 1)
     pos = np.arange(n)
     sid = np.maximum(seg, 0)

@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..metrics.tremor import tremor_spectrum
 from .store import Store
-from .trends import DAYS_PER_MONTH, _by_magnitude, summarize, theil_sen_trend
+from .trends import DAYS_PER_MONTH, format_by_magnitude, summarize, theil_sen_trend
 
 __all__ = ["build_report", "report_html", "headline", "key_summary", "KeyMeasure",
            "KEY_MEASURES", "KEY_METRICS"]
@@ -190,14 +190,14 @@ def _img(src: str, caption: str, alt: str) -> str:
 def _fmt(v: float) -> str:
     if v is None:
         return "&ndash;"
-    return _by_magnitude(v, ((1000, ".0f"), (100, ".1f"), (1, ".2f")), ".3g", "&ndash;")
+    return format_by_magnitude(v, ((1000, ".0f"), (100, ".1f"), (1, ".2f")), ".3g", "&ndash;")
 
 
 def _fmt_short(v: float) -> str:
     """Two or three significant figures for the at-a-glance table (plain text, '-' for NaN)."""
     if v is None:
         return "\u2013"
-    return _by_magnitude(v, ((100, ".0f"), (10, ".1f"), (0.995, ".2f"), (0.01, ".2g")), ".1g", "\u2013")
+    return format_by_magnitude(v, ((100, ".0f"), (10, ".1f"), (0.995, ".2f"), (0.01, ".2g")), ".1g", "\u2013")
 
 
 def _prioritised(summary: Any) -> Any:
