@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store import IngestResult, Store, open_store
+from .ingest import IngestResult
+from .store import Store, open_store
 from .trends import reliable_change_index, summarize, theil_sen_trend, within_session_sd
 
 __all__ = [

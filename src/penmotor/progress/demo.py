@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PenmotorError
-from .store import IngestResult, Store
+from .ingest import IngestResult
+from .store import Store
 
 __all__ = ["run_demo", "DemoResult", "DEMO_CHILD"]
 
