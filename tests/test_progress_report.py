@@ -16,15 +16,14 @@ from penmotor import ParameterError
 from penmotor.metrics.tremor import tremor_spectrum
 from penmotor.progress.demo import DEMO_CHILD, run_demo
 from penmotor.progress.report import (
-    _BADGES,
     KEY_MEASURES,
     KEY_METRICS,
-    _fmt_short,
     build_report,
     headline,
     key_summary,
     report_html,
 )
+from penmotor.progress.report.summary import BADGES, fmt_short
 from penmotor.progress.store import Store
 from penmotor.progress.trends import summarize
 from test_progress_store import pg_url  # noqa: F401  (PostgreSQL fixture)
@@ -139,16 +138,16 @@ def test_at_a_glance_numbers_equal_the_store(demo) -> None:
         assert spark.group(2).split() == [str(d.date()) for d in means.index]
         badge = re.search(r'<span class="badge b-(\w+)" data-verdict="([^"]+)">([^<]+)</span>', row["body"])
         assert badge is not None and badge.group(2) == r.verdict
-        cls, sym, words = _BADGES[r.verdict]
+        cls, sym, words = BADGES[r.verdict]
         assert badge.group(1) == cls and html.unescape(badge.group(3)) == f"{sym} {words}"
         shown = html.unescape(re.sub(r"<[^>]+>", " ", row["body"]))
         assert km.label in shown
-        assert _fmt_short(means.iloc[0] * km.scale) in shown and _fmt_short(means.iloc[-1] * km.scale) in shown
+        assert fmt_short(means.iloc[0] * km.scale) in shown and fmt_short(means.iloc[-1] * km.scale) in shown
 
 
 def test_badges_carry_symbol_and_words_not_only_colour() -> None:
-    syms = [sym for _, sym, _ in _BADGES.values()]
-    words = [w for _, _, w in _BADGES.values()]
+    syms = [sym for _, sym, _ in BADGES.values()]
+    words = [w for _, _, w in BADGES.values()]
     assert len(set(syms)) == len(syms) and all(syms) and len(set(words)) == len(words)
     assert {"Improved (reliable)", "Worse (reliable)", "No reliable change", "Too few sessions"} <= set(words)
 
