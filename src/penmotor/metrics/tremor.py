@@ -213,8 +213,8 @@ def run_residual(
 
     def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         rs, re_ = _sampling_runs(rec.t)
-        tu, xy, ns, ne, _ = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_,
-                                          rate_hz=rate_hz)
+        res = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_, rate_hz=rate_hz)
+        tu, xy, ns, ne = res.t, res.values, res.starts, res.stops
         low = psig.lowpass(xy, rate_hz=rate_hz, cutoff_hz=highpass_hz, starts=ns, stops=ne,
                            numtaps=_odd(4.0 * rate_hz / highpass_hz + 1))
         return tu, xy - low, ns, ne
