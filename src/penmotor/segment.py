@@ -74,16 +74,16 @@ def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0
     >>> stroke_boxes(rec).tolist()
     [[0.0, 1.0, 0.0, 2.0], [6.0, 7.0, 0.0, 1.0]]
     """
-    st, sp = rec.stroke_bounds()
-    if st.size == 0:
+    starts, stops = rec.stroke_bounds()
+    if starts.size == 0:
         return np.empty((0, 4))
     u, v = frame_coords(rec.x, rec.y, angle_deg=angle_deg, slant_deg=slant_deg)
     down = rec.pen_down
-    out = np.empty((st.size, 4))
-    out[:, 0] = np.minimum.reduceat(np.where(down, u, np.inf), st)
-    out[:, 1] = np.maximum.reduceat(np.where(down, u, -np.inf), st)
-    out[:, 2] = np.minimum.reduceat(np.where(down, v, np.inf), st)
-    out[:, 3] = np.maximum.reduceat(np.where(down, v, -np.inf), st)
+    out = np.empty((starts.size, 4))
+    out[:, 0] = np.minimum.reduceat(np.where(down, u, np.inf), starts)
+    out[:, 1] = np.maximum.reduceat(np.where(down, u, -np.inf), starts)
+    out[:, 2] = np.minimum.reduceat(np.where(down, v, np.inf), starts)
+    out[:, 3] = np.maximum.reduceat(np.where(down, v, -np.inf), starts)
     return out
 
 
@@ -425,13 +425,13 @@ def component_pauses(rec: Recording, comp: np.ndarray) -> np.ndarray:
     comp = np.asarray(comp, dtype=np.intp)
     if comp.size == 0:
         return np.empty(0)
-    st, sp = rec.stroke_bounds()
+    starts, stops = rec.stroke_bounds()
     m = int(comp.max()) + 1
     first = np.full(m, comp.size, dtype=np.intp)
     np.minimum.at(first, comp, np.arange(comp.size))
     first = np.minimum(first, comp.size - 1)
-    prev_end = rec.t[sp[np.maximum(first - 1, 0)] - 1]
-    pause = np.where(first > 0, rec.t[st[first]] - prev_end, np.nan)
+    prev_end = rec.t[stops[np.maximum(first - 1, 0)] - 1]
+    pause = np.where(first > 0, rec.t[starts[first]] - prev_end, np.nan)
     return pause[1:]
 
 

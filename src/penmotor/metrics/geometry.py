@@ -186,16 +186,34 @@ def segment_crossings(
     a = np.concatenate(parts_a) if parts_a else np.empty(0, dtype=np.int64)
     b = np.concatenate(parts_b) if parts_b else np.empty(0, dtype=np.int64)
     if li.size:  # long segments against all others (long-long pairs once: b > a)
-        la = np.repeat(li, m)
-        lb = np.tile(np.arange(m), li.size)
-        ok = (~long_[lb] | (lb > la)) & (la != lb)
-        la, lb = la[ok], lb[ok]
-        lo, hi = np.minimum(la, lb), np.maximum(la, lb)
-        ok = (sid[hi] != sid[lo] + 1) & (lox[lo] <= hix[hi]) & (lox[hi] <= hix[lo]) & (loy[lo] <= hiy[hi]) & (
-            loy[hi] <= hiy[lo])
-        a, b = np.concatenate((a, lo[ok])), np.concatenate((b, hi[ok]))
+        lo, hi = _long_pairs(li, long_, sid, (lox, hix, loy, hiy))
+        a, b = np.concatenate((a, lo)), np.concatenate((b, hi))
     if a.size == 0:
         return empty
+    return _proper_crossings(a, b, sid, x0, y0, x1, y1)
+
+
+def _long_pairs(li: np.ndarray, long_: np.ndarray, sid: np.ndarray,
+                boxes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (lower, higher index) of the long segments `li` with every other segment.
+
+    Long-long pairs come once; adjacent segments and disjoint boxes are dropped.
+    """
+    lox, hix, loy, hiy = boxes
+    m = long_.size
+    la = np.repeat(li, m)
+    lb = np.tile(np.arange(m), li.size)
+    ok = (~long_[lb] | (lb > la)) & (la != lb)
+    la, lb = la[ok], lb[ok]
+    lo, hi = np.minimum(la, lb), np.maximum(la, lb)
+    ok = (sid[hi] != sid[lo] + 1) & (lox[lo] <= hix[hi]) & (lox[hi] <= hix[lo]) & (loy[lo] <= hiy[hi]) & (
+        loy[hi] <= hiy[lo])
+    return lo[ok], hi[ok]
+
+
+def _proper_crossings(a: np.ndarray, b: np.ndarray, sid: np.ndarray, x0: np.ndarray, y0: np.ndarray,
+                      x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """The candidate pairs ``(a, b)`` whose segments cross properly, as sorted segment-id pairs."""
     o1 = _orient_sign(x0[a], y0[a], x1[a], y1[a], x0[b], y0[b])
     o2 = _orient_sign(x0[a], y0[a], x1[a], y1[a], x1[b], y1[b])
     o3 = _orient_sign(x0[b], y0[b], x1[b], y1[b], x0[a], y0[a])
