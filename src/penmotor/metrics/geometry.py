@@ -20,6 +20,7 @@ from ..registry import metric
 __all__ = [
     "segment_crossings",
     "ink_length",
+    "stroke_extents",
     "stroke_length_mean",
     "stroke_width_mean",
     "stroke_height_mean",
@@ -213,9 +214,27 @@ def _ink(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     return valid, sid[:-1]
 
 
-def _stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-stroke path length, width and height (mm), cached per recording."""
+def stroke_extents(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Path length, width (horizontal extent) and height (vertical extent) of every stroke, mm.
+
+    Computed once per recording (cached; the arrays are shared: do not modify them).
+
+    Returns
+    -------
+    length, width, height : ndarray, shape (n_strokes,)
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=[0, 1, 2, 3, 4], x=[0, 3, 3, 10, 10], y=[0, 4, 4, 0, 2],
+    ...                             pen_down=[1, 1, 0, 1, 1])
+    >>> [a.tolist() for a in stroke_extents(rec)]
+    [[5.0, 2.0], [3.0, 0.0], [4.0, 2.0]]
+    """
     return rec.cached(("geometry.stroke_stats",), lambda: _compute_stroke_stats(rec))
+
+
+_stroke_stats = stroke_extents
 
 
 def _compute_stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
