@@ -28,6 +28,7 @@ Time-stamp policy (real tablets emit duplicate, out-of-order and jittered time s
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -35,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ParameterError, UnitsError, as_float_array
+from .errors import ParameterError, PenmotorWarning, UnitsError, as_float_array
 
 __all__ = ["Device", "Recording", "Timing", "DEVICES", "get_device"]
 
@@ -66,6 +67,9 @@ class Device:
         Seconds per raw time unit (1e-3 for millisecond time stamps).
     notes : str
         Where the figures come from.
+    area_mm : tuple of float or None
+        (width, height) of the active area in mm, raw positions running from 0 at one
+        corner; None when unknown. Used by :func:`penmotor.devices.check_device`.
 
     Examples
     --------
@@ -85,6 +89,7 @@ class Device:
     nominal_rate_hz: float | None = None
     time_scale_s: float = 1e-3
     notes: str = ""
+    area_mm: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         for name in ("x_resolution", "y_resolution", "nominal_rate_hz", "tilt_deg_per_unit"):
@@ -100,6 +105,11 @@ class Device:
             object.__setattr__(self, "pressure_range", (float(lo), float(hi)))
         if not (self.time_scale_s > 0):
             raise ParameterError(f"Device.time_scale_s: expected > 0, got {self.time_scale_s!r}")
+        if self.area_mm is not None:
+            w, h = self.area_mm
+            if not (np.isfinite(w) and np.isfinite(h) and w > 0 and h > 0):
+                raise ParameterError(f"Device.area_mm: expected (width, height) > 0 in mm, got {self.area_mm!r}")
+            object.__setattr__(self, "area_mm", (float(w), float(h)))
 
     @property
     def has_pressure(self) -> bool:
@@ -115,8 +125,9 @@ class Device:
         True
         """
         d = dataclasses.asdict(self)
-        if d["pressure_range"] is not None:
-            d["pressure_range"] = list(d["pressure_range"])
+        for k in ("pressure_range", "area_mm"):
+            if d[k] is not None:
+                d[k] = list(d[k])
         return d
 
     @classmethod
@@ -133,8 +144,9 @@ class Device:
         if unknown:
             raise ParameterError(f"Device: unknown field(s) {sorted(unknown)}")
         kw = dict(d)
-        if kw.get("pressure_range") is not None:
-            kw["pressure_range"] = tuple(kw["pressure_range"])
+        for k in ("pressure_range", "area_mm"):
+            if kw.get(k) is not None:
+                kw[k] = tuple(kw[k])
         return cls(**kw)
 
 
@@ -557,6 +569,14 @@ class Recording:
             When the device does not give the x/y resolution (or a pressure range while
             the raw data has pressure), naming what is missing.
 
+        Warns
+        -----
+        PenmotorWarning
+            When the data contradict the device (:func:`penmotor.devices.check_device`:
+            pressure saturating below the device maximum, an effective rate far from the
+            nominal one, positions outside the active area); the findings are also in
+            ``rec.meta["checks"]``. Nothing is rescaled.
+
         Examples
         --------
         >>> rec = Recording.from_raw({"x": [0, 200], "y": [0, 400], "t": [0, 5], "pressure": [0, 2047]},
@@ -610,10 +630,18 @@ class Recording:
             tilt["tilt_x"], tilt["tilt_y"] = tilt_from_azimuth_altitude(ext["azimuth"], ext["altitude"])
         if pen_down is None and pressure is not None:
             pen_down = pressure > 0
-        return cls.from_arrays(
+        rec = cls.from_arrays(
             t, x, y, pressure, tilt.get("tilt_x"), tilt.get("tilt_y"), pen_down,
             device=dev, meta=meta, raw=r, extra=ext,
         )
+        from .devices import check_device  # the data against the declared device: warn, never rescale
+
+        checks = check_device(rec, source=source)
+        if checks:
+            for c in checks:
+                warnings.warn(c["message"], PenmotorWarning, stacklevel=2)
+            rec = rec.with_meta(checks=checks)
+        return rec
 
     # ------------------------------------------------------------------ derived
     def __len__(self) -> int:
