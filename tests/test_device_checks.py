@@ -43,15 +43,15 @@ def test_real_data_with_the_right_presets_pass(shared_data):
 def test_pressure_saturating_below_the_preset(pahaw_file):
     rec = penmotor.read(pahaw_file)
     raw = {k: np.asarray(v) for k, v in rec.raw.items()}
-    raw["pressure"] = np.minimum(raw["pressure"], 300)  # a pen whose pressure stops at 300 raw units
-    with pytest.warns(PenmotorWarning, match=r"child\.svc: device 'PaHaW.*saturates at 300") as w:
+    raw["pressure"] = np.minimum(raw["pressure"], 511)  # a 0..511 pen read with the 0..2048 preset
+    with pytest.warns(PenmotorWarning, match=r"child\.svc: device 'PaHaW.*saturates at 511") as w:
         bad = Recording.from_raw(raw, "pahaw", pen_down=rec.pen_down, source="child.svc")
     assert len(w) == 1
     (c,) = bad.meta["checks"]
-    assert c["check"] == "pressure_saturation" and c["raw_max"] == 300 and c["device_max"] == 2048
+    assert c["check"] == "pressure_saturation" and c["raw_max"] == 511 and c["device_max"] == 2048
     assert c["share_at_max"] > 0.1
     # nothing rescaled: the pressures are the raw values over the preset's range
-    assert bad.pressure.max() == pytest.approx(300 / 2048)
+    assert bad.pressure.max() == pytest.approx(511 / 2048)
     assert penmotor.features(bad, names=["pressure_near_max_share"])["pressure_near_max_share"] == 0.0
 
 
@@ -82,7 +82,7 @@ def test_positions_outside_the_area(pahaw_file):
 def test_checks_survive_a_native_round_trip(tmp_path, pahaw_file):
     rec = penmotor.read(pahaw_file)
     raw = {k: np.asarray(v) for k, v in rec.raw.items()}
-    raw["pressure"] = np.minimum(raw["pressure"], 300)
+    raw["pressure"] = np.minimum(raw["pressure"], 1023)
     with pytest.warns(PenmotorWarning):
         bad = Recording.from_raw(raw, "pahaw", pen_down=rec.pen_down)
     penmotor.write(bad, tmp_path / "a.pmr")
@@ -95,6 +95,20 @@ def test_device_area_round_trips_and_validates():
     assert Device.from_dict(dev.to_dict()) == dev and dev.area_mm == (100.0, 50.0)
     with pytest.raises(penmotor.ParameterError, match="area_mm"):
         Device("x", 10.0, 10.0, area_mm=(100, -1))
+
+
+def test_a_light_or_constant_pressure_is_not_saturation(pahaw_file):
+    rec = penmotor.read(pahaw_file)
+    raw = {k: np.asarray(v) for k, v in rec.raw.items()}
+    light = raw.copy()
+    light["pressure"] = (raw["pressure"] * 0.4).astype(np.int64)  # never presses hard: no pile-up
+    flat = raw.copy()
+    flat["pressure"] = np.where(rec.pen_down, 700, 0)  # constant 700: a pile-up, but not at a full scale
+    for r in (light, flat):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PenmotorWarning)
+            assert "checks" not in Recording.from_raw(r, "pahaw", pen_down=rec.pen_down).meta
+    assert penmotor.synth.handwriting("abc", pressure_sd=0.0, seed=1).meta.get("checks") is None
 
 
 def test_no_device_no_check():

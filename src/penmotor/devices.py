@@ -154,8 +154,9 @@ def check_device(rec: "Recording", *, source: str | None = None) -> list[dict[st
         Raw pressure piles up at a maximum below the device's: at least 10 pen-down
         samples, 2 % of them and 10 times as many as on an average level of the 2 % of the
         range just below sit at one top value that is below 98 % of the device's range
-        (e.g. a 0..1023 pen read with a 0..2047 preset: every pressure half-scale). A
-        child who simply never presses hard has no such pile-up.
+        and is a pen's full scale (a power of two, or one less, from 255 up): e.g. a
+        0..1023 pen read with a 0..2047 preset, every pressure half-scale. A child who
+        simply never presses hard has no such pile-up.
     ``sampling_rate``
         The effective rate (median interval) differs from the nominal one by more than a
         factor :data:`RATE_TOLERANCE`.
@@ -212,7 +213,8 @@ def check_device(rec: "Recording", *, source: str | None = None) -> list[dict[st
             n_top = int(np.count_nonzero(p == top))
             win = max(1.0, 0.02 * (hi - lo))  # levels just below the top: a clipped signal piles up
             below = np.count_nonzero((p >= top - win) & (p < top)) / win
-            if top < lo + 0.98 * (hi - lo) and n_top >= max(10, 0.02 * p.size, 10 * below):
+            pow2 = top >= 255 and any(float(2 ** round(math.log2(v))) == v for v in (top, top + 1))
+            if pow2 and top < lo + 0.98 * (hi - lo) and n_top >= max(10, 0.02 * p.size, 10 * below):
                 out.append({
                     "check": "pressure_saturation", "raw_max": top, "device_max": hi, "share_at_max": n_top / p.size,
                     "message": f"{head} raw pressure saturates at {top:g} ({100 * n_top / p.size:.1f} % of the "

@@ -541,6 +541,7 @@ class Recording:
         meta: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
         source: str | None = None,
+        check: bool = True,
     ) -> "Recording":
         """Build a Recording from device units: the one place raw units become mm, s, 0..1, degrees.
 
@@ -562,6 +563,9 @@ class Recording:
             As in :meth:`from_arrays`.
         source : str, optional
             File name for error messages.
+        check : bool
+            Check the data against the device (:func:`penmotor.devices.check_device`);
+            False for data generated for the device (:mod:`penmotor.synth`).
 
         Raises
         ------
@@ -636,7 +640,7 @@ class Recording:
         )
         from .devices import check_device  # the data against the declared device: warn, never rescale
 
-        checks = check_device(rec, source=source)
+        checks = check_device(rec, source=source) if check else []
         if checks:
             for c in checks:
                 warnings.warn(c["message"], PenmotorWarning, stacklevel=2)
