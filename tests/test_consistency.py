@@ -191,3 +191,20 @@ def test_time_scaling(durations, k):
     assert cs.stroke_duration_cv(slow) == pytest.approx(cs.stroke_duration_cv(rec), rel=1e-9, abs=1e-12)
     assert cs.stroke_duration_log_sd(slow) == pytest.approx(cs.stroke_duration_log_sd(rec), rel=1e-9, abs=1e-12)
     assert cs.stroke_length_median(slow) == pytest.approx(cs.stroke_length_median(rec))
+
+
+@given(st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=0, max_size=40))
+def test_spread_matches_numpy(values):
+    v = np.asarray(values)
+    for stat, ref in (("median", lambda a: np.median(a)), ("p95", lambda a: np.percentile(a, 95)),
+                      ("mean", np.mean), ("sd", np.std)):
+        got = cs.spread(v, stat)
+        if v.size == 0 or (stat == "sd" and v.size < 2):
+            assert math.isnan(got)
+        else:
+            assert got == pytest.approx(ref(v), rel=1e-9, abs=1e-9)
+    pos = v[v > 0]
+    got = cs.spread(v, "log_sd")
+    assert math.isnan(got) if pos.size < 2 else got == pytest.approx(np.log(pos).std(), rel=1e-9, abs=1e-9)
+    with pytest.raises(penmotor.ParameterError, match="stat"):
+        cs.spread(v, "mode")

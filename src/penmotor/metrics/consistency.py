@@ -91,25 +91,39 @@ def spread(values: np.ndarray, stat: str) -> float:
     >>> spread(v, "median"), round(spread(v, "cv"), 3), round(spread(v, "log_sd"), 3)
     (2.0, 0.535, 0.566)
     """
+    out = _spreads(values)
+    if stat not in out:
+        raise ParameterError(f"stat: expected mean, median, sd, cv, p95 or log_sd, got {stat!r}")
+    return out[stat]
+
+
+
+def _spreads(values: np.ndarray) -> dict[str, float]:
+    """Every statistic of :func:`spread` at once: one sort, plain sums (a few units per
+    recording: NumPy's general percentile and variance machinery would dominate)."""
     v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if stat == "log_sd":
-        v = v[v > 0]
-        return float(np.log(v).std()) if v.size >= 2 else math.nan
-    if v.size == 0 or (stat in ("sd", "cv") and v.size < 2):
-        return math.nan
-    if stat == "mean":
-        return float(v.mean())
-    if stat == "median":
-        return float(np.median(v))
-    if stat == "p95":
-        return float(np.percentile(v, 95.0))
-    if stat == "sd":
-        return float(v.std())
-    if stat == "cv":
-        m = float(v.mean())
-        return float(v.std()) / m if m > 1e-12 else math.nan
-    raise ParameterError(f"stat: expected mean, median, sd, cv, p95 or log_sd, got {stat!r}")
+    v = np.sort(v[np.isfinite(v)])
+    n = v.size
+    out = dict.fromkeys(("mean", "median", "sd", "cv", "p95", "log_sd"), math.nan)
+    if n == 0:
+        return out
+    mean = float(v.sum()) / n
+    out["mean"] = mean
+    for key, p in (("median", 0.5), ("p95", 0.95)):  # linear interpolation, as np.percentile
+        h = (n - 1) * p
+        i = int(h)
+        j = min(i + 1, n - 1)
+        out[key] = float(v[i] + (v[j] - v[i]) * (h - i))
+    if n >= 2:
+        d = v - mean
+        out["sd"] = math.sqrt(float(d @ d) / n)
+        out["cv"] = out["sd"] / mean if mean > 1e-12 else math.nan
+    pos = v[v > 0]
+    if pos.size >= 2:
+        lg = np.log(pos)
+        d = lg - float(lg.sum()) / pos.size
+        out["log_sd"] = math.sqrt(float(d @ d) / pos.size)
+    return out
 
 
 # ------------------------------------------------------------------------------ strokes
@@ -122,8 +136,12 @@ def stroke_durations(rec: Recording) -> np.ndarray:
     >>> stroke_durations(rec).tolist()
     [1.0, 2.0]
     """
-    st, sp = rec.stroke_bounds()
-    return rec.t[sp - 1] - rec.t[st] if st.size else np.empty(0)
+
+    def compute() -> np.ndarray:
+        st, sp = rec.stroke_bounds()
+        return rec.t[sp - 1] - rec.t[st] if st.size else np.empty(0)
+
+    return rec.cached(("consistency.stroke_durations",), compute)
 
 
 def lift_measures(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
@@ -143,11 +161,15 @@ def lift_measures(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     >>> [a.tolist() for a in lift_measures(rec)]
     [[2.0], [5.0]]
     """
-    st, sp = rec.stroke_bounds()
-    if st.size < 2:
-        return np.empty(0), np.empty(0)
-    a, b = sp[:-1] - 1, st[1:]
-    return rec.t[b] - rec.t[a], np.hypot(rec.x[b] - rec.x[a], rec.y[b] - rec.y[a])
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        st, sp = rec.stroke_bounds()
+        if st.size < 2:
+            return np.empty(0), np.empty(0)
+        a, b = sp[:-1] - 1, st[1:]
+        return rec.t[b] - rec.t[a], np.hypot(rec.x[b] - rec.x[a], rec.y[b] - rec.y[a])
+
+    return rec.cached(("consistency.lift_measures",), compute)
 
 
 def _stroke_quantity(rec: Recording, quantity: str) -> np.ndarray:
@@ -356,7 +378,7 @@ def _stroke_metric(quantity: str, stat: str) -> None:
            + _example(name))
 
     def fn(rec: Recording) -> float:
-        return spread(_stroke_quantity(rec, quantity), stat)
+        return rec.cached(("consistency.spreads", quantity), lambda: _spreads(_stroke_quantity(rec, quantity)))[stat]
 
     _register(name, "1" if stat in ("cv", "log_sd") else unit, better, doc, fn)
 
@@ -383,7 +405,8 @@ def _updown_metric(quantity: str, stat: str) -> None:
            "    See :func:`updown_strokes`; NaN without enough up/down-strokes." + _example(name))
 
     def fn(rec: Recording) -> float:
-        return spread(updown_strokes(rec)[quantity], stat)
+        return rec.cached(("consistency.spreads", "updown", quantity),
+                          lambda: _spreads(updown_strokes(rec)[quantity]))[stat]
 
     _register(name, "1" if stat == "cv" else unit, "lower" if stat in ("sd", "cv") else None, doc, fn)
 

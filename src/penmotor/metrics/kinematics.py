@@ -198,7 +198,8 @@ def _substrokes(rec: Recording, min_duration_s: float) -> tuple[np.ndarray, np.n
     """:func:`substroke_bounds`, or None when there is no ink (the metrics' NaN case)."""
     if len(rec) < 2 or not rec.pen_down.any():
         return None
-    return substroke_bounds(rec, min_duration_s=min_duration_s)
+    key = ("kinematics.substrokes", float(min_duration_s))  # shared by the count and the mean duration
+    return rec.cached(key, lambda: substroke_bounds(rec, min_duration_s=min_duration_s))
 
 
 @metric(unit="1", better=None)

@@ -28,6 +28,7 @@ from ..errors import ParameterError
 from ..recording import Recording
 from ..registry import metric
 from ..signal import DEFAULT_MAX_GAP_PERIODS, out_of_range
+from .geometry import stroke_extents
 
 __all__ = [
     "duration_total",
@@ -62,9 +63,8 @@ def _phase_duration(rec: Recording, down: bool, method: str) -> float:
         return math.nan
     t = rec.t
     if method == "intervals":
-        gap = out_of_range(rec)
-        state = (rec.pen_down[:-1] & ~gap) if down else (~rec.pen_down[:-1] | gap)
-        return float(np.diff(t)[state].sum())
+        split = _time_split(rec, DEFAULT_MAX_GAP_PERIODS)
+        return split[0] if down else split[1] + split[2]
     starts, stops = rec.stroke_bounds() if down else rec.in_air_bounds()
     if starts.size == 0:
         return 0.0
@@ -175,11 +175,23 @@ def in_air_ratio(rec: Recording, *, method: str = "intervals") -> float:
     return air / on if on > 0 else math.nan
 
 
+def _time_split(rec: Recording, max_gap_periods: float) -> tuple[float, float, float]:
+    """(on-surface, hover, out-of-range) time in s by the interval attribution of the module docstring; cached."""
+
+    def compute() -> tuple[float, float, float]:
+        dt = np.diff(rec.t)
+        gap = out_of_range(rec, max_gap_periods=max_gap_periods)
+        down = rec.pen_down[:-1]
+        if not gap.any():
+            return float(dt[down].sum()), float(dt[~down].sum()), 0.0
+        return float(dt[down & ~gap].sum()), float(dt[~down & ~gap].sum()), float(dt[gap].sum())
+
+    return rec.cached(("temporal.time_split", float(max_gap_periods)), compute)
+
+
 def _air_split(rec: Recording, max_gap_periods: float) -> tuple[float, float]:
-    """(hover, out-of-range) time in s, by the interval attribution of the module docstring."""
-    dt = np.diff(rec.t)
-    gap = out_of_range(rec, max_gap_periods=max_gap_periods)
-    return float(dt[~rec.pen_down[:-1] & ~gap].sum()), float(dt[gap].sum())
+    """(hover, out-of-range) time in s."""
+    return _time_split(rec, max_gap_periods)[1:]
 
 
 @metric(unit="s", better=None)
@@ -318,11 +330,10 @@ def pen_lifts_per_s(rec: Recording) -> float:
 
 
 def _ink_length(rec: Recording) -> float:
-    if len(rec) < 2:
+    """On-surface path length (mm): the per-stroke lengths shared with the geometry family."""
+    if len(rec) < 2 or not rec.pen_down.any():
         return 0.0
-    seg = np.hypot(np.diff(rec.x), np.diff(rec.y))
-    both = rec.pen_down[:-1] & rec.pen_down[1:]
-    return float(seg[both].sum())
+    return float(stroke_extents(rec)[0].sum())
 
 
 @metric(unit="1/(100 mm)", better="lower")
