@@ -64,7 +64,8 @@ def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0
     Returns
     -------
     ndarray, shape (n_strokes, 4)
-        Columns ``u_min, u_max, v_min, v_max`` (mm).
+        Columns ``u_min, u_max, v_min, v_max`` (mm). In the page frame (both angles 0)
+        the array is cached on the recording and read-only.
 
     Examples
     --------
@@ -73,11 +74,27 @@ def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0
     >>> stroke_boxes(rec).tolist()
     [[0.0, 1.0, 0.0, 2.0], [6.0, 7.0, 0.0, 1.0]]
     """
+    if angle_deg == 0 and slant_deg == 0:  # the page frame: shared (geometry, pen-lift locations), cached
+        return rec.cached(("segment.stroke_boxes",), lambda: _stroke_boxes(rec, 0.0, 0.0))
+    return _stroke_boxes(rec, angle_deg, slant_deg)
+
+
+def _stroke_boxes(rec: Recording, angle_deg: float, slant_deg: float) -> np.ndarray:
     st, sp = rec.stroke_bounds()
     if st.size == 0:
         return np.empty((0, 4))
-    u, v = frame_coords(rec.x, rec.y, angle_deg=angle_deg, slant_deg=slant_deg)
     down = rec.pen_down
+    if angle_deg == 0 and slant_deg == 0:  # reduce over the pen-down samples only
+        idx = np.flatnonzero(down)
+        first = np.concatenate(([0], np.cumsum(sp - st)[:-1]))
+        cols = [rec.x[idx], rec.y[idx]]
+        out = np.empty((st.size, 4))
+        for k, c in enumerate(cols):
+            out[:, 2 * k] = np.minimum.reduceat(c, first)
+            out[:, 2 * k + 1] = np.maximum.reduceat(c, first)
+        out.flags.writeable = False
+        return out
+    u, v = frame_coords(rec.x, rec.y, angle_deg=angle_deg, slant_deg=slant_deg)
     out = np.empty((st.size, 4))
     out[:, 0] = np.minimum.reduceat(np.where(down, u, np.inf), st)
     out[:, 1] = np.maximum.reduceat(np.where(down, u, -np.inf), st)

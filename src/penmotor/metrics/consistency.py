@@ -116,13 +116,13 @@ def _spreads(values: np.ndarray) -> dict[str, float]:
         out[key] = float(v[i] + (v[j] - v[i]) * (h - i))
     if n >= 2:
         d = v - mean
-        out["sd"] = math.sqrt(float(d @ d) / n)
+        out["sd"] = math.sqrt(float(np.sum(d * d)) / n)
         out["cv"] = out["sd"] / mean if mean > 1e-12 else math.nan
     pos = v[v > 0]
     if pos.size >= 2:
         lg = np.log(pos)
         d = lg - float(lg.sum()) / pos.size
-        out["log_sd"] = math.sqrt(float(d @ d) / pos.size)
+        out["log_sd"] = math.sqrt(float(np.sum(d * d)) / pos.size)
     return out
 
 

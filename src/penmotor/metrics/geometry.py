@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import ParameterError, as_float_array
 from ..recording import Recording
 from ..registry import metric
+from ..segment import stroke_boxes
 
 __all__ = [
     "segment_crossings",
@@ -242,12 +243,13 @@ def _compute_stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.nd
     if starts.size == 0:
         return np.empty(0), np.empty(0), np.empty(0)
     x, y = rec.x, rec.y
-    # work on the pen-down samples only (reduceat runs up to the next start)
+    box = stroke_boxes(rec)  # x_min, x_max, y_min, y_max per stroke (shared, cached)
+    w = box[:, 1] - box[:, 0]
+    h = box[:, 3] - box[:, 2]
+    # path length on the pen-down samples only (reduceat runs up to the next start)
     idx = np.flatnonzero(rec.pen_down)
     xs, ys = x[idx], y[idx]
     new_starts = np.concatenate(([0], np.cumsum(stops - starts)[:-1]))
-    w = np.maximum.reduceat(xs, new_starts) - np.minimum.reduceat(xs, new_starts)
-    h = np.maximum.reduceat(ys, new_starts) - np.minimum.reduceat(ys, new_starts)
     seg = np.hypot(np.diff(xs), np.diff(ys))
     seg = np.concatenate((seg, [0.0]))
     seg[new_starts[1:] - 1] = 0.0  # the jump from one stroke's end to the next start
