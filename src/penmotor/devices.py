@@ -1,4 +1,8 @@
-"""Named device presets for the public data sets penmotor reads (registered on import).
+"""Pen digitisers and their units: :class:`Device`, the named presets :data:`DEVICES`, and
+:func:`register_device` / :func:`get_device`.
+
+Every preset penmotor ships is defined here, so a preset name resolves as soon as
+:mod:`penmotor` (or only :mod:`penmotor.recording`) is imported.
 
 Every preset says where its figures come from. Two of them describe *recordings*
 rather than tablets: the software that wrote PaHaW and the UCI spiral files rescaled
@@ -59,7 +63,6 @@ levels; the evdev description in ``../shared/data/evemu`` agrees). Time stamps i
 
 Examples
 --------
->>> from penmotor.recording import get_device
 >>> get_device("pahaw").x_resolution
 40.0
 >>> round(get_device("uci-cintiq12wx").x_resolution, 3)
@@ -68,24 +71,189 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .recording import Device, register_device
+from .errors import ParameterError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .recording import Recording
-
-__all__ = ["PAHAW", "UCI_CINTIQ12WX", "WACOM_CINTIQ12WX", "check_device", "RATE_TOLERANCE",
-           "AREA_TOLERANCE_MM"]
+__all__ = ["Device", "DEVICES", "register_device", "get_device", "WACOM_INTUOS4", "PAHAW", "UCI_CINTIQ12WX",
+           "WACOM_CINTIQ12WX", "check_device", "RATE_TOLERANCE", "AREA_TOLERANCE_MM", "MIN_SAMPLES_FOR_RATE"]
 
 #: The effective rate may differ from the nominal one by this factor before a warning.
 RATE_TOLERANCE = 1.25
+#: The rate is checked on recordings of at least this many samples.
+MIN_SAMPLES_FOR_RATE = 50
 #: Positions may lie this far outside the active area (a hovering pen at the edge of
 #: proximity is still reported a little beyond it) before a warning.
 AREA_TOLERANCE_MM = 5.0
+
+
+@dataclass(frozen=True)
+class Device:
+    """A pen digitiser and the units of its raw values.
+
+    Parameters
+    ----------
+    name : str
+        Human-readable device name.
+    x_resolution, y_resolution : float or None
+        Raw position units per millimetre ("lines per mm"). None when unknown:
+        converting positions then raises :class:`~penmotor.UnitsError`.
+    pressure_range : tuple of float or None
+        Raw (min, max) of the pressure channel; None when the device has no pressure.
+    tilt_deg_per_unit : float or None
+        Degrees per raw tilt/angle unit (0.1 for tenths of a degree); None if no tilt.
+    tilt_zero : float
+        Raw tilt value that means "vertical" (64 on Intuos4 evdev tilt 0..127).
+    nominal_rate_hz : float or None
+        Sampling rate the maker states (effective rate is in :attr:`Recording.timing`).
+    time_scale_s : float
+        Seconds per raw time unit (1e-3 for millisecond time stamps).
+    notes : str
+        Where the figures come from.
+    area_mm : tuple of float or None
+        (width, height) of the active area in mm, raw positions running from 0 at one
+        corner; None when unknown. Used by :func:`check_device`.
+
+    Examples
+    --------
+    >>> dev = Device("Example", x_resolution=200.0, y_resolution=200.0, pressure_range=(0, 1023))
+    >>> dev.x_resolution
+    200.0
+    >>> dev.has_pressure
+    True
+    """
+
+    name: str
+    x_resolution: float | None = None
+    y_resolution: float | None = None
+    pressure_range: tuple[float, float] | None = None
+    tilt_deg_per_unit: float | None = None
+    tilt_zero: float = 0.0
+    nominal_rate_hz: float | None = None
+    time_scale_s: float = 1e-3
+    notes: str = ""
+    area_mm: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("x_resolution", "y_resolution", "nominal_rate_hz", "tilt_deg_per_unit"):
+            v = getattr(self, name)
+            if v is not None and not (np.isfinite(v) and v > 0):
+                raise ParameterError(f"Device.{name}: expected a positive number or None, got {v!r}")
+        if self.pressure_range is not None:
+            lo, hi = self.pressure_range
+            if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+                raise ParameterError(
+                    f"Device.pressure_range: expected (min, max) with max > min, got {self.pressure_range!r}"
+                )
+            object.__setattr__(self, "pressure_range", (float(lo), float(hi)))
+        if not (self.time_scale_s > 0):
+            raise ParameterError(f"Device.time_scale_s: expected > 0, got {self.time_scale_s!r}")
+        if self.area_mm is not None:
+            w, h = self.area_mm
+            if not (np.isfinite(w) and np.isfinite(h) and w > 0 and h > 0):
+                raise ParameterError(f"Device.area_mm: expected (width, height) > 0 in mm, got {self.area_mm!r}")
+            object.__setattr__(self, "area_mm", (float(w), float(h)))
+
+    @property
+    def has_pressure(self) -> bool:
+        """Whether the device reports pressure."""
+        return self.pressure_range is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (JSON-serialisable), the inverse of :meth:`from_dict`.
+
+        Examples
+        --------
+        >>> Device.from_dict(Device("a", 1.0, 1.0).to_dict()) == Device("a", 1.0, 1.0)
+        True
+        """
+        d = dataclasses.asdict(self)
+        for k in ("pressure_range", "area_mm"):
+            if d[k] is not None:
+                d[k] = list(d[k])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Device":
+        """Build a Device from :meth:`to_dict` output (unknown keys are an error).
+
+        Examples
+        --------
+        >>> Device.from_dict({"name": "x", "x_resolution": 10, "y_resolution": 10}).y_resolution
+        10
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ParameterError(f"Device: unknown field(s) {sorted(unknown)}")
+        kw = dict(d)
+        for k in ("pressure_range", "area_mm"):
+            if kw.get(k) is not None:
+                kw[k] = tuple(kw[k])
+        return cls(**kw)
+
+
+#: Named device presets. Readers and the CLI accept these names for ``device=``.
+DEVICES: dict[str, Device] = {}
+
+
+def register_device(key: str, device: Device) -> Device:
+    """Add a named preset to :data:`DEVICES` (used by readers and ``device=`` arguments).
+
+    Examples
+    --------
+    >>> _ = register_device("my-tablet", Device("My tablet", 100.0, 100.0))
+    >>> get_device("my-tablet").name
+    'My tablet'
+    """
+    DEVICES[key] = device
+    return device
+
+
+def get_device(device: "Device | str | None") -> Device | None:
+    """Resolve a :class:`Device` or a preset name from :data:`DEVICES`.
+
+    Examples
+    --------
+    >>> get_device("wacom-intuos4").x_resolution
+    200.0
+    >>> get_device("nope")
+    Traceback (most recent call last):
+    ...
+    penmotor.errors.ParameterError: device: unknown preset 'nope'; known: ...
+    """
+    if device is None or isinstance(device, Device):
+        return device
+    if isinstance(device, str):
+        try:
+            return DEVICES[device]
+        except KeyError:
+            raise ParameterError(
+                f"device: unknown preset {device!r}; known: {', '.join(sorted(DEVICES))}"
+            ) from None
+    raise ParameterError(f"device: expected a penmotor.Device or a preset name, got {type(device).__name__}")
+
+
+WACOM_INTUOS4 = register_device(
+    "wacom-intuos4",
+    Device(
+        "Wacom Intuos 4",
+        x_resolution=200.0,
+        y_resolution=200.0,
+        pressure_range=(0.0, 2047.0),
+        tilt_deg_per_unit=0.1,
+        nominal_rate_hz=200.0,
+        time_scale_s=1e-3,
+        notes="5080 lines/inch = 200 lines/mm; pressure 0..2047; azimuth 0..3600 and "
+        "altitude 0..900 in tenths of a degree (Wintab).",
+    ),
+)
 
 PAHAW = register_device(
     "pahaw",
@@ -141,7 +309,7 @@ WACOM_CINTIQ12WX = register_device(
 )
 
 
-def check_device(rec: "Recording", *, source: str | None = None) -> list[dict[str, Any]]:
+def check_device(rec: Any, *, source: str | None = None) -> list[dict[str, Any]]:
     """Check a recording's raw data against its declared device; what contradicts it.
 
     :meth:`penmotor.Recording.from_raw` (so every reader) runs this, warns with a
@@ -159,14 +327,15 @@ def check_device(rec: "Recording", *, source: str | None = None) -> list[dict[st
         simply never presses hard has no such pile-up.
     ``sampling_rate``
         The effective rate (median interval) differs from the nominal one by more than a
-        factor :data:`RATE_TOLERANCE`.
+        factor :data:`RATE_TOLERANCE` (recordings of :data:`MIN_SAMPLES_FOR_RATE` samples
+        or more).
     ``position_range``
         Raw positions, over the resolution, fall outside ``Device.area_mm`` by more than
         :data:`AREA_TOLERANCE_MM` (wrong resolution or wrong device).
 
     Parameters
     ----------
-    rec : Recording
+    rec : penmotor.Recording
         Built from raw units (``rec.raw`` holds ``x``, ``y`` and, if any, ``pressure``).
     source : str, optional
         File name for the messages (default ``rec.meta["source"]``).
@@ -224,7 +393,9 @@ def check_device(rec: "Recording", *, source: str | None = None) -> list[dict[st
                 })
     # -- effective vs nominal sampling rate
     nom, eff = dev.nominal_rate_hz, rec.timing.effective_rate_hz
-    if nom is not None and math.isfinite(eff) and eff > 0 and not (1 / RATE_TOLERANCE <= eff / nom <= RATE_TOLERANCE):
+    enough = len(rec) >= MIN_SAMPLES_FOR_RATE  # a median interval of a handful of samples says little
+    if (enough and nom is not None and math.isfinite(eff) and eff > 0
+            and not 1 / RATE_TOLERANCE <= eff / nom <= RATE_TOLERANCE):
         out.append({
             "check": "sampling_rate", "effective_rate_hz": eff, "nominal_rate_hz": nom,
             "message": f"{head} samples arrive at {eff:.1f} Hz (median interval), the device's nominal rate is "
