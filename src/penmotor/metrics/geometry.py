@@ -16,10 +16,12 @@ import numpy as np
 from ..errors import ParameterError, as_float_array
 from ..recording import Recording
 from ..registry import metric
+from ..segment import stroke_boxes
 
 __all__ = [
     "segment_crossings",
     "ink_length",
+    "stroke_extents",
     "stroke_length_mean",
     "stroke_width_mean",
     "stroke_height_mean",
@@ -231,9 +233,27 @@ def _ink(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     return valid, sid[:-1]
 
 
-def _stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-stroke path length, width and height (mm), cached per recording."""
+def stroke_extents(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Path length, width (horizontal extent) and height (vertical extent) of every stroke, mm.
+
+    Computed once per recording (cached; the arrays are shared: do not modify them).
+
+    Returns
+    -------
+    length, width, height : ndarray, shape (n_strokes,)
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=[0, 1, 2, 3, 4], x=[0, 3, 3, 10, 10], y=[0, 4, 4, 0, 2],
+    ...                             pen_down=[1, 1, 0, 1, 1])
+    >>> [a.tolist() for a in stroke_extents(rec)]
+    [[5.0, 2.0], [3.0, 0.0], [4.0, 2.0]]
+    """
     return rec.cached(("geometry.stroke_stats",), lambda: _compute_stroke_stats(rec))
+
+
+_stroke_stats = stroke_extents
 
 
 def _compute_stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -241,12 +261,13 @@ def _compute_stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.nd
     if starts.size == 0:
         return np.empty(0), np.empty(0), np.empty(0)
     x, y = rec.x, rec.y
-    # work on the pen-down samples only (reduceat runs up to the next start)
+    box = stroke_boxes(rec)  # x_min, x_max, y_min, y_max per stroke (shared, cached)
+    w = box[:, 1] - box[:, 0]
+    h = box[:, 3] - box[:, 2]
+    # path length on the pen-down samples only (reduceat runs up to the next start)
     idx = np.flatnonzero(rec.pen_down)
     xs, ys = x[idx], y[idx]
     new_starts = np.concatenate(([0], np.cumsum(stops - starts)[:-1]))
-    w = np.maximum.reduceat(xs, new_starts) - np.minimum.reduceat(xs, new_starts)
-    h = np.maximum.reduceat(ys, new_starts) - np.minimum.reduceat(ys, new_starts)
     seg = np.hypot(np.diff(xs), np.diff(ys))
     seg = np.concatenate((seg, [0.0]))
     seg[new_starts[1:] - 1] = 0.0  # the jump from one stroke's end to the next start
