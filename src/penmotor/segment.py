@@ -61,8 +61,17 @@ def frame_coords(x: Any, y: Any, *, angle_deg: float = 0.0, slant_deg: float = 0
     return u, v
 
 
-def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0.0) -> np.ndarray:
+def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0.0,
+                 strokes: Any = None) -> np.ndarray:
     """Bounding box of each pen-down stroke in the writing frame.
+
+    Parameters
+    ----------
+    rec : Recording
+    angle_deg, slant_deg : float
+        Writing frame (see :func:`frame_coords`).
+    strokes : array_like of int, optional
+        Only these strokes (indices, e.g. one text line's); default all.
 
     Returns
     -------
@@ -75,8 +84,20 @@ def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0
     ...                             pen_down=[1, 1, 0, 1, 1])
     >>> stroke_boxes(rec).tolist()
     [[0.0, 1.0, 0.0, 2.0], [6.0, 7.0, 0.0, 1.0]]
+    >>> stroke_boxes(rec, strokes=[1]).tolist()
+    [[6.0, 7.0, 0.0, 1.0]]
     """
     st, sp = rec.stroke_bounds()
+    if strokes is not None:
+        k = np.asarray(strokes, dtype=np.intp)
+        if k.size == 0:
+            return np.empty((0, 4))
+        n = sp[k] - st[k]
+        s2 = np.r_[0, np.cumsum(n)[:-1]].astype(np.intp)
+        idx = np.arange(int(n.sum())) + np.repeat(st[k] - s2, n)
+        u, v = frame_coords(rec.x[idx], rec.y[idx], angle_deg=angle_deg, slant_deg=slant_deg)
+        return np.column_stack((np.minimum.reduceat(u, s2), np.maximum.reduceat(u, s2),
+                                np.minimum.reduceat(v, s2), np.maximum.reduceat(v, s2)))
     if st.size == 0:
         return np.empty((0, 4))
     u, v = frame_coords(rec.x, rec.y, angle_deg=angle_deg, slant_deg=slant_deg)
@@ -619,12 +640,15 @@ def component_gaps(
     return lo[1:] - hi[:-1], cl[1:] == cl[:-1]
 
 
-def component_pauses(rec: Recording, comp: np.ndarray) -> np.ndarray:
+def component_pauses(rec: Recording, comp: np.ndarray, *, strokes: Any = None) -> np.ndarray:
     """In-air time (s) before each component after the first: before its earliest-written stroke.
 
     NaN where that stroke is the first of the recording. Components as from
     :func:`components` (numbered left to right), so entry ``k`` belongs to the gap
-    between components ``k`` and ``k + 1``, as in :func:`component_gaps`.
+    between components ``k`` and ``k + 1``, as in :func:`component_gaps`. With
+    `strokes` (increasing stroke indices, e.g. one text line's), ``comp`` labels those
+    strokes and the pause is the time since the stroke written just before, whatever
+    its line.
 
     Examples
     --------
@@ -639,6 +663,14 @@ def component_pauses(rec: Recording, comp: np.ndarray) -> np.ndarray:
         return np.empty(0)
     st, sp = rec.stroke_bounds()
     m = int(comp.max()) + 1
+    if strokes is not None:
+        k = np.asarray(strokes, dtype=np.intp)
+        if k.shape != comp.shape:
+            raise ParameterError(f"strokes: expected {comp.size} stroke indices (one per label), got shape {k.shape}")
+        first = np.full(m, st.size, dtype=np.intp)
+        np.minimum.at(first, comp, k)
+        prev_end = rec.t[sp[np.maximum(first - 1, 0)] - 1]
+        return np.where(first > 0, rec.t[st[first]] - prev_end, np.nan)[1:]
     first = np.full(m, comp.size, dtype=np.intp)
     np.minimum.at(first, comp, np.arange(comp.size))
     first = np.minimum(first, comp.size - 1)

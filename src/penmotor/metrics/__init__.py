@@ -2,14 +2,14 @@
 
 Each family is a module of pure, vectorised functions ``f(rec, *, params) -> float``:
 ``kinematics``, ``pressure``, ``temporal``, ``tremor``, ``spiral``, ``sizing``,
-``spacing``, ``geometry``.
+``spacing``, ``lines``, ``geometry``.
 """
 
 from __future__ import annotations
 
 import importlib
 
-__all__ = ["kinematics", "pressure", "temporal", "tremor", "spiral", "sizing", "spacing", "geometry"]
+__all__ = ["kinematics", "pressure", "temporal", "tremor", "spiral", "sizing", "spacing", "lines", "geometry"]
 
 for _m in __all__:
     try:

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ..metrics.lines import margin_drift
 from ..metrics.sizing import _baseline_residuals, _median, letter_size_cv
 from ..registry import register_feature
 
@@ -49,7 +50,7 @@ MINNESOTA_MM = 25.4 / 16
 #: Metric names shared with the online families (registered there with ``scan=True``).
 SHARED = ("x_height", "ascender_height", "descender_height", "size_cv", "baseline_deviation", "slant",
           "word_spacing", "letter_spacing", "word_spacing_xh", "letter_spacing_xh", "spacing_cv",
-          "line_straightness")
+          "line_straightness", "left_margin_drift")
 
 _FAMILY = "scan"
 #: Scan-only metrics: name -> (unit, better, description).
@@ -58,8 +59,6 @@ SCAN_ONLY: dict[str, tuple[str, str | None, str]] = {
                      "(scan only; pen and paper dependent)."),
     "ink_darkness": ("1", None, "Share of light the ink absorbs on its centre line, relative to the local "
                      "paper (0 = invisible, 1 = black); a pressure proxy on paper (scan only)."),
-    "left_margin_drift": ("mm", "lower", "Horizontal drift of the lines' left edges from the first to the "
-                          "last text line, from a straight-line fit (scan only)."),
     "minnesota_baseline_share": ("1", "lower", "Share of letters whose bottom is more than 1/16 inch "
                                  "(1.59 mm) off the ruled line, or off the fitted baseline when the "
                                  "page is unruled (Minnesota rule; scan only)."),
@@ -491,10 +490,6 @@ def page_metrics(lines: list[dict[str, Any]], *, rule_spacing_mm: float = _NAN) 
     lefts = np.array([ln["left"] for ln in lines], float)
     bases = np.array([ln["baseline"] for ln in lines], float)
     ok = np.isfinite(lefts) & np.isfinite(bases)
-    if ok.sum() >= 2:
-        a, s = _fit_line(bases[ok], lefts[ok])
-        out["left_margin_drift"] = float(abs(s * np.ptp(bases[ok])))
-    else:
-        out["left_margin_drift"] = _NAN
+    out["left_margin_drift"] = margin_drift(lefts[ok], bases[ok])
     out["ruled_line_spacing"] = float(rule_spacing_mm)
     return out
