@@ -293,7 +293,7 @@ def line_straightness(rec: Recording) -> float:
     Examples
     --------
     >>> from penmotor import synth
-    >>> round(line_straightness(synth.handwriting("a line of text", seed=0)), 3)
+    >>> round(line_straightness(synth.handwriting("a line of text", seed=0)), 2)
     0.0
     """
     return _over_lines(rec, _straightness)
