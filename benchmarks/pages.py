@@ -13,8 +13,8 @@ Two kinds of page, both with a known answer for every line:
   out-of-range line returns. Truth per line: the generator's.
 * **PaHaW stacked** (:func:`penmotor.synth_pages.stack_lines`): each subject's
   single-line word and sentence tasks (6-14, one line each) stacked 11.7 mm apart (the
-  template's printed lines), each line tilted by up to 1 degree, the left edge
-  drifting, out-of-range line returns of 0.5-1.2 s. Truth per line: the value
+  template's printed lines), the left edge drifting, out-of-range line returns of
+  0.5-1.2 s; once as they are, once with each line tilted by up to 1 degree. Truth per line: the value
   penmotor measures on the original one-line recording.
 
 Prints the share of pages with the exact line count, the per-line x-height errors
@@ -41,8 +41,12 @@ from penmotor.synth_pages import page, stack_lines  # noqa: E402
 FAMILIES = ("sizing", "spacing", "lines")
 
 
-def pahaw_pages(folder: Path, seed: int = 0) -> list[penmotor.Recording]:
-    """One page per PaHaW subject: its one-line tasks 6-14 stacked as a child writes a page."""
+def pahaw_pages(folder: Path, seed: int = 0, tilt_deg: float = 0.0) -> list[penmotor.Recording]:
+    """One page per PaHaW subject: up to 10 of its one-line tasks 6-14 stacked as a child writes a page.
+
+    With `tilt_deg`, each line is also rotated by up to that angle (uniform): the
+    estimator's own sensitivity to a rotation then adds to the line split's errors.
+    """
     from penmotor.segment import lines
 
     rng = np.random.default_rng(seed)
@@ -57,6 +61,7 @@ def pahaw_pages(folder: Path, seed: int = 0) -> list[penmotor.Recording]:
             if r.n_strokes == 0 or int(lines(r).max()) > 0:  # one-line originals only
                 continue
             recs.append(r)
+        recs = recs[:10]
         if len(recs) < 2:
             continue
         truths = []
@@ -64,7 +69,7 @@ def pahaw_pages(folder: Path, seed: int = 0) -> list[penmotor.Recording]:
             f = penmotor.features(r, families=("sizing", "spacing"))
             truths.append({k: float(v) for k, v in f.items()})
         n = len(recs)
-        pg = stack_lines(recs, line_spacing_mm=11.7, angles_deg=rng.uniform(-1, 1, n),
+        pg = stack_lines(recs, line_spacing_mm=11.7, angles_deg=rng.uniform(-tilt_deg, tilt_deg, n),
                          left_mm=20 + 0.6 * np.arange(n) + rng.normal(0, 0.5, n),
                          return_s=rng.uniform(0.5, 1.2, n), truths=truths, meta={"subject": subj.name})
         out.append(pg)
@@ -98,7 +103,9 @@ def evaluate(pages: list[penmotor.Recording], label: str) -> None:
             errs.append(xs / tx - 1)
     n = len(pages)
     print(f"\n## {label}: {n} pages, {sum(p.meta['truth']['n_lines'] for p in pages)} lines")
-    print(f"exact line count: {exact}/{n}")
+    wrong = sum(int(np.sum(lines(pg) != pg.meta["line_of_stroke"])) for pg in pages)
+    total = sum(pg.n_strokes for pg in pages)
+    print(f"exact line count: {exact}/{n}; strokes on the wrong line: {wrong} of {total}")
     pe = np.abs(np.array(page_err))
     print(f"page x_height vs median line truth: |error| median {np.nanmedian(pe) * 100:.1f} %, "
           f"max {np.nanmax(pe) * 100 if np.isfinite(pe).any() else math.nan:.1f} %, NaN {np.isnan(pe).sum()}")
@@ -122,6 +129,7 @@ def main() -> None:
     evaluate(synth_pages, "synthetic pages")
     if Path(args.data).is_dir():
         evaluate(pahaw_pages(Path(args.data)), "PaHaW stacked pages")
+        evaluate(pahaw_pages(Path(args.data), tilt_deg=1.0), "PaHaW stacked pages, lines tilted by up to 1 degree")
 
 
 if __name__ == "__main__":

@@ -148,10 +148,12 @@ def lines(rec: Recording, *, x_height_mm: float | None = None, angle_deg: float 
     4. **Lines.** Anchors whose centre lines, extended to the middle between them, are
        closer than ``S / 2`` are one line (connected components: a line written in
        bursts). Every other stroke, and any anchor stroke further than ``0.6 S`` from
-       its line, goes to the nearest line at its position; when the line of the stroke
-       written before it is at most 1.5 times as far and within ``S / 2``, to that
-       one (an i-dot between a line and the descenders of the line above goes with
-       the word it was written after).
+       its line, goes to the line whose centre line is nearest at its position; a dot
+       or short bar (height and width below ``h / 2``) goes with the nearest kept
+       stroke (box distance; a box below it counts half, one above it twice: a dot sits
+       on its letter, under the descenders of the line above), or with the line of the
+       stroke written just before it when that stroke is within ``h`` or that line's ink
+       is at most 1.5 times as far (an i-dot written in place, or at the end of its word).
 
     When no run is ``2 h`` long (a few letters, short words), strokes whose vertical
     extents overlap (widened by ``h / 10``) form a line.
@@ -352,7 +354,7 @@ def _line_pass(u: np.ndarray, v: np.ndarray, st: np.ndarray, xh: float | None) -
         # a dot or bar sits on or above its letter, never below it: for small strokes, a
         # box below counts half its distance and a box above (a descender of the line
         # above) twice
-        small = (~big[redo])[:, None]
+        small = (np.maximum(ext, umax - umin)[redo] < 0.5 * h)[:, None]  # dots, short bars
         below, above = cv[redo, None] - vmax[nb], vmin[nb] - cv[redo, None]
         dvv = np.maximum(0.0, np.maximum(np.where(small, 2.0, 1.0) * above, np.where(small, 0.5, 1.0) * below))
         # ... and a dot under the middle of a box (a descender reaching down to it) is not its dot
@@ -368,7 +370,14 @@ def _line_pass(u: np.ndarray, v: np.ndarray, st: np.ndarray, xh: float | None) -
         pk = np.maximum(prev_keep, 0)
         close = np.hypot(np.maximum(0.0, np.maximum(umin[pk] - cu[redo], cu[redo] - umax[pk])),
                          np.maximum(0.0, np.maximum(vmin[pk] - cv[redo], cv[redo] - vmax[pk]))) <= h
-        lab[redo] = np.where((pl >= 0) & (close | (d_prev <= 1.5 * d_near)), pl, near_line)
+        new = np.where((pl >= 0) & (close | (d_prev <= 1.5 * d_near)), pl, near_line)
+        # anything larger (a piece of a word, a long bar) goes to the nearest centre line
+        wide = np.flatnonzero(~small[:, 0])
+        for c0 in range(0, wide.size, 4096):  # chunks bound the (strokes x lines) matrix
+            r = redo[wide[c0:c0 + 4096]]
+            dm = np.abs(cv[r, None] - (lmv + lslope * (cu[r, None] - lmu)))
+            new[wide[c0:c0 + 4096]] = np.argmin(dm, axis=1)
+        lab[redo] = new
     # top line first: order by the centre lines' heights in the writing frame
     centre = lmv - b_glob * lmu
     used = np.unique(lab)
