@@ -61,6 +61,11 @@ def frame_coords(x: Any, y: Any, *, angle_deg: float = 0.0, slant_deg: float = 0
     return u, v
 
 
+def _bounds(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """``rec.stroke_bounds()``, cached on the recording (asked for once per text line on a page)."""
+    return rec.cached("segment.stroke_bounds", rec.stroke_bounds)
+
+
 def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0.0,
                  strokes: Any = None) -> np.ndarray:
     """Bounding box of each pen-down stroke in the writing frame.
@@ -87,7 +92,7 @@ def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0
     >>> stroke_boxes(rec, strokes=[1]).tolist()
     [[6.0, 7.0, 0.0, 1.0]]
     """
-    st, sp = rec.stroke_bounds()
+    st, sp = _bounds(rec)
     if strokes is not None:
         k = np.asarray(strokes, dtype=np.intp)
         if k.size == 0:
@@ -670,7 +675,7 @@ def component_pauses(rec: Recording, comp: np.ndarray, *, strokes: Any = None) -
     comp = np.asarray(comp, dtype=np.intp)
     if comp.size == 0:
         return np.empty(0)
-    st, sp = rec.stroke_bounds()
+    st, sp = _bounds(rec)
     m = int(comp.max()) + 1
     if strokes is not None:
         k = np.asarray(strokes, dtype=np.intp)

@@ -98,6 +98,9 @@ SLANT_CUTOFF_HZ = 5.0
 #: is at least this many times the tempo (and at least SLANT_CUTOFF_HZ), so that the
 #: down-strokes of fast or small writing are not smoothed away.
 SLANT_TEMPO_FACTOR = 1.0
+#: The cut-offs the slant's low-pass chooses from (Hz; the first is SLANT_CUTOFF_HZ, the second
+#: the kinematics family's trace).
+SLANT_CUTOFFS_HZ = (5.0, 12.0, 24.0)
 #: A cusp (the pen reversing without slowing) is refined when the sample next to the extreme
 #: lies within this fraction of a sample step of the straight line through its side.
 CUSP_STRAIGHTNESS = 0.2
@@ -464,48 +467,47 @@ def _analyse(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.ndarray, angle
             "base": base, "xh": xh}
 
 
-def _slant_cutoff(rec: Recording, x_height: float, strokes: np.ndarray | None = None) -> float:
-    """Low-pass cut-off (Hz) for the slant: ``SLANT_TEMPO_FACTOR`` x tempo, at least ``SLANT_CUTOFF_HZ``.
+def _tempo_cutoff(ink_mm: float, time_s: float, x_height: float) -> float:
+    """Low-pass cut-off (Hz) for the slant: the first of :data:`SLANT_CUTOFFS_HZ` at or above
+    ``SLANT_TEMPO_FACTOR`` x tempo (tempo = pen-down ink length / pen-down time / x-height).
 
-    Tempo = pen-down ink length / pen-down time / x-height (of the strokes flagged in
-    `strokes`); rounded up to quarter octaves above ``SLANT_CUTOFF_HZ`` (few distinct
-    cut-offs: the filtered trace is cached per cut-off).
+    Few fixed cut-offs, so that the filtered trace is shared: 12 Hz is the kinematics
+    family's own trace.
     """
-    if not (x_height > 0):
+    if not (x_height > 0 and time_s > 0):
         return SLANT_CUTOFF_HZ
+    f = SLANT_TEMPO_FACTOR * ink_mm / time_s / x_height
+    for c in SLANT_CUTOFFS_HZ:
+        if f <= c:
+            return c
+    return SLANT_CUTOFFS_HZ[-1]
+
+
+def _stroke_ink(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """Per pen-down stroke: ink length (mm) and duration (s)."""
     st, sp = rec.stroke_bounds()
-    if strokes is not None:
-        st, sp = st[strokes], sp[strokes]
-    n = sp - st
-    if n.sum() < 2:
-        return SLANT_CUTOFF_HZ
-    idx = np.arange(int(n.sum())) + np.repeat(st - np.r_[0, np.cumsum(n)[:-1]], n)
-    inside = np.ones(idx.size, dtype=bool)
-    inside[np.r_[0, np.cumsum(n)[:-1]]] = False  # a stroke's first sample: no step into it
-    step = np.hypot(np.diff(rec.x[idx]), np.diff(rec.y[idx]))[inside[1:]]
-    dur = float(np.sum(rec.t[sp - 1] - rec.t[st]))
-    if not dur > 0:
-        return SLANT_CUTOFF_HZ
-    f = SLANT_TEMPO_FACTOR * float(np.sum(step)) / dur / x_height
-    if not f > SLANT_CUTOFF_HZ:
-        return SLANT_CUTOFF_HZ
-    return SLANT_CUTOFF_HZ * 2.0 ** (math.ceil(4.0 * math.log2(f / SLANT_CUTOFF_HZ)) / 4.0)
+    if st.size == 0:
+        return np.empty(0), np.empty(0)
+    step = np.hypot(np.diff(rec.x), np.diff(rec.y))
+    inside = np.r_[rec.pen_down[1:] & rec.pen_down[:-1], False]  # steps within a stroke
+    cs = np.r_[0.0, np.cumsum(np.where(inside[:-1], step, 0.0))]
+    return cs[sp - 1] - cs[st], rec.t[sp - 1] - rec.t[st]
 
 
-def _slant(rec: Recording, angle: float, strokes: np.ndarray | None = None, *,
-           cutoff_hz: float = SLANT_CUTOFF_HZ) -> float:
-    """Slant of the down-strokes (all, or of the strokes flagged in `strokes`, a mask over strokes)."""
+def _slant(rec: Recording, angle: float, *, cutoff_hz: float = SLANT_CUTOFF_HZ) -> float:
+    """Slant of the down-strokes of the recording's trace low-passed at `cutoff_hz`."""
     from ..signal import kinematics
 
     tr = kinematics(rec, cutoff_hz=cutoff_hz)  # cached per recording and cut-off
     if len(tr) < 3:
         return NAN
-    vx, vy = tr.vx, tr.vy
-    if strokes is not None:
-        sel = strokes[tr.seg_index][tr.segment_of()]
-        vx, vy = vx[sel], vy[sel]
-        if vx.size < 3:
-            return NAN
+    return _slant_of(tr.vx, tr.vy, angle)
+
+
+def _slant_of(vx: np.ndarray, vy: np.ndarray, angle: float) -> float:
+    """Slant from the pen-down velocities (mode of the down-stroke directions, see the module docstring)."""
+    if vx.size < 3:
+        return NAN
     a = math.radians(angle)
     vu = vx * math.cos(a) + vy * math.sin(a)
     vv = -vx * math.sin(a) + vy * math.cos(a)
@@ -523,6 +525,26 @@ def _slant(rec: Recording, angle: float, strokes: np.ndarray | None = None, *,
     peak = 0.5 * (edges[int(np.argmax(sm))] + edges[int(np.argmax(sm)) + 1])
     near = np.abs(ang - peak) <= SLANT_WINDOW_DEG
     return float(np.sum(ang[near] * w[near]) / np.sum(w[near])) if near.any() else float(peak)
+
+
+class _LineVelocities:
+    """Pen-down velocities of the trace at a cut-off, grouped by text line (computed once per cut-off)."""
+
+    def __init__(self, rec: Recording, lab: np.ndarray) -> None:
+        self.rec, self.lab, self.n = rec, lab, int(lab.max()) + 1
+        self.by_cutoff: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, cutoff_hz: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+        from ..signal import kinematics
+
+        if cutoff_hz not in self.by_cutoff:
+            tr = kinematics(self.rec, cutoff_hz=cutoff_hz)
+            ln = self.lab[tr.seg_index][tr.segment_of()] if len(tr) else np.empty(0, dtype=np.intp)
+            order = np.argsort(ln, kind="stable")
+            self.by_cutoff[cutoff_hz] = (tr.vx[order], tr.vy[order],
+                                         np.searchsorted(ln[order], np.arange(self.n + 1)))
+        vx, vy, b = self.by_cutoff[cutoff_hz]
+        return vx[b[k]:b[k + 1]], vy[b[k]:b[k + 1]]
 
 
 def _is_text(rec: Recording) -> bool:
@@ -909,21 +931,29 @@ def _rec_sizing(rec: Recording) -> Sizing:
     x, y = rec.x[idx], rec.y[idx]
     line = _tremor_line(rec)
     ex, ey = (x, y) if line is None else (x - line[0][idx], y - line[1][idx])
+    L = first.size - 1
+    ink, dur = _stroke_ink(rec)
+    ink_l = np.bincount(lab, weights=ink, minlength=L)
+    dur_l = np.bincount(lab, weights=dur, minlength=L)
+    vel = _LineVelocities(rec, lab)
+
+    def slant(k: int) -> Any:
+        # the low-pass follows the line's tempo unless a tremor line was found (see _one_line_sizing)
+        def f(ang: float, xh: float) -> float:
+            cut = SLANT_CUTOFF_HZ if line is not None else _tempo_cutoff(ink_l[k], dur_l[k], xh)
+            return _slant_of(*vel(cut, k), ang)
+        return f
+
     sizings = []
     total = idx.size
-    for k in range(first.size - 1):  # loop over lines
+    for k in range(L):  # loop over lines
         a, b = first[k], first[k + 1]
         s0 = st2[a]
         s1 = st2[b] if b < st2.size else total
         st_k = st2[a:b] - s0
         sp_k = np.r_[st_k[1:], s1 - s0]
-        mask = np.zeros(lab.size, dtype=bool)
-        mask[order[a:b]] = True
-        sz = _geometry(x[s0:s1], y[s0:s1], st_k, sp_k,
-                       slant=lambda ang, xh, m=mask: _slant(
-                           rec, ang, m, cutoff_hz=SLANT_CUTOFF_HZ if line is not None else _slant_cutoff(rec, xh, m)),
-                       ext_xy=None if line is None else (ex[s0:s1], ey[s0:s1]))
-        sizings.append(sz)
+        sizings.append(_geometry(x[s0:s1], y[s0:s1], st_k, sp_k, slant=slant(k),
+                                 ext_xy=None if line is None else (ex[s0:s1], ey[s0:s1])))
     return PageSizing.of(sizings, [order[first[k]:first[k + 1]] for k in range(first.size - 1)], lab.size)
 
 
@@ -949,8 +979,9 @@ def _one_line_sizing(rec: Recording) -> Sizing:
 
     # the low-pass follows the tempo unless a tremor line was found (its velocity would tilt
     # the down-strokes: then 5 Hz, as the tremor is what the low-pass is for)
+    ink, dur = _stroke_ink(rec)
     return _geometry(x, y, st2, sp2, slant=lambda a, xh: _slant(
-        rec, a, cutoff_hz=SLANT_CUTOFF_HZ if line is not None else _slant_cutoff(rec, xh)),
+        rec, a, cutoff_hz=SLANT_CUTOFF_HZ if line is not None else _tempo_cutoff(float(ink.sum()), float(dur.sum()), xh)),
                      letters=letters, ext_xy=ext_xy)
 
 
