@@ -7,11 +7,11 @@ Usage::
 
 Two kinds of page, both with a known answer for every line:
 
-* **synthetic** (:func:`penmotor.synth_pages.page`): 6-10 lines of synthetic print,
+* **synthetic** (:func:`penmotor.synth.page`): 6-10 lines of synthetic print,
   descenders reaching into the next line's ascenders, drifting lines, dots and
   cross-bars written at the end of the line or of the page, lines written in bursts,
   out-of-range line returns. Truth per line: the generator's.
-* **PaHaW stacked** (:func:`penmotor.synth_pages.stack_lines`): each subject's
+* **PaHaW stacked** (:func:`penmotor.synth.stack_lines`): each subject's
   single-line word and sentence tasks (6-14, one line each) stacked 11.7 mm apart (the
   template's printed lines), the left edge drifting, out-of-range line returns of
   0.5-1.2 s; once as they are, once with each line tilted by up to 1 degree. Truth per line: the value
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import penmotor  # noqa: E402
-from penmotor.synth_pages import page, stack_lines  # noqa: E402
+from penmotor.synth import page, stack_lines  # noqa: E402
 
 FAMILIES = ("sizing", "spacing", "lines")
 

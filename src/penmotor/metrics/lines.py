@@ -74,7 +74,7 @@ def line_geometry(rec: Recording) -> dict[str, np.ndarray]:
 
     Examples
     --------
-    >>> from penmotor.synth_pages import page
+    >>> from penmotor.synth import page
     >>> pg = page(n_lines=6, seed=4)
     >>> g = line_geometry(pg)
     >>> truth = np.array([ln["angle_deg"] for ln in pg.meta["lines"]])
@@ -111,7 +111,7 @@ def n_lines(rec: Recording) -> float:
 
     Examples
     --------
-    >>> from penmotor.synth_pages import page
+    >>> from penmotor.synth import page
     >>> n_lines(page(n_lines=9, seed=1))
     9.0
     """
@@ -128,7 +128,7 @@ def line_spacing(rec: Recording) -> float:
 
     Examples
     --------
-    >>> from penmotor.synth_pages import page
+    >>> from penmotor.synth import page
     >>> pg = page(n_lines=7, seed=2)
     >>> abs(line_spacing(pg) - pg.meta["truth"]["line_spacing"]) < 0.2
     True
@@ -163,7 +163,7 @@ def x_height_line_cv(rec: Recording) -> float:
 
     Examples
     --------
-    >>> from penmotor.synth_pages import page
+    >>> from penmotor.synth import page
     >>> even = x_height_line_cv(page(n_lines=6, x_height_mm=[3.5] * 6, seed=0))
     >>> growing = x_height_line_cv(page(n_lines=6, x_height_mm=[3, 3.5, 4, 4.5, 5, 5.5], seed=0))
     >>> bool(even < 0.02 < 0.15 < growing)
@@ -185,7 +185,7 @@ def baseline_drift(rec: Recording) -> float:
 
     Examples
     --------
-    >>> from penmotor.synth_pages import page
+    >>> from penmotor.synth import page
     >>> pg = page(n_lines=6, seed=5)
     >>> abs(baseline_drift(pg) - pg.meta["truth"]["baseline_drift"]) < 0.3
     True
@@ -204,7 +204,7 @@ def left_margin_drift(rec: Recording) -> float:
 
     Examples
     --------
-    >>> from penmotor.synth_pages import page
+    >>> from penmotor.synth import page
     >>> pg = page(n_lines=8, margin_drift_mm=2.0, seed=3)
     >>> abs(left_margin_drift(pg) - pg.meta["truth"]["left_margin_drift"]) < 1.0
     True

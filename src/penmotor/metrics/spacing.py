@@ -32,7 +32,8 @@ import numpy as np
 from ..recording import Recording
 from ..registry import metric
 from ..segment import component_pauses, gap_threshold, stroke_boxes, word_breaks
-from .sizing import PageSizing, Sizing, _sizing, layout, letter_components, line_sizings
+from ..letters import PageSizing, Sizing
+from .sizing import layout, letter_components, letter_sizing, line_sizings
 
 __all__ = [
     "Spacing",
@@ -118,7 +119,7 @@ def line_spacings(rec: Recording, *, word_gap_xh: float | None = None) -> list[S
 
     Examples
     --------
-    >>> from penmotor.synth_pages import page
+    >>> from penmotor.synth import page
     >>> pg = page(n_lines=6, seed=0)
     >>> ws = [float(np.mean(s.word_gaps)) for s in line_spacings(pg)]
     >>> truth = [ln["word_spacing"] for ln in pg.meta["lines"]]
@@ -131,7 +132,7 @@ def line_spacings(rec: Recording, *, word_gap_xh: float | None = None) -> list[S
 
 
 def _line_spacings(rec: Recording, word_gap_xh: float | None) -> list[Spacing]:
-    sz = _sizing(rec)
+    sz = letter_sizing(rec)
     if not isinstance(sz, PageSizing):
         return [_spacing(rec, word_gap_xh)]
     out = []

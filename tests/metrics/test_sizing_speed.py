@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cursive import WORDS, constant_speed
-from penmotor import synth
+from penmotor import letters, synth
 from penmotor.metrics import sizing
 
 SPEEDS = (10.0, 30.0, 60.0)
@@ -64,6 +64,6 @@ def test_refine_cusps_leaves_round_tops():
     v_cusp = -np.abs(t - 0.4)
     for v, tip in ((v_round, 0.0), (v_cusp, 0.0)):
         idx = np.array([int(np.argmax(v))])
-        got = sizing._refine_cusps(v, np.arange(v.size, dtype=float), np.array([0]), np.array([v.size]), idx,
+        got = letters._refine_cusps(v, np.arange(v.size, dtype=float), np.array([0]), np.array([v.size]), idx,
                                    np.array([1]), np.array([0]))
         assert got[0] == pytest.approx(tip, abs=1e-9)

@@ -1,7 +1,7 @@
-"""Synthetic multi-line pages with per-line ground truth, and pages stacked from real lines.
+"""Multi-line pages of online ink with per-line ground truth, and pages stacked from real lines.
 
 A child's sample is a page: a paragraph copied onto 6-10 lines. :func:`page` writes one
-from :func:`penmotor.synth.handwriting` lines and :func:`stack_lines` assembles any
+from :func:`~penmotor.synth.handwriting` lines and :func:`stack_lines` assembles any
 single-line recordings (synthetic, or real sentences) into a page, as a child would
 write it:
 
@@ -21,7 +21,7 @@ write it:
 
 Ground truth in ``meta``: ``meta["lines"]`` holds one dict per line (top line first):
 the line's own truth as measured where it was made (``x_height``, ``slant``,
-``word_spacing``, ... of :func:`penmotor.synth.handwriting`, or whatever the caller
+``word_spacing``, ... of :func:`~penmotor.synth.handwriting`, or whatever the caller
 passes for real lines), and its placement: ``angle_deg``, ``left`` (leftmost pen-down x
 on the page, mm), ``baseline`` (page y of the baseline at ``left``), ``x_min``/``x_max``.
 ``meta["line_of_stroke"]`` is the true line of every pen-down stroke. ``meta["truth"]``
@@ -50,8 +50,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import ParameterError
-from .recording import Recording
+from ..errors import ParameterError
+from ..recording import Recording
 
 __all__ = ["page", "stack_lines", "PARAGRAPH"]
 
@@ -311,7 +311,7 @@ def page(
     seed: int | None = None,
     **handwriting_kw: Any,
 ) -> Recording:
-    """A synthetic page: lines of :func:`penmotor.synth.handwriting` stacked as a child writes them.
+    """A synthetic page: lines of :func:`~penmotor.synth.handwriting` stacked as a child writes them.
 
     Parameters
     ----------
@@ -344,7 +344,7 @@ def page(
     seed : int, optional
         Same seed, same page.
     **handwriting_kw
-        Further arguments of :func:`penmotor.synth.handwriting` (``size_cv``, ``rate_hz``, ...).
+        Further arguments of :func:`~penmotor.synth.handwriting` (``size_cv``, ``rate_hz``, ...).
 
     Returns
     -------
@@ -360,7 +360,7 @@ def page(
     >>> bool(late["end_of_line"] > 0)
     True
     """
-    from . import synth
+    from .writing import handwriting
 
     rng = np.random.default_rng(seed)
     if text is None:
@@ -398,10 +398,10 @@ def page(
     dt = 1.0 / rate
     for k, line_text in enumerate(text):
         sl = slant_deg + 2.0 * rng.standard_normal()
-        r = synth.handwriting(line_text, x_height_mm=float(xh[k]), slant_deg=sl, speed_mm_s=speed_mm_s,
+        r = handwriting(line_text, x_height_mm=float(xh[k]), slant_deg=sl, speed_mm_s=speed_mm_s,
                               seed=int(rng.integers(2**31)), **handwriting_kw)
         tr = dict(r.meta["truth"])
-        tr["baseline_y"] = 100.0  # handwriting's baseline (see synth._ORIGIN)
+        tr["baseline_y"] = 100.0  # handwriting's baseline (see penmotor.synth.writing)
         tr["text"] = line_text
         # dots and cross-bars: flat strokes (height below 0.3 x-heights)
         st, sp = r.stroke_bounds()
