@@ -16,14 +16,15 @@ __all__ = ["to_recording", "split_attempts"]
 
 
 def to_recording(samples: np.ndarray, info: DeviceInfo, *, meta: Mapping[str, Any] | None = None,
-                 source: str | None = None) -> Recording:
+                 source: str | None = None, extra: Mapping[str, Any] | None = None) -> Recording:
     """Build a Recording from a block of :data:`~penmotor_capture.SAMPLE_DTYPE` samples.
 
     Units come from the device: x/y resolution (absinfo or the named-device fallback),
     pressure range, tilt (units per radian, centred); time stamps are microseconds.
     ``pen_down`` is contact (hover samples are pen-up). Extra channels: ``hover_distance``
     (raw ABS_DISTANCE units; NaN if the device has none), ``eraser`` (0/1), ``buttons``
-    (bit mask 1 = BTN_STYLUS, 2 = BTN_STYLUS2), ``attempt`` (task attempt index).
+    (bit mask 1 = BTN_STYLUS, 2 = BTN_STYLUS2), ``attempt`` (task attempt index), plus any
+    `extra` channels a source adds (one value per sample, e.g. the browser's ``twist``).
 
     Raises
     ------
@@ -59,6 +60,7 @@ def to_recording(samples: np.ndarray, info: DeviceInfo, *, meta: Mapping[str, An
         "eraser": s["eraser"].astype(np.float64),
         "buttons": s["buttons"].astype(np.float64),
         "attempt": s["attempt"].astype(np.float64),
+        **(extra or {}),
     }
     m = {"source": source or info.path, "device_info": info.to_dict()}
     m.update(meta or {})
