@@ -158,6 +158,14 @@ class Browser:
             p["timestamp"] = timestamp
         self.send("Input.dispatchMouseEvent", p)
 
+    def touch(self, kind: str, x: float, y: float, *, timestamp: float | None = None) -> None:
+        """One ``Input.dispatchTouchEvent`` with one finger (kind: touchStart, touchMove, touchEnd, touchCancel)."""
+        p: dict[str, Any] = {"type": kind, "touchPoints": [] if kind in ("touchEnd", "touchCancel") else
+                             [{"x": x, "y": y, "id": 1, "radiusX": 5, "radiusY": 5, "force": 0.5}]}
+        if timestamp is not None:
+            p["timestamp"] = timestamp
+        self.send("Input.dispatchTouchEvent", p)
+
     def screenshot(self, path: Path) -> Path:
         """Save a PNG of the viewport."""
         data = self.send("Page.captureScreenshot", {"format": "png"})["data"]

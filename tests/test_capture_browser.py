@@ -168,7 +168,7 @@ def test_every_task_page_and_the_rate_warning(browser: Browser, tmp_path: Path) 
     srv = CaptureServer(tmp_path / "sessions", port=0).start()
     try:
         set_calibration(browser, srv.url, 4.0)
-        browser.navigate(srv.url + "&child=C008&task=lines,spiral,sentence,free&allow=mouse")
+        browser.navigate(srv.url + "&child=C008&task=lines,spiral,sentence,free&allow=mouse,touch")
         browser.wait_for("penmotorState().sid")
         bar = browser.eval("document.getElementById('bar').getBoundingClientRect().height")
         surf = json.loads(browser.eval("JSON.stringify(document.getElementById('surface').getBoundingClientRect())"))
@@ -183,6 +183,12 @@ def test_every_task_page_and_the_rate_warning(browser: Browser, tmp_path: Path) 
                 Pen(browser, rate_hz=50.0).stroke(200.0, 400.0, 300.0, np.linspace(0.3, 0.6, 40), (0, 0))
                 browser.wait_for("document.getElementById('rate').textContent.includes('below 100 Hz')")
                 Pen(browser).stroke(200.0, 500.0, 100.0, np.full(8, 0.5), (0, 0), pointer_type="mouse")
+                t = time.time() + 0.1                  # a finger stroke the system cancels (palm, gesture)
+                for i in range(6):
+                    browser.touch("touchStart" if i == 0 else "touchMove", 300.0 + 20 * i, 600.0,
+                                  timestamp=t + 0.01 * i)
+                browser.touch("touchCancel", 0, 0, timestamp=t + 0.07)
+                Pen(browser).stroke(200.0, 650.0, 100.0, np.linspace(0.3, 0.5, 10), (0, 0))
                 check_screenshot(browser, tmp_path / "free-with-ink.png")
                 text = finish(browser)
             else:
@@ -196,8 +202,12 @@ def test_every_task_page_and_the_rate_warning(browser: Browser, tmp_path: Path) 
     cap = rec.meta["capture"]
     assert cap["rate_hz"] == pytest.approx(50.0, rel=0.01)
     assert cap["pointer_types"]["mouse"] == 9 and cap["no_pressure"] is True   # allowed, flagged
-    mouse = rec.extra["pointer_type"] == 1
-    assert np.isnan(rec.pressure[mouse]).all() and not np.isnan(rec.pressure[~mouse]).any()
+    assert cap["pointer_types"]["touch"] == 7 and cap["pointercancels"] == 1     # down, 5 moves, cancel
+    pen = rec.extra["pointer_type"] == 0
+    assert np.isnan(rec.pressure[~pen]).all() and not np.isnan(rec.pressure[pen]).any()
+    touch = np.flatnonzero(rec.extra["pointer_type"] == 2)
+    assert rec.pen_down[touch].tolist() == [True] * 6 + [False]                  # the cancel ends the stroke
+    assert rec.n_strokes == 4                                                    # pen, mouse, touch, pen
     assert rec.meta["page_mm"] == pytest.approx([1000 / 4.0, (760 - BAR_PX) / 4.0])
 
 
@@ -246,3 +256,31 @@ def test_server_killed_mid_session_loses_no_sample(browser: Browser, tmp_path: P
     assert [a["task"] for a in rec.meta["attempts"]] == ["lines", "free"]
     assert rec.extra["attempt"].tolist() == [0.0] * 82 + [1.0] * 62
     assert np.all(np.diff(rec.t) > 0)
+
+
+def test_samples_kept_on_the_page_are_sent_at_the_next_load(browser: Browser, tmp_path: Path) -> None:
+    """Wi-Fi gone (API requests blocked) and the page reloaded: the unsent session is sent and saved."""
+    srv = CaptureServer(tmp_path / "sessions", port=0).start()
+    try:
+        set_calibration(browser, srv.url, 4.0)
+        browser.navigate(srv.url + "&child=C010&task=free")
+        browser.wait_for("penmotorState().sid")
+        pen = Pen(browser)
+        pen.stroke(100, 150, 200, np.linspace(0.2, 0.8, 30), (5, 5))
+        browser.wait_for("penmotorState().sendNext === penmotorState().nextSeq")
+        browser.send("Network.enable")
+        browser.send("Network.setBlockedURLs", {"urls": ["*/api/*"]})
+        pen.stroke(100, 250, 200, np.linspace(0.3, 0.6, 30), (5, 5))
+        browser.wait_for("penmotorState().uploads[0].state === 'offline'")
+        browser.navigate(srv.url)                      # the page is reloaded before anything got through
+        browser.wait_for("penmotorState().view === 'start' && penmotorState().uploads.length === 1")
+        assert not list((tmp_path / "sessions").rglob("*.pmr"))
+        browser.send("Network.setBlockedURLs", {"urls": []})
+        browser.wait_for("penmotorState().uploads.length === 0", timeout=30)
+    finally:
+        srv.stop()
+    files = list((tmp_path / "sessions").rglob("*.pmr"))
+    assert len(files) == 1
+    rec = penmotor.read(files[0])
+    assert len(rec) == pen.sent and rec.n_strokes == 2
+    assert rec.meta["capture"]["ended"] == "finished"          # saved by the page, not by the server stop

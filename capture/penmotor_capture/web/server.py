@@ -27,7 +27,6 @@ import socket
 import ssl
 import sys
 import threading
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
@@ -142,6 +141,7 @@ class CaptureServer:
                        "sentence": sentence, "x_height_mm": x_height_mm}
         self.sessions: dict[str, BrowserSession] = {}
         self.lock = threading.Lock()
+        self.store_lock = threading.Lock()   # one writer to the store at a time
         self.resumed: list[Path] = []
         for p in BrowserSession.unfinished(self.sessions_dir):
             try:
@@ -196,8 +196,12 @@ class CaptureServer:
             open_sessions = list(self.sessions.values())
         for ses in open_sessions:
             if ses.saved is None:
-                out.extend(ses.finish(inkml=self.inkml, store=self.store, reason=reason))
+                out.extend(self._finish(ses, reason=reason))
         return out
+
+    def _finish(self, ses: BrowserSession, *, reason: str = "finished") -> list[Path]:
+        with self.store_lock:  # a store failure is a PenmotorWarning: the .pmr is written anyway
+            return ses.finish(inkml=self.inkml, store=self.store, reason=reason)
 
     # ---------------------------------------------------------------- the API
     def api(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -227,7 +231,7 @@ class CaptureServer:
             want = int(body.get("chunks", ses.next_seq))
             if ses.saved is None and want > ses.next_seq:
                 return 409, {"error": f"chunk {ses.next_seq} missing", "need": ses.next_seq}
-            paths = ses.finish(inkml=self.inkml, store=self.store)
+            paths = self._finish(ses)
             return 200, {"files": [p.name for p in paths], "samples": ses.journal.written}
         return 404, {"error": f"no such API: {path}"}
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from penmotor.errors import ParameterError, valid_child_id
+from penmotor.errors import ParameterError, PenmotorError, PenmotorWarning, valid_child_id
 
 from ..decoder import empty_samples
 from ..events import ABS_PRESSURE, ABS_TILT_X, ABS_TILT_Y, ABS_X, ABS_Y, AbsInfo, DeviceInfo
@@ -420,10 +421,15 @@ class BrowserSession:
             self.journal.close(closed=True, saved=[str(q) for q in paths], samples=n, reason=reason)
             self.saved = paths
         if store is not None:
-            for part, att in enumerate(split_attempts(rec)):
-                if att.meta.get("redone") or not len(att):
-                    continue
-                store.add_recording(self.child, att, task=att.meta.get("task"), source=str(self.path), part=part)
+            try:
+                for part, att in enumerate(split_attempts(rec)):
+                    if att.meta.get("redone") or not len(att):
+                        continue
+                    store.add_recording(self.child, att, task=att.meta.get("task"), source=str(self.path),
+                                        part=part)
+            except PenmotorError as exc:  # the session file is written: `penmotor add` can do it later
+                warnings.warn(f"{self.path} saved but not added to the store: {exc}; "
+                              f"run `penmotor add {self.child} {self.path}`", PenmotorWarning, stacklevel=2)
         return paths
 
 
