@@ -314,3 +314,49 @@ def test_serve_without_the_capture_package(monkeypatch: pytest.MonkeyPatch, caps
     monkeypatch.setitem(sys.modules, "penmotor_capture.web", None)   # import fails as if not installed
     assert main(["serve", "--port", "0"]) == 2
     assert "capture package is not installed" in capsys.readouterr().err
+
+
+def test_https_with_a_given_certificate(tmp_path: Path) -> None:
+    import shutil
+    import ssl
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl command not available to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=penmotor-test", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    srv = CaptureServer(tmp_path / "sessions", port=0, certfile=cert, keyfile=key).start()
+    try:
+        assert srv.url.startswith("https://127.0.0.1:")
+        ctx = ssl.create_default_context(cafile=str(cert))         # verifies the certificate and the IP
+        with urllib.request.urlopen(srv.url, context=ctx, timeout=10) as r:
+            assert r.status == 200 and b"penmotor" in r.read()
+        with pytest.raises((urllib.error.URLError, ConnectionError)):   # plain HTTP is not served
+            urllib.request.urlopen(srv.url.replace("https", "http"), timeout=10)
+        with urllib.request.urlopen(srv.url, context=ctx, timeout=10) as r:   # and the server still serves
+            assert r.status == 200
+    finally:
+        srv.stop()
+
+
+def test_lan_prints_the_url_and_a_qr_code(tmp_path: Path) -> None:
+    import io
+    import threading
+
+    from penmotor_capture.web import lan_address, serve
+
+    pytest.importorskip("segno")
+    out, ready, stop = io.StringIO(), threading.Event(), threading.Event()
+    th = threading.Thread(target=serve, args=(tmp_path / "sessions",),
+                          kwargs=dict(port=0, lan=True, out=out, ready=ready, stop=stop))
+    th.start()
+    try:
+        assert ready.wait(30)
+    finally:
+        stop.set()
+        th.join(30)
+    text = out.getvalue()
+    assert f"open http://{lan_address()}:" in text and "plain HTTP on the network" in text
+    qr = [line for line in text.splitlines() if set(line) <= set(" █▀▄") and len(line) > 20]
+    assert len(qr) >= 10 and len({len(line) for line in qr}) == 1    # a square block of QR modules

@@ -151,13 +151,14 @@ class CaptureServer:
                 continue
             self.sessions[ses.sid] = ses
             self.resumed.append(p)
-        self.httpd = ThreadingHTTPServer((host, port), _make_handler(self))
-        self.httpd.daemon_threads = True
+        self.httpd = _HTTPServer((host, port), _make_handler(self))
         self.scheme = "http"
         if certfile:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(str(certfile), str(keyfile) if keyfile else None)
-            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            # the handshake runs on the request's thread (Handler.setup), never in the accept loop
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True,
+                                                do_handshake_on_connect=False)
             self.scheme = "https"
         self._thread: threading.Thread | None = None
 
@@ -248,11 +249,28 @@ _SAFE_HEADERS = {
 }
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ssl.SSLError, ConnectionError, TimeoutError)):  # e.g. http:// to the https port
+            return
+        super().handle_error(request, client_address)
+
+
 def _make_handler(server: CaptureServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "penmotor"
         sys_version = ""
+        timeout = 60  # a silent client gives up its thread
+
+        def setup(self) -> None:
+            self.request.settimeout(self.timeout)
+            if isinstance(self.request, ssl.SSLSocket):
+                self.request.do_handshake()
+            super().setup()
 
         def log_message(self, fmt: str, *args: Any) -> None:  # no URLs (tokens) in logs by default
             if not server.quiet:
