@@ -360,3 +360,41 @@ def test_lan_prints_the_url_and_a_qr_code(tmp_path: Path) -> None:
     assert f"open http://{lan_address()}:" in text and "plain HTTP on the network" in text
     qr = [line for line in text.splitlines() if set(line) <= set(" █▀▄") and len(line) > 20]
     assert len(qr) >= 10 and len({len(line) for line in qr}) == 1    # a square block of QR modules
+
+
+def test_a_session_saved_on_shutdown_stays_saved_after_a_restart(tmp_path: Path) -> None:
+    """After SIGTERM saved it, a restarted server answers 410 (saved) instead of starting it again."""
+    srv = CaptureServer(tmp_path / "sessions", port=0).start()
+    h = {"X-Penmotor-Token": srv.token}
+    base = srv.url.split("?")[0]
+    assert _get(base + "api/session", h, json.dumps(start_request()).encode())[0] == 200
+    assert _get(base + "api/chunk", h, json.dumps(chunk(0, cols(12), {"index": 0, "task": "lines"})).encode())[0] == 200
+    saved = srv.stop()
+    assert [p.suffix for p in saved] == [".pmr", ".inkml"]
+    srv2 = CaptureServer(tmp_path / "sessions", port=0).start()
+    try:
+        h = {"X-Penmotor-Token": srv2.token}
+        base = srv2.url.split("?")[0]
+        status, _, reply = _get(base + "api/chunk", h, json.dumps(chunk(1, cols(5, t0=300))).encode())
+        assert status == 410 and json.loads(reply)["files"] == [p.name for p in saved]
+        assert _get(base + "api/session", h, json.dumps(start_request()).encode())[0] == 410
+        status, _, reply = _get(base + "api/finish", h, json.dumps({"sid": SID, "chunks": 2}).encode())
+        assert status == 200 and json.loads(reply)["files"] == [p.name for p in saved]
+        assert srv2.resumed == [] and not srv2.sessions
+    finally:
+        srv2.stop()
+    assert len(penmotor.read(saved[0])) == 12
+    assert len(list((tmp_path / "sessions").rglob("*.pmr"))) == 1
+
+
+def test_serve_reports_a_port_in_use(tmp_path: Path, capsys) -> None:
+    from penmotor_capture.web import serve
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        assert serve(tmp_path / "s", port=busy.getsockname()[1]) == 1
+    finally:
+        busy.close()
+    assert "cannot serve on 127.0.0.1" in capsys.readouterr().err

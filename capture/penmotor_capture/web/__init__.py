@@ -70,7 +70,8 @@ def serve(sessions: str | Path, *, store: Any = None, port: int = 8765, lan: boo
           stop: threading.Event | None = None) -> int:
     """Run the capture page server until SIGTERM/SIGINT (or `stop`); finalise every open session.
 
-    Prints the page URL (with the token) and, with `lan`, a QR code of it. Returns 0.
+    Prints the page URL (with the token) and, with `lan`, a QR code of it. Returns 0, or 1
+    when it cannot listen (port in use, certificate unreadable).
 
     Examples
     --------
@@ -88,8 +89,12 @@ def serve(sessions: str | Path, *, store: Any = None, port: int = 8765, lan: boo
     folder = Path(sessions)
     host = lan_address() if lan else "127.0.0.1"
     token = _kept_token(folder) if keep_token else None
-    srv = CaptureServer(folder, store=store, host=host, port=port, token=token, certfile=cert, keyfile=key,
-                        allow=allow, tasks=tuple(tasks or TASKS), inkml=inkml)
+    try:
+        srv = CaptureServer(folder, store=store, host=host, port=port, token=token, certfile=cert, keyfile=key,
+                            allow=allow, tasks=tuple(tasks or TASKS), inkml=inkml)
+    except OSError as exc:   # port in use, unreadable certificate ...
+        print(f"penmotor serve: cannot serve on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     for p in srv.resumed:
         print(f"penmotor serve: resuming unfinished session {p.name} (its page resends what is missing)", file=out)
     done = stop or threading.Event()

@@ -143,7 +143,11 @@ class CaptureServer:
         self.lock = threading.Lock()
         self.store_lock = threading.Lock()   # one writer to the store at a time
         self.resumed: list[Path] = []
-        for p in BrowserSession.unfinished(self.sessions_dir):
+        self.saved_earlier: dict[str, Path] = {}    # sessions finished by an earlier run (e.g. on SIGTERM)
+        for sid, (p, finished) in BrowserSession.index(self.sessions_dir).items():
+            if finished:
+                self.saved_earlier[sid] = p
+                continue
             try:
                 ses = BrowserSession.resume(p)
             except PenmotorError as exc:
@@ -207,8 +211,14 @@ class CaptureServer:
     # ---------------------------------------------------------------- the API
     def api(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Handle one API call; (HTTP status, JSON reply)."""
+        sid = str(body.get("sid", ""))
+        if sid in self.saved_earlier and sid not in self.sessions:
+            p = self.saved_earlier[sid]
+            files = [q.name for q in (p, p.with_suffix(".inkml")) if q.exists()]
+            if path == "/api/finish":
+                return 200, {"files": files, "samples": None}
+            return 410, {"error": f"session {sid} was saved already", "files": files}
         if path == "/api/session":
-            sid = str(body.get("sid", ""))
             with self.lock:
                 ses = self.sessions.get(sid)
                 if ses is None:
@@ -218,7 +228,7 @@ class CaptureServer:
             return 200, {"sid": ses.sid, "file": ses.path.name, "next": ses.next_seq,
                          "page_mm": ses.header["page_mm"], "templates": ses.templates(),
                          "saved": ses.saved is not None}
-        ses = self.sessions.get(str(body.get("sid", "")))
+        ses = self.sessions.get(sid)
         if ses is None:
             return 404, {"error": "unknown session; start it again"}
         if path == "/api/chunk":

@@ -21,6 +21,7 @@ session says so in ``meta["capture"]``.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import threading
 import warnings
 from pathlib import Path
@@ -281,16 +282,33 @@ class BrowserSession:
         return cls(Path(path), contents.header, journal, next_seq=next_seq, attempt=attempt)
 
     @staticmethod
-    def unfinished(folder: str | Path) -> list[Path]:
-        """Unfinished browser sessions (journals without a ``closed`` mark) under `folder`."""
-        out = []
-        for p in find_unfinished(folder):
+    def index(folder: str | Path) -> dict[str, tuple[Path, bool]]:
+        """Browser sessions journaled under `folder`: ``{sid: (session path, finished)}``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> d = tempfile.mkdtemp()
+        >>> ses = BrowserSession.start(d, {"sid": "session1", "child": "C001", "px_per_mm": 4, "size_px": [80, 60]})
+        >>> BrowserSession.index(d)["session1"][1]
+        False
+        >>> _ = ses.finish(); BrowserSession.index(d)["session1"][1]
+        True
+        """
+        folder = Path(folder)
+        unfinished = set(find_unfinished(folder))
+        out: dict[str, tuple[Path, bool]] = {}
+        for log in folder.rglob("*.journal.jsonl"):
             try:
-                first = journal_paths(p)[1].open(encoding="utf-8").readline()
-            except OSError:
+                with log.open(encoding="utf-8") as fh:
+                    first = fh.readline()
+                if f'"capture_source": "{BROWSER_SOURCE}"' not in first:
+                    continue
+                sid = str(json.loads(first)["meta"]["browser"]["sid"])
+            except (OSError, ValueError, KeyError, TypeError):
                 continue
-            if f'"capture_source": "{BROWSER_SOURCE}"' in first:
-                out.append(p)
+            path = log.with_name(log.name[: -len(".journal.jsonl")])
+            out[sid] = (path, path not in unfinished)
         return out
 
     # ------------------------------------------------------------------- feed
