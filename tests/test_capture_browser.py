@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
 import time
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import penmotor  # noqa: E402
 from penmotor_capture.web import CaptureServer  # noqa: E402
 
 from _cdp import Browser  # noqa: E402
-from test_capture_web import start_cli  # noqa: E402
+from _serve import free_port, start_cli  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -211,16 +209,8 @@ def test_every_task_page_and_the_rate_warning(browser: Browser, tmp_path: Path) 
     assert rec.meta["page_mm"] == pytest.approx([1000 / 4.0, (760 - BAR_PX) / 4.0])
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_server_killed_mid_session_loses_no_sample(browser: Browser, tmp_path: Path) -> None:
-    sessions, port = tmp_path / "sessions", _free_port()
+    sessions, port = tmp_path / "sessions", free_port()
     proc, url = start_cli(sessions, port, "--keep-token")
     try:
         set_calibration(browser, url, 5.0)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -27,6 +25,8 @@ from penmotor_capture import empty_samples  # noqa: E402
 from penmotor_capture.journal import Journal, journal_paths, read_journal  # noqa: E402
 from penmotor_capture.web import BrowserSession, CaptureServer, effective_rate_hz  # noqa: E402
 from penmotor_capture.web.session import GoneError, OutOfOrderError  # noqa: E402
+
+from _serve import free_port, start_cli  # noqa: E402
 
 SID = "0123456789abcdef"
 
@@ -261,34 +261,8 @@ def test_bad_bodies_are_refused(server: CaptureServer) -> None:
 
 
 # ------------------------------------------------------------------ the command
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def start_cli(sessions: Path, port: int, *extra: str) -> tuple[subprocess.Popen, str]:
-    """``penmotor serve`` in a subprocess; returns it and the URL it printed."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    code = "import sys; from penmotor.cli import main; sys.exit(main(sys.argv[1:]))"
-    proc = subprocess.Popen([sys.executable, "-c", code, "serve", "--sessions", str(sessions), "--port", str(port),
-                             *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    end = time.monotonic() + 60
-    while time.monotonic() < end:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        m = re.search(r"open (http\S+)", line)
-        if m:
-            return proc, m.group(1)
-    proc.kill()
-    raise AssertionError(f"penmotor serve printed no URL: {proc.stderr.read()[-2000:]}")
-
-
 def test_sigterm_finalises_open_sessions_and_exits_0(tmp_path: Path) -> None:
-    proc, url = start_cli(tmp_path / "sessions", _free_port())
+    proc, url = start_cli(tmp_path / "sessions", free_port())
     try:
         base, token = url.split("?token=")
         h = {"X-Penmotor-Token": token}
