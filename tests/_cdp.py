@@ -96,14 +96,16 @@ class Browser:
                         self.events.append(obj)
                     self._cond.notify_all()
 
-    def send(self, method: str, params: dict[str, Any] | None = None, *, session: bool = True,
+    def send(self, method: str, params: dict[str, Any] | None = None, *, session: bool | str = True,
              timeout: float = 30.0) -> dict[str, Any]:
-        """Send a command and wait for its reply; returns ``result``."""
+        """Send a command (to the page, the browser with ``session=False``, or a tab's session id)."""
         with self._lock:
             self._id += 1
             mid = self._id
         msg: dict[str, Any] = {"id": mid, "method": method, "params": params or {}}
-        if session and self.session:
+        if isinstance(session, str):
+            msg["sessionId"] = session
+        elif session and self.session:
             msg["sessionId"] = self.session
         os.write(self._to_w, json.dumps(msg).encode() + b"\0")
         end = time.monotonic() + timeout
@@ -118,9 +120,15 @@ class Browser:
             raise CDPError(f"{method}: {reply['error'].get('message')}")
         return reply.get("result", {})
 
-    def eval(self, expr: str, *, await_promise: bool = True) -> Any:
-        """Evaluate JavaScript in the page; returns the value (JSON)."""
-        r = self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True, "awaitPromise": await_promise})
+    def open_tab(self, url: str) -> str:
+        """Open `url` in a second tab; returns its session id (for ``eval(..., tab=...)``)."""
+        target = self.send("Target.createTarget", {"url": url}, session=False)["targetId"]
+        return self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)["sessionId"]
+
+    def eval(self, expr: str, *, await_promise: bool = True, tab: str | None = None) -> Any:
+        """Evaluate JavaScript in the page (or another tab); returns the value (JSON)."""
+        r = self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True, "awaitPromise": await_promise},
+                      session=tab or True)
         if "exceptionDetails" in r:
             raise CDPError(f"{expr[:60]}: {r['exceptionDetails'].get('exception', {}).get('description')}")
         return r["result"].get("value")

@@ -274,3 +274,30 @@ def test_samples_kept_on_the_page_are_sent_at_the_next_load(browser: Browser, tm
     rec = penmotor.read(files[0])
     assert len(rec) == pen.sent and rec.n_strokes == 2
     assert rec.meta["capture"]["ended"] == "finished"          # saved by the page, not by the server stop
+
+
+def test_a_second_tab_leaves_a_live_session_alone(browser: Browser, tmp_path: Path) -> None:
+    """Opening the page again in another tab must not send and save a session still being recorded."""
+    srv = CaptureServer(tmp_path / "sessions", port=0).start()
+    try:
+        set_calibration(browser, srv.url, 4.0)
+        browser.navigate(srv.url + "&child=C011&task=free")
+        browser.wait_for("penmotorState().sid")
+        pen = Pen(browser)
+        pen.stroke(100, 150, 200, np.linspace(0.2, 0.8, 20), (0, 0))
+        browser.wait_for("penmotorState().sendNext === penmotorState().nextSeq")
+        tab = browser.open_tab(srv.url)
+        end = time.monotonic() + 15
+        while not browser.eval("typeof penmotorState === 'function' && penmotorState().view === 'start'", tab=tab):
+            assert time.monotonic() < end, "second tab did not load"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert browser.eval("penmotorState().uploads.length", tab=tab) == 0
+        assert not list((tmp_path / "sessions").rglob("*.pmr"))          # not finished behind the writer's back
+        browser.send("Page.bringToFront")            # (input to a background tab waits for a frame)
+        pen.stroke(100, 250, 200, np.linspace(0.2, 0.8, 20), (0, 0))      # the first tab goes on recording
+        finish(browser)
+    finally:
+        srv.stop()
+    rec = penmotor.read(next((tmp_path / "sessions").rglob("*.pmr")))
+    assert len(rec) == pen.sent and rec.n_strokes == 2
