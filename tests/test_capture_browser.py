@@ -301,3 +301,24 @@ def test_a_second_tab_leaves_a_live_session_alone(browser: Browser, tmp_path: Pa
         srv.stop()
     rec = penmotor.read(next((tmp_path / "sessions").rglob("*.pmr")))
     assert len(rec) == pen.sent and rec.n_strokes == 2
+
+
+def test_start_form_uses_the_one_child_id_rule(browser: Browser, tmp_path: Path) -> None:
+    srv = CaptureServer(tmp_path / "sessions", port=0).start()
+    try:
+        set_calibration(browser, srv.url, 4.0)
+        browser.navigate(srv.url)
+        browser.wait_for("penmotorState().view === 'start'")
+        check_screenshot(browser, tmp_path / "start.png")
+        browser.eval("document.getElementById('child').value = 'Emma Smith'; document.getElementById('go').click()")
+        msg = browser.wait_for("document.getElementById('startmsg').textContent")
+        assert "looks like a name" in msg and browser.eval("penmotorState().view") == "start"
+        browser.eval("for (const i of document.querySelectorAll('#tasks input')) i.checked = i.value === 'spiral';"
+                     "document.getElementById('child').value = 'C012'; document.getElementById('go').click()")
+        browser.wait_for("penmotorState().sid")
+        assert "spiral (1/1)" in browser.eval("document.getElementById('where').textContent")
+        Pen(browser).stroke(300, 300, 100, np.linspace(0.2, 0.4, 10), (0, 0))
+        finish(browser)
+    finally:
+        srv.stop()
+    assert [p.parent.name for p in (tmp_path / "sessions").rglob("*.pmr")] == ["C012"]
