@@ -372,3 +372,17 @@ def test_serve_reports_a_port_in_use(tmp_path: Path, capsys) -> None:
     finally:
         busy.close()
     assert "cannot serve on 127.0.0.1" in capsys.readouterr().err
+
+
+def test_the_eraser_end_is_not_ink(tmp_path: Path) -> None:
+    ses = BrowserSession.start(tmp_path, start_request())
+    pen = cols(10)
+    rub = cols(6, t0=200)
+    rub["e"] = [1] * 6
+    rub["b"] = [32] * 5 + [0]
+    ses.add_chunk(chunk(0, pen, {"index": 0, "task": "lines"}))
+    ses.add_chunk(chunk(1, rub))
+    rec = penmotor.read(ses.finish()[0])
+    assert rec.pen_down.tolist() == [True] * 9 + [False] * 7          # the eraser touching is not a stroke
+    assert rec.extra["eraser_down"].tolist() == [0.0] * 10 + [1.0] * 5 + [0.0]
+    assert rec.extra["tool"].tolist() == [0.0] * 10 + [1.0] * 6        # TOOL_NAMES[1] == "eraser"

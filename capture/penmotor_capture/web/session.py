@@ -32,7 +32,7 @@ import numpy as np
 from penmotor.errors import ParameterError, PenmotorError, PenmotorWarning, valid_child_id
 
 from ..decoder import empty_samples
-from ..events import ABS_PRESSURE, ABS_TILT_X, ABS_TILT_Y, ABS_X, ABS_Y, AbsInfo, DeviceInfo
+from ..events import ABS_PRESSURE, ABS_TILT_X, ABS_TILT_Y, ABS_X, ABS_Y, TOOL_NAMES, AbsInfo, DeviceInfo
 from ..journal import Journal, JournalContents, find_unfinished, journal_paths, read_journal
 from ..session import VERSION, build_recording, default_session_path, split_attempts, write_session
 from ..templates import DEFAULT_SENTENCE, TASKS, make_template
@@ -124,8 +124,8 @@ def chunk_samples(chunk: dict[str, Any], attempt: int = 0) -> tuple[np.ndarray, 
     >>> cols = dict(t=[1000.0, 1004.25], x=[10, 11], y=[5, 5], p=[0.5, 0.6], tx=[10, 10], ty=[-5, -5],
     ...             tw=[0, 0], b=[1, 3], pt=[0, 1], c=[1, 1], e=[0, 0], r=[1, 1])
     >>> s, twist, ptype = chunk_samples({"seq": 0, "samples": cols})
-    >>> s["t_us"].tolist(), s["pressure"].tolist(), s["buttons"].tolist(), ptype.tolist()
-    ([1000000, 1004250], [0.5, nan], [0, 1], [0, 1])
+    >>> s["t_us"].tolist(), s["pressure"].tolist(), s["buttons"].tolist(), ptype.tolist(), s["tool"].tolist()
+    ([1000000, 1004250], [0.5, nan], [0, 1], [0, 1], [0, 5])
     """
     t = _column(chunk, "t", None, np.float64)
     n = t.size
@@ -147,6 +147,8 @@ def chunk_samples(chunk: dict[str, Any], attempt: int = 0) -> tuple[np.ndarray, 
     s["eraser"] = c["e"] > 0
     b = np.nan_to_num(c["b"], nan=0).astype(np.int64)
     s["buttons"] = ((b & 2) > 0) * 1 + ((b & 4) > 0) * 2  # barrel -> 1, second button -> 2 (as evdev)
+    s["tool"] = np.where(s["eraser"], TOOL_NAMES.index("eraser"),
+                         np.where(ptype == 1, TOOL_NAMES.index("mouse"), TOOL_NAMES.index("pen")))
     s["attempt"] = attempt
     return s, np.where(pen, c["tw"], np.nan), ptype
 
