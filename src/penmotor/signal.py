@@ -53,6 +53,12 @@ __all__ = [
 DEFAULT_RATE_HZ = 200.0
 #: Default low-pass cut-off (Hz): handwriting movement is below ~10 Hz, tremor up to ~12 Hz.
 DEFAULT_CUTOFF_HZ = 12.0
+#: :func:`resample` refuses to build a grid longer than this many points per input sample
+#: (plus :data:`MAX_GRID_SLACK`): its size follows the data, not what the time stamps claim
+#: (real recordings need < 15 per sample at 200 Hz, in-air runs included).
+MAX_GRID_PER_SAMPLE = 64
+#: Grid points always allowed on top of ``MAX_GRID_PER_SAMPLE * n`` (5.5 min at 200 Hz).
+MAX_GRID_SLACK = 65536
 
 
 def _bounds(starts: Any, stops: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -232,6 +238,13 @@ def resample(
     rate_hz : float
         Output rate.
 
+    Raises
+    ------
+    ParameterError
+        When the grid would exceed ``MAX_GRID_PER_SAMPLE * n + MAX_GRID_SLACK`` points for
+        ``n`` input samples (time stamps spanning far more than the samples can fill: a clock
+        glitch that reached here; the time-stamp policy of :mod:`penmotor.recording` cuts those).
+
     Returns
     -------
     t_uniform : ndarray, shape (m,)
@@ -261,7 +274,16 @@ def resample(
     dur[nonempty] = tt[e[nonempty] - 1] - tt[s[nonempty]]
     if np.any(dur < 0):
         raise ParameterError("t: must be non-decreasing within each segment")
-    m = np.where(nonempty, np.floor(dur * rate_hz + 1e-9).astype(np.intp) + 1, 0)
+    m_f = np.where(nonempty, np.floor(dur * rate_hz + 1e-9) + 1.0, 0.0)
+    n_in = int(L.sum())
+    if float(m_f.sum()) > MAX_GRID_PER_SAMPLE * n_in + MAX_GRID_SLACK:
+        k = int(np.argmax(dur))
+        raise ParameterError(
+            f"t: resampling {n_in} samples at {rate_hz:g} Hz would need {float(m_f.sum()):.3g} grid points "
+            f"(segment {k} spans {dur[k]:.4g} s over {int(L[k])} samples); refusing more than "
+            f"{MAX_GRID_PER_SAMPLE} per sample + {MAX_GRID_SLACK}: are the time stamps broken?"
+        )
+    m = m_f.astype(np.intp)
     new_e = np.cumsum(m)
     new_s = new_e - m
     seg_out = np.repeat(np.arange(s.size), m)
@@ -272,7 +294,6 @@ def resample(
     # are disjoint and increasing, then one np.interp per channel. The samples of the
     # segments, in segment order: `take` (a slice when the segments tile a range).
     cl = np.cumsum(L)
-    n_in = int(cl[-1]) if cl.size else 0
     sid = np.repeat(np.arange(s.size), L)
     if s.size and np.array_equal(s[1:], e[:-1]):
         take: Any = slice(int(s[0]), int(s[0]) + n_in)

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, ParameterError
-from ..recording import CHANNELS, Device, Recording, Timing
+from ..recording import CHANNELS, GLITCH_JUMP_S, Device, Recording, Timing, glitch_steps
 from . import Format, register_format
 from ._text import atomic_write, no_columns
 
@@ -312,6 +312,9 @@ def read_native(
             t = ch["t"]
             if n and (not np.isfinite(t).all() or (np.diff(t) < 0).any()):
                 raise FormatError("time stamps must be finite and non-decreasing", path=p, field="ch/t.npy")
+            if glitch_steps(t, ch["pen_down"]).size:  # penmotor writes none (time-stamp policy)
+                raise FormatError(f"time stamps jump by more than {GLITCH_JUMP_S:g} s (corrupt clock)",
+                                  path=p, field="ch/t.npy")
             try:
                 dev = None if doc.get("device") is None else Device.from_dict(_dec(doc["device"]))
                 md = _dec(doc.get("meta") or {})
