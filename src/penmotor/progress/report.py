@@ -27,6 +27,7 @@ import html
 import io
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,9 +182,24 @@ def _figure(w: float, h: float, dpi: int = 90, layout: str | None = "constrained
     return Figure(figsize=(w, h), dpi=dpi, layout=layout)
 
 
+#: Control, bidirectional and zero-width characters: shown as U+FFFD, never interpreted.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+                       "\u2060-\u206f\ufeff\ufff9-\ufffb]")
+
+#: Scripts and network access forbidden in the report (a missed escape cannot run or leak
+#: anything): only the inline stylesheet and the figures' ``data:`` images are allowed.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+def _esc(value: Any) -> str:
+    """The one way text from a file, the store or the command line enters the report's HTML:
+    ``&<>"'`` escaped (safe in text and quoted attributes), control and bidi characters replaced."""
+    return html.escape(_CONTROLS.sub("\ufffd", str(value)), quote=True)
+
+
 def _img(src: str, caption: str, alt: str) -> str:
-    return (f'<figure><img src="{src}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return (f'<figure><img src="{src}" alt="{_esc(alt)}">'
+            f"<figcaption>{_esc(caption)}</figcaption></figure>")
 
 
 def _fmt(v: float) -> str:
@@ -516,7 +532,7 @@ def _values_tables(vals: Any, sess: Any) -> str:
         s = sess[sess["task"] == task].sort_values(["date", "session_id"])
         sids = s["session_id"].tolist()
         head = "".join(
-            f'<th data-session="{int(r.session_id)}">{r.date.date()}<br>{html.escape(r.modality)}</th>'
+            f'<th data-session="{int(r.session_id)}">{r.date.date()}<br>{_esc(r.modality)}</th>'
             for r in s.itertuples()
         )
         metrics = sorted(g["metric"].unique(),
@@ -533,11 +549,11 @@ def _values_tables(vals: Any, sess: Any) -> str:
                     continue
                 fv = float(v)
                 cls = ' class="na"' if not math.isfinite(fv) else ""
-                cells.append(f'<td{cls} data-session="{sid}" data-metric="{html.escape(m)}" '
+                cells.append(f'<td{cls} data-session="{sid}" data-metric="{_esc(m)}" '
                              f'data-value="{fv!r}">{_fmt(fv)}</td>')
-            body.append(f'<tr><td class="name">{html.escape(m)}</td>'
-                        f'<td class="name">{html.escape(units.get(m, ""))}</td>{"".join(cells)}</tr>')
-        out.append(f"<h3>Task: {html.escape(task)}</h3><table class=\"values\" data-task=\"{html.escape(task)}\">"
+            body.append(f'<tr><td class="name">{_esc(m)}</td>'
+                        f'<td class="name">{_esc(units.get(m, ""))}</td>{"".join(cells)}</tr>')
+        out.append(f"<h3>Task: {_esc(task)}</h3><table class=\"values\" data-task=\"{_esc(task)}\">"
                    f'<tr><th class="name">metric</th><th class="name">unit</th>{head}</tr>'
                    + "".join(body) + "</table>")
     return "\n".join(out)
@@ -577,19 +593,19 @@ def _sparkline(series: Any, t_lo: Any, t_hi: Any, colour: str, title: str) -> st
     data_v = " ".join(repr(float(a)) for a in v)
     data_d = " ".join(str(np.datetime_as_string(a, unit="D")) for a in d)
     return (f'<svg class="spark" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
-            f'aria-label="{html.escape(title)}" data-values="{data_v}" data-dates="{data_d}">'
-            f"<title>{html.escape(title)}</title>"
+            f'aria-label="{_esc(title)}" data-values="{data_v}" data-dates="{data_d}">'
+            f"<title>{_esc(title)}</title>"
             f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.4" stroke-opacity="0.7"/>'
             + "".join(marks) + "</svg>")
 
 
 def _badge(verdict: str) -> str:
     cls, sym, text = _BADGES.get(verdict, ("none", "", verdict))
-    return f'<span class="badge b-{cls}" data-verdict="{html.escape(verdict)}">{sym} {html.escape(text)}</span>'
+    return f'<span class="badge b-{cls}" data-verdict="{_esc(verdict)}">{sym} {_esc(text)}</span>'
 
 
 def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
-    esc = html.escape
+    esc = _esc
     rows = []
     for r in ks.itertuples():
         km: KeyMeasure = r.measure
@@ -600,7 +616,7 @@ def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
                     if r.n_sessions >= 2 else f"{_fmt_short(r.latest * sc)}{us}")
         direction = f'<span class="dir">{esc(r.direction)}</span>' if r.direction and r.n_sessions >= 2 else ""
         slope = float(r.slope_per_month)
-        trend = (f"{'+' if slope > 0 else ''}{_fmt_short(slope * sc)}{us}" if math.isfinite(slope)
+        trend = (esc(f"{'+' if slope > 0 else ''}{_fmt_short(slope * sc)}{us}") if math.isfinite(slope)
                  else '<span class="small" title="a trend needs more session dates">\u2013</span>')
         cls = _BADGES.get(r.verdict, ("none",))[0]
         series = _dated_means(vals, r.task, r.metric)
@@ -611,7 +627,7 @@ def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
             f'data-baseline="{float(r.baseline)!r}" data-latest="{float(r.latest)!r}" '
             f'data-slope="{slope!r}" data-n="{int(r.n_sessions)}">'
             f'<td class="label"><b>{esc(km.label)}</b><span class="what">{esc(km.what)}{esc(task_note)}</span></td>'
-            f'<td class="vals">{vals_txt}{direction}</td><td>{int(r.n_sessions)}</td><td>{trend}</td>'
+            f'<td class="vals">{esc(vals_txt)}{direction}</td><td>{int(r.n_sessions)}</td><td>{trend}</td>'
             f'<td class="spark">{_sparkline(series, t_lo, t_hi, _COLOURS[cls], title)}</td>'
             f"<td>{_badge(r.verdict)}</td></tr>")
     return ('<table class="glance"><tr><th class="name">Measure</th><th>First \u2192 latest</th>'
@@ -733,7 +749,7 @@ _VERDICT_ORDER = ("improved", "worse", "changed", "no reliable change", "not jud
 
 def _family_details(summary: Any) -> str:
     """Change and reliability of every metric, one folded section per family."""
-    esc = html.escape
+    esc = _esc
     ordered = _prioritised(summary)
     out = []
     for fam in sorted(summary["family"].unique()):
@@ -795,7 +811,7 @@ def report_html(
     summary = summarize(vals, retest_sd=retest_sd, min_sessions=min_sessions)
     ks = key_summary(summary)
     parts: list[str] = []
-    esc = html.escape
+    esc = _esc
     first, last = sess["date"].min().date(), sess["date"].max().date()
     t_lo, t_hi = sess["date"].min().to_datetime64(), sess["date"].max().to_datetime64()
     n_dates = int(sess["date"].nunique())
@@ -803,7 +819,7 @@ def report_html(
     parts.append(f"<h1>Handwriting progress: {esc(child)}</h1>")
     parts.append(
         f'<p class="meta">{n_dates} session date{"s" if n_dates != 1 else ""} from {first} to {last}; '
-        f'{len(sess)} recordings ({", ".join(f"{k}: {v}" for k, v in per_task.items())}). '
+        f'{len(sess)} recordings ({esc(", ".join(f"{k}: {v}" for k, v in per_task.items()))}). '
         f"Generated {_dt.date.today()} by penmotor {esc(__version__)} (metric registry version "
         f"{esc(REGISTRY_VERSION)}). Child identified by a pseudonymous code only.</p>"
     )
@@ -927,6 +943,7 @@ def report_html(
     body = "\n".join(parts)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>penmotor progress report {esc(child)}</title>"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
 
