@@ -38,6 +38,8 @@ from .recording import Recording
 __all__ = [
     "DEFAULT_RATE_HZ",
     "DEFAULT_CUTOFF_HZ",
+    "MAX_GRID_PER_SAMPLE",
+    "MAX_GRID_SLACK",
     "Trace",
     "kinematics",
     "resample",

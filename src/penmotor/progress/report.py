@@ -40,7 +40,7 @@ from .store import Store
 from .trends import DAYS_PER_MONTH, _by_magnitude, summarize, theil_sen_trend
 
 __all__ = ["build_report", "report_html", "headline", "key_summary", "tremor_spectrum", "KeyMeasure",
-           "KEY_MEASURES", "KEY_METRICS"]
+           "KEY_MEASURES", "KEY_METRICS", "CSP"]
 
 
 @dataclass(frozen=True)
