@@ -45,7 +45,7 @@ except ImportError:
     import penmotor
 
 from penmotor import PenmotorError  # noqa: E402
-from penmotor.progress.store import file_sha256  # noqa: E402
+from penmotor.progress.ingest import file_sha256  # noqa: E402
 
 SHARED = Path(os.environ.get("PENMOTOR_SHARED_DATA", ROOT.parent / "shared" / "data"))
 FORMATS = ("svc", "uci", "inkml", "native", "curious", "evemu", "scan")

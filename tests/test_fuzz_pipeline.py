@@ -19,7 +19,7 @@ import penmotor
 from penmotor import PenmotorError, PenmotorWarning
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "io"))
 import fuzz  # noqa: E402
 from io_strategies import recordings  # noqa: E402
 

@@ -22,6 +22,7 @@ import pytest
 
 import penmotor
 from penmotor import Recording
+from penmotor.progress.ingest import encode_ink
 from penmotor.progress.report import CSP, build_report
 from penmotor.progress.store import Store
 
@@ -48,7 +49,7 @@ def _hostile_store(tmp_path: Path) -> Store:
         vals = {"speed_mean": 10.0 + i, "x_height": 3.0 + i % 2, p[:64]: float(i)}
         store.add_session(CHILD, date=rec.meta["date"], task=p, modality="online", sha256=f"{i:064x}",
                           values=vals, units={p[:64]: p[:16]}, device=p, source=p,
-                          ink=penmotor.progress.store.encode_ink(rec), ink_format="xy-npz")
+                          ink=encode_ink(rec), ink_format="xy-npz")
         store.add_session(CHILD, date="2026-04-01", task=p, modality="online", sha256=f"{i + 99:064x}",
                           values={"speed_mean": 9.0 + i, "x_height": 3.5, p[:64]: 2.0 * i},
                           units={"speed_mean": p[:16]}, device=p, source=p)
