@@ -65,7 +65,8 @@ def _resolve(path: Path, format: str | None, *, for_write: bool) -> Format:
         try:
             return FORMATS[format]
         except KeyError:
-            raise ParameterError(f"format: unknown {format!r}; known: {sorted(FORMATS)}") from None
+            raise ParameterError(f"format: unknown {format!r}", argument="format",
+                                 advice=f"known: {sorted(FORMATS)}") from None
     name = path.name.lower()
     matches = [f for f in FORMATS.values() if any(name.endswith(e) for e in f.extensions)]
     if not for_write and len(matches) != 1 and path.is_file():
@@ -77,7 +78,8 @@ def _resolve(path: Path, format: str | None, *, for_write: bool) -> Format:
     if len(matches) == 1:
         return matches[0]
     raise FormatError(
-        f"cannot tell the format from the name; pass format= one of {sorted(FORMATS)}", path=path
+        "cannot tell the format from the name", path=path, argument="format",
+        advice=f"pass format= one of {sorted(FORMATS)}",
     )
 
 

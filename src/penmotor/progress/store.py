@@ -241,6 +241,9 @@ class IngestResult:
         New session ids (empty unless added).
     message : str
         Error text for ``"error"``; a short note otherwise.
+    error : Exception or None
+        The exception behind an ``"error"`` (for an interface that words it its own way,
+        e.g. :func:`penmotor.io.options.explain`).
 
     Examples
     --------
@@ -252,6 +255,7 @@ class IngestResult:
     status: str
     session_ids: list[int] = field(default_factory=list)
     message: str = ""
+    error: BaseException | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -543,6 +547,7 @@ class Store:
         date: Any = None,
         task: str | None = None,
         dpi: float | None = None,
+        force_dpi: float | None = None,
         device: Any = None,
         read_options: Mapping[str, Any] | None = None,
         keep_ink: bool = True,
@@ -573,8 +578,13 @@ class Store:
             file name stem's first word.
         dpi : float, optional
             Scan resolution when the image file does not state it.
+        force_dpi : float, optional
+            Scan resolution whatever the image file states.
         device : Device or str, optional
             Passed to :func:`penmotor.read` for formats without units.
+        read_options : mapping, optional
+            Further keyword arguments of :func:`penmotor.read` (``format``, ``columns``,
+            ``device`` ...), as :func:`penmotor.io.options.reader_kwargs` builds them.
         featurize : callable, optional
             Replace :func:`penmotor.features` (testing, custom metric sets).
         on_result : callable, optional
@@ -598,7 +608,8 @@ class Store:
             date = _as_date(date, what="date")
         out = []
         for p in paths:
-            res = self._ingest_one(child, Path(p), date=date, task=task, dpi=dpi, device=device,
+            res = self._ingest_one(child, Path(p), date=date, task=task, dpi=dpi, force_dpi=force_dpi,
+                                   device=device,
                                    read_options=dict(read_options or {}), keep_ink=keep_ink,
                                    featurize=featurize)
             out.append(res)
@@ -607,7 +618,7 @@ class Store:
         return out
 
     def _ingest_one(self, child: str, path: Path, *, date: Any, task: str | None, dpi: float | None,
-                    device: Any, read_options: dict[str, Any], keep_ink: bool,
+                    force_dpi: float | None, device: Any, read_options: dict[str, Any], keep_ink: bool,
                     featurize: Callable[[Recording], Mapping[str, float]] | None) -> IngestResult:
         sp = str(path)
         try:
@@ -618,7 +629,7 @@ class Store:
                 return IngestResult(sp, "duplicate", message="already in the store (same content)")
             mdate = _dt.date.fromtimestamp(path.stat().st_mtime)
             if path.suffix.lower() in SCAN_EXTENSIONS:
-                parts = self._score_scan(path, dpi=dpi, keep_ink=keep_ink)
+                parts = self._score_scan(path, dpi=dpi, force_dpi=force_dpi, keep_ink=keep_ink)
                 rows = [dict(modality="scan", task=task or "worksheet", date=date or mdate,
                              device=None, **p) for p in parts]
             else:
@@ -649,11 +660,11 @@ class Store:
                         ink=encode_ink(rec) if keep_ink else None, ink_format="xy-npz",
                     ))
         except PenmotorError as exc:
-            return IngestResult(sp, "error", message=str(exc))
+            return IngestResult(sp, "error", message=str(exc), error=exc)
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
         except Exception as exc:  # a reader bug must not stop a batch: report it on this file
-            return IngestResult(sp, "error", message=f"{sp}: {type(exc).__name__}: {exc}")
+            return IngestResult(sp, "error", message=f"{sp}: {type(exc).__name__}: {exc}", error=exc)
         ids: list[int] = []
         with self.engine.begin() as conn:
             for i, r in enumerate(rows):
@@ -665,12 +676,13 @@ class Store:
         return IngestResult(sp, "added", ids, message=f"{len(ids)} session(s)")
 
     @staticmethod
-    def _score_scan(path: Path, *, dpi: float | None, keep_ink: bool) -> list[dict[str, Any]]:
+    def _score_scan(path: Path, *, dpi: float | None, force_dpi: float | None = None,
+                    keep_ink: bool) -> list[dict[str, Any]]:
         """Score every page of an image/PDF file (one session part per page)."""
         from ..scan import load_pages, score_page
 
         out = []
-        for page in load_pages(path, dpi=dpi):
+        for page in load_pages(path, dpi=dpi, force_dpi=force_dpi):
             vals = score_page(page)
             grey = getattr(page, "grey", None)
             ink = _png_thumbnail(grey) if (keep_ink and grey is not None) else None
