@@ -743,9 +743,10 @@ class Recording:
         rate = self.timing.effective_rate_hz
         src = self.meta.get("source") or self.meta.get("task") or ""
         src = f" {src!s}" if src else ""
+        n, k = len(self), self.n_strokes
         return (
-            f"<Recording{src}: {len(self)} samples, {self.duration:.3f} s, {self.n_strokes} strokes, "
-            f"{rate:.1f} Hz effective, {dev}>"
+            f"<Recording{src}: {n} sample{'' if n == 1 else 's'}, {self.duration:.3f} s, "
+            f"{k} stroke{'' if k == 1 else 's'}, {rate:.1f} Hz effective, {dev}>"
         )
 
     def __eq__(self, other: object) -> bool:
