@@ -44,6 +44,10 @@ class FeatureInfo:
         Recording channels the online function needs (NaN when absent).
     func : callable or None
         The online function ``func(rec) -> float``; None for scan-only features.
+    depends_on_text : bool
+        The value depends on what was written (ink length, writing width, crossings,
+        durations, counts): recordings of different texts are not comparable, so progress
+        compares it only between recordings of the same text.
 
     Examples
     --------
@@ -60,6 +64,7 @@ class FeatureInfo:
     modalities: frozenset[str] = frozenset({"online"})
     needs: tuple[str, ...] = ()
     func: Callable[..., float] | None = field(default=None, compare=False, repr=False)
+    depends_on_text: bool = False
 
 
 class _Registry(Mapping[str, FeatureInfo]):
@@ -133,6 +138,7 @@ class _Registry(Mapping[str, FeatureInfo]):
             info = FeatureInfo(
                 info.name, info.unit, old.description or info.description, info.family, info.better,
                 old.modalities | info.modalities, old.needs or info.needs, old.func or info.func,
+                old.depends_on_text or info.depends_on_text,
             )
         self._d[info.name] = info
 
@@ -158,6 +164,7 @@ def metric(
     family: str | None = None,
     name: str | None = None,
     scan: bool = False,
+    depends_on_text: bool = False,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Register an online metric ``func(rec, **params) -> float``.
 
@@ -175,6 +182,8 @@ def metric(
         Defaults to the function name.
     scan : bool
         Whether the scanned-worksheet pipeline computes the same quantity.
+    depends_on_text : bool
+        The value depends on what was written (see :class:`FeatureInfo`).
 
     Examples
     --------
@@ -192,7 +201,8 @@ def metric(
         mods = frozenset({"online", "scan"} if scan else {"online"})
         _check(nm, unit, better, mods)
         doc = (func.__doc__ or "").strip().splitlines()
-        FEATURES._add(FeatureInfo(nm, unit, doc[0] if doc else "", fam, better, mods, tuple(needs), func))
+        FEATURES._add(FeatureInfo(nm, unit, doc[0] if doc else "", fam, better, mods, tuple(needs), func,
+                                  depends_on_text))
         return func
 
     return deco

@@ -201,7 +201,7 @@ def _substrokes(rec: Recording, min_duration_s: float) -> tuple[np.ndarray, np.n
     return substroke_bounds(rec, min_duration_s=min_duration_s)
 
 
-@metric(unit="1", better=None)
+@metric(unit="1", better=None, depends_on_text=True)
 def substroke_count(rec: Recording, *, min_duration_s: float = 0.03) -> float:
     """Number of on-surface sub-strokes (pieces between speed minima), see :func:`substroke_bounds`.
 
