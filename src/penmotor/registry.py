@@ -48,6 +48,9 @@ class FeatureInfo:
         The value depends on what was written (ink length, writing width, crossings,
         durations, counts): recordings of different texts are not comparable, so progress
         compares it only between recordings of the same text.
+    label : str
+        A short plain-language name for plots and tables ("Letter size"); the name itself
+        when none was given (see :attr:`title`).
 
     Examples
     --------
@@ -65,6 +68,18 @@ class FeatureInfo:
     needs: tuple[str, ...] = ()
     func: Callable[..., float] | None = field(default=None, compare=False, repr=False)
     depends_on_text: bool = False
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The plain-language label, or the name when there is none.
+
+        Examples
+        --------
+        >>> FeatureInfo("demo", "mm", "a length", "geometry", label="Demo length").title
+        'Demo length'
+        """
+        return self.label or self.name
 
 
 class _Registry(Mapping[str, FeatureInfo]):
@@ -110,7 +125,7 @@ class _Registry(Mapping[str, FeatureInfo]):
         return sorted({i.family for i in self._d.values()})
 
     def to_frame(self) -> Any:
-        """The registry as a pandas DataFrame (name, unit, family, better, modalities, description).
+        """The registry as a pandas DataFrame (name, label, unit, family, better, modalities, description, ...).
 
         Examples
         --------
@@ -121,8 +136,9 @@ class _Registry(Mapping[str, FeatureInfo]):
 
         self._load()
         rows = [
-            {"name": i.name, "unit": i.unit, "family": i.family, "better": i.better,
-             "modalities": ",".join(sorted(i.modalities)), "description": i.description}
+            {"name": i.name, "label": i.title, "unit": i.unit, "family": i.family, "better": i.better,
+             "modalities": ",".join(sorted(i.modalities)), "description": i.description,
+             "depends_on_text": i.depends_on_text}
             for i in self._d.values()
         ]
         return pd.DataFrame(rows).set_index("name")
@@ -138,7 +154,7 @@ class _Registry(Mapping[str, FeatureInfo]):
             info = FeatureInfo(
                 info.name, info.unit, old.description or info.description, info.family, info.better,
                 old.modalities | info.modalities, old.needs or info.needs, old.func or info.func,
-                old.depends_on_text or info.depends_on_text,
+                old.depends_on_text or info.depends_on_text, old.label or info.label,
             )
         self._d[info.name] = info
 
@@ -165,6 +181,7 @@ def metric(
     name: str | None = None,
     scan: bool = False,
     depends_on_text: bool = False,
+    label: str = "",
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Register an online metric ``func(rec, **params) -> float``.
 
@@ -184,6 +201,8 @@ def metric(
         Whether the scanned-worksheet pipeline computes the same quantity.
     depends_on_text : bool
         The value depends on what was written (see :class:`FeatureInfo`).
+    label : str
+        Short plain-language name for plots and tables.
 
     Examples
     --------
@@ -202,7 +221,7 @@ def metric(
         _check(nm, unit, better, mods)
         doc = (func.__doc__ or "").strip().splitlines()
         FEATURES._add(FeatureInfo(nm, unit, doc[0] if doc else "", fam, better, mods, tuple(needs), func,
-                                  depends_on_text))
+                                  depends_on_text, label))
         return func
 
     return deco
@@ -216,6 +235,7 @@ def register_feature(
     family: str,
     better: str | None = None,
     modalities: tuple[str, ...] = ("scan",),
+    label: str = "",
 ) -> FeatureInfo:
     """Register a feature that has no online function (e.g. scan-only stroke width).
 
@@ -226,5 +246,5 @@ def register_feature(
     """
     mods = frozenset(modalities)
     _check(name, unit, better, mods)
-    FEATURES._add(FeatureInfo(name, unit, description, family, better, mods))
+    FEATURES._add(FeatureInfo(name, unit, description, family, better, mods, label=label))
     return FEATURES._d[name]

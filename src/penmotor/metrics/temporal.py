@@ -61,7 +61,7 @@ def _phase_duration(rec: Recording, down: bool, method: str) -> float:
     return float((t[stops - 1] - t[starts]).sum())
 
 
-@metric(unit="s", better=None, depends_on_text=True)
+@metric(unit="s", better=None, depends_on_text=True, label='Total time')
 def duration_total(rec: Recording) -> float:
     """Time from the first to the last sample.
 
@@ -84,7 +84,7 @@ def duration_total(rec: Recording) -> float:
     return float(rec.t[-1] - rec.t[0]) if len(rec) >= 2 else math.nan
 
 
-@metric(unit="s", better=None, depends_on_text=True)
+@metric(unit="s", better=None, depends_on_text=True, label='Time on the paper')
 def duration_on_surface(rec: Recording, *, method: str = "intervals") -> float:
     """Time the pen spends on the surface.
 
@@ -111,7 +111,7 @@ def duration_on_surface(rec: Recording, *, method: str = "intervals") -> float:
     return _phase_duration(rec, True, method)
 
 
-@metric(unit="s", better=None, depends_on_text=True)
+@metric(unit="s", better=None, depends_on_text=True, label='Time in the air')
 def duration_in_air(rec: Recording, *, method: str = "intervals") -> float:
     """Time the pen spends in the air (hovering) between the first and last sample.
 
@@ -137,7 +137,7 @@ def duration_in_air(rec: Recording, *, method: str = "intervals") -> float:
     return _phase_duration(rec, False, method)
 
 
-@metric(unit="1", better="lower")
+@metric(unit="1", better="lower", label='Pen-in-air time')
 def in_air_ratio(rec: Recording, *, method: str = "intervals") -> float:
     """In-air time divided by on-surface time.
 
@@ -165,7 +165,7 @@ def in_air_ratio(rec: Recording, *, method: str = "intervals") -> float:
     return air / on if on > 0 else math.nan
 
 
-@metric(unit="1", better=None, depends_on_text=True)
+@metric(unit="1", better=None, depends_on_text=True, label='Strokes')
 def stroke_count(rec: Recording) -> float:
     """Number of strokes (pen-down runs).
 
@@ -203,7 +203,7 @@ def pen_lifts(rec: Recording) -> int:
     return int(np.count_nonzero(pd[:-1] & ~pd[1:]))
 
 
-@metric(unit="1/s", better="lower", depends_on_text=True)
+@metric(unit="1/s", better="lower", depends_on_text=True, label='Pen lifts per second')
 def pen_lifts_per_s(rec: Recording) -> float:
     """Pen lifts per second of recording.
 
@@ -232,7 +232,7 @@ def _ink_length(rec: Recording) -> float:
     return float(seg[both].sum())
 
 
-@metric(unit="1/(100 mm)", better="lower", depends_on_text=True)
+@metric(unit="1/(100 mm)", better="lower", depends_on_text=True, label='Pen lifts per 100 mm of ink')
 def pen_lifts_per_100mm(rec: Recording) -> float:
     """Pen lifts per 100 mm of ink (on-surface path length).
 
@@ -322,7 +322,7 @@ def _pauses(rec: Recording, speed_threshold_mm_s: float, min_pause_s: float, rat
     return pause_runs(rec, speed_threshold_mm_s=speed_threshold_mm_s, min_pause_s=min_pause_s, rate_hz=rate_hz)
 
 
-@metric(unit="1", better="lower", depends_on_text=True)
+@metric(unit="1", better="lower", depends_on_text=True, label='Pauses')
 def pause_count(
     rec: Recording, *, speed_threshold_mm_s: float = 5.0, min_pause_s: float = 0.15, rate_hz: float = 200.0
 ) -> float:
@@ -341,7 +341,7 @@ def pause_count(
     return math.nan if runs is None else float(runs.size)
 
 
-@metric(unit="s", better="lower", depends_on_text=True)
+@metric(unit="s", better="lower", depends_on_text=True, label='Pause time')
 def pause_time(
     rec: Recording, *, speed_threshold_mm_s: float = 5.0, min_pause_s: float = 0.15, rate_hz: float = 200.0
 ) -> float:
@@ -360,7 +360,7 @@ def pause_time(
     return math.nan if runs is None else float(runs.sum())
 
 
-@metric(unit="1", better="lower")
+@metric(unit="1", better="lower", label='Share of time paused')
 def pause_ratio(
     rec: Recording, *, speed_threshold_mm_s: float = 5.0, min_pause_s: float = 0.15, rate_hz: float = 200.0
 ) -> float:
@@ -382,7 +382,7 @@ def pause_ratio(
                       min_pause_s=min_pause_s, rate_hz=rate_hz) / on
 
 
-@metric(unit="1/s", better=None, depends_on_text=True)
+@metric(unit="1/s", better=None, depends_on_text=True, label='Tempo (strokes per second)')
 def tempo(rec: Recording) -> float:
     """Writing tempo: strokes per second of recording.
 
