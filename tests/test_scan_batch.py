@@ -13,7 +13,7 @@ from PIL import Image
 from penmotor import synth
 from penmotor.scan import batch
 from penmotor.scan.batch import metric_columns, scan_files
-from penmotor.scan.render import render
+from penmotor.synth import render
 
 DPI = 150
 

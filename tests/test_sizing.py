@@ -254,7 +254,7 @@ def test_paths_letters_must_match_the_paths():
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=0, max_size=60),
        st.sampled_from([np.float64, np.float32]))
 def test_fast_median_is_np_median_bit_for_bit(values, dtype) -> None:
-    from penmotor.metrics.sizing import _median
+    from penmotor._stats import median as _median
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # float32 overflow to inf; median of nothing

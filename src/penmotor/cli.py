@@ -78,10 +78,9 @@ def _cmd_features(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .errors import PenmotorError
-    from .features import features
     from .io import read
     from .io.options import explain, reader_kwargs
-    from .registry import FEATURES
+    from .registry import FEATURES, features
 
     cols: dict[str, dict[str, float]] = {}
     failed = 0

@@ -1,19 +1,32 @@
-"""The feature registry: every metric's name, unit, meaning, family and direction of "better".
+"""The feature registry and the functions that run it.
 
-Online metrics register with the :func:`metric` decorator; metrics that exist only for
-scanned worksheets (stroke width, ink darkness, ...) register with :func:`register_feature`.
-A metric computed both online and from scans has **one** entry: same name, unit and meaning.
+Every metric's name, unit, meaning, family and direction of "better" is a
+:class:`FeatureInfo` in :data:`FEATURES`. Online metrics register with the :func:`metric`
+decorator; metrics that exist only for scanned worksheets (stroke width, ink darkness,
+...) are declared with :func:`register_feature` (in :mod:`penmotor.metrics.scan_only`) and
+computed by :mod:`penmotor.scan`. A metric computed both online and from scans has
+**one** entry: same name, unit and meaning.
+
+:func:`features` and :func:`features_table` run the registered online metrics over
+recordings. The families in :mod:`penmotor.metrics` register when :mod:`penmotor` is
+imported (the package imports :mod:`penmotor.metrics`); this module imports none of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import math
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ParameterError
+import numpy as np
 
-__all__ = ["FeatureInfo", "FEATURES", "metric", "register_feature", "REGISTRY_VERSION"]
+from .errors import ParameterError, PenmotorWarning
+from .recording import Recording, valid_recording
+
+__all__ = ["FeatureInfo", "FEATURES", "metric", "register_feature", "REGISTRY_VERSION", "features",
+           "features_table"]
 
 #: Bumped whenever a registered metric changes meaning or algorithm (stored with values).
 REGISTRY_VERSION = "1"
@@ -83,34 +96,21 @@ class FeatureInfo:
 
 
 class _Registry(Mapping[str, FeatureInfo]):
-    """Read-only mapping name -> FeatureInfo; loads the metric modules on first use."""
+    """Read-only mapping name -> FeatureInfo, in registration order."""
 
     def __init__(self) -> None:
         self._d: dict[str, FeatureInfo] = {}
-        self._loaded = False
-
-    def _load(self) -> None:
-        if not self._loaded:
-            self._loaded = True
-            from . import metrics  # noqa: F401  (registers the online families)
-            try:
-                from .scan import metrics as _scan_metrics  # noqa: F401
-            except ImportError:  # pragma: no cover - scan module not built yet
-                pass
 
     def __getitem__(self, key: str) -> FeatureInfo:
-        self._load()
         try:
             return self._d[key]
         except KeyError:
             raise KeyError(f"unknown feature {key!r}") from None
 
     def __iter__(self) -> Iterator[str]:
-        self._load()
         return iter(self._d)
 
     def __len__(self) -> int:
-        self._load()
         return len(self._d)
 
     def families(self) -> list[str]:
@@ -121,8 +121,23 @@ class _Registry(Mapping[str, FeatureInfo]):
         >>> "tremor" in FEATURES.families()
         True
         """
-        self._load()
         return sorted({i.family for i in self._d.values()})
+
+    def online(self, families: Iterable[str] | None = None) -> list[str]:
+        """Names of the features with an online function, in registration order.
+
+        Parameters
+        ----------
+        families : iterable of str, optional
+            Keep only these families; default all.
+
+        Examples
+        --------
+        >>> "speed_mean" in FEATURES.online(), "stroke_width" in FEATURES.online()
+        (True, False)
+        """
+        fams = None if families is None else set(families)
+        return [n for n, i in self._d.items() if i.func is not None and (fams is None or i.family in fams)]
 
     def to_frame(self) -> Any:
         """The registry as a pandas DataFrame (name, label, unit, family, better, modalities, description, ...).
@@ -134,7 +149,6 @@ class _Registry(Mapping[str, FeatureInfo]):
         """
         import pandas as pd
 
-        self._load()
         rows = [
             {"name": i.name, "label": i.title, "unit": i.unit, "family": i.family, "better": i.better,
              "modalities": ",".join(sorted(i.modalities)), "description": i.description,
@@ -247,4 +261,142 @@ def register_feature(
     mods = frozenset(modalities)
     _check(name, unit, better, mods)
     FEATURES._add(FeatureInfo(name, unit, description, family, better, mods, label=label))
-    return FEATURES._d[name]
+    return FEATURES[name]
+
+
+def _selected(families: Iterable[str] | None, names: Iterable[str] | None) -> list[str]:
+    known_fams = set(FEATURES.families())
+    if families is not None:
+        fams = {families} if isinstance(families, str) else set(families)
+        unknown = fams - known_fams
+        if unknown:
+            raise ParameterError(f"families: unknown {sorted(unknown)}; known: {sorted(known_fams)}")
+    else:
+        fams = known_fams
+    out = FEATURES.online(fams)
+    if names is not None:
+        names = [names] if isinstance(names, str) else list(names)
+        unknown = [n for n in names if n not in FEATURES or FEATURES[n].func is None]
+        if unknown:
+            raise ParameterError(f"names: not online features: {unknown}")
+        out = [n for n in out if n in set(names)]
+    return out
+
+
+def features(
+    rec: Recording,
+    *,
+    families: Iterable[str] | str | None = None,
+    names: Iterable[str] | None = None,
+) -> dict[str, float]:
+    """Compute registered online features of one recording.
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording.
+    families : str or iterable of str, optional
+        Restrict to these families (see ``FEATURES.families()``); default all.
+    names : iterable of str, optional
+        Restrict to these feature names.
+
+    Returns
+    -------
+    dict of str to float
+        Feature name -> value in the unit given by ``FEATURES[name].unit``; NaN where
+        the metric is undefined for this recording (too short, no pressure channel, ...).
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> f = features(synth.handwriting("ab cd", seed=1), families=["kinematics"])
+    >>> f["speed_mean"] > 0
+    True
+    """
+    valid_recording(rec)
+    out: dict[str, float] = {}
+    empty = len(rec) == 0
+    has: dict[str, bool] = {}  # channel -> present, checked once per call
+
+    def present(channels: tuple[str, ...]) -> bool:
+        for c in channels:
+            h = has.get(c)
+            if h is None:
+                h = has[c] = rec.has(c)
+            if not h:
+                return False
+        return True
+
+    # one warnings/errstate context for the whole run (not one per metric): empty slices
+    # and 0/0 give NaN by design
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name in _selected(families, names):
+            info = FEATURES[name]
+            if empty or not present(info.needs):
+                out[name] = math.nan
+                continue
+            v = info.func(rec)  # type: ignore[misc]
+            out[name] = float(v) if v is not None else math.nan
+    return out
+
+
+def features_table(
+    recs: Iterable[Recording],
+    *,
+    families: Iterable[str] | str | None = None,
+    names: Iterable[str] | None = None,
+    meta: Sequence[str] | None = None,
+    progress: bool = False,
+) -> Any:
+    """Features of many recordings as a pandas DataFrame, one row per recording.
+
+    Parameters
+    ----------
+    recs : iterable of Recording
+    families, names : optional
+        As in :func:`features`.
+    meta : sequence of str, optional
+        Meta keys to keep as columns; default every meta key found (non-scalar values skipped).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Meta columns first, then one column per feature; units in ``df.attrs["units"]``.
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> recs = [synth.handwriting("ab", seed=s).with_meta(subject=f"S{s}") for s in (1, 2)]
+    >>> df = features_table(recs, families="kinematics")
+    >>> df["subject"].tolist(), df.attrs["units"]["speed_mean"]
+    (['S1', 'S2'], 'mm/s')
+    """
+    import pandas as pd
+
+    recs = list(recs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        it: Iterable[Recording] = tqdm(recs, desc="features", unit="rec")
+    else:
+        it = recs
+    rows = []
+    for rec in it:
+        row: dict[str, Any] = {}
+        keys = meta if meta is not None else list(rec.meta)
+        for k in keys:
+            v = rec.meta.get(k)
+            if v is None or isinstance(v, (str, int, float, bool)):
+                row[k] = v
+        try:
+            row.update(features(rec, families=families, names=names))
+        except Exception as exc:  # one bad recording must not crash the table
+            warnings.warn(f"features failed for {rec!r}: {exc}", PenmotorWarning, stacklevel=2)
+            row["error"] = str(exc)
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    df.attrs["units"] = {c: FEATURES[c].unit for c in df.columns if c in FEATURES}
+    return df
