@@ -126,7 +126,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
     with _open(args) as store:
         store.ingest(args.child, args.files, date=args.date, task=args.task, read_options=read_options,
-                     **scan_kwargs(args), on_result=show)
+                     **scan_kwargs(args), on_result=show, prompt=args.text)
     print(f"{counts['added']} added, {counts['duplicate']} already stored, {counts['error']} failed")
     return 1 if counts["error"] else 0
 
@@ -218,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("files", nargs="+", metavar="FILE")
     a.add_argument("--date", help="session date YYYY-MM-DD (default: from the file, else its mtime)")
     a.add_argument("--task", help="task name (default: from the file)")
+    a.add_argument("--text", metavar="TEXT",
+                   help="the text the child copied (default: from the file); measures that depend on "
+                        "what was written are compared only between sessions of the same text")
     a.add_argument("-q", "--quiet", action="store_true")
     add_reader_arguments(a, formats=("recordings", "scans"))
     _store_arg(a)

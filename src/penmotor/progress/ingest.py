@@ -32,6 +32,7 @@ __all__ = [
     "SCAN_EXTENSIONS",
     "IngestResult",
     "file_sessions",
+    "prompt_of",
     "recording_session",
     "file_sha256",
     "encode_ink",
@@ -195,6 +196,7 @@ def file_sessions(
     keep_ink: bool = True,
     featurize: Callable[[Recording], Mapping[str, float]] | None = None,
     is_stored: Callable[[str], bool] | None = None,
+    prompt: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]] | None:
     """Hash, read and score one file: its content hash and one session row per recording or page.
 
@@ -204,7 +206,7 @@ def file_sessions(
     child : str
         The child the file is filed under: a recording whose ``meta["subject"]`` names
         another child is refused.
-    date, task, dpi, force_dpi, device, read_options, keep_ink, featurize
+    date, task, dpi, force_dpi, device, read_options, keep_ink, featurize, prompt
         As in :meth:`~penmotor.progress.store.Store.ingest`.
     is_stored : callable, optional
         ``is_stored(sha256)``: True when this content is already stored; then the file is
@@ -240,8 +242,8 @@ def file_sessions(
     mdate = _dt.date.fromtimestamp(path.stat().st_mtime)
     if path.suffix.lower() in SCAN_EXTENSIONS:
         parts = _scan_pages(path, dpi=dpi, force_dpi=force_dpi, keep_ink=keep_ink)
-        rows = [dict(modality="scan", task=task or "worksheet", date=date or mdate, device=None, **p)
-                for p in parts]
+        rows = [dict(modality="scan", task=task or "worksheet", date=date or mdate, device=None,
+                     prompt=prompt or None, **p) for p in parts]
         return digest, rows
     from ..io import read
     from ..registry import features
@@ -269,6 +271,7 @@ def file_sessions(
             values=vals, n_samples=len(rec),
             duration_s=rec.duration if len(rec) else None,
             ink=encode_ink(rec) if keep_ink else None, ink_format="xy-npz",
+            prompt=prompt or prompt_of(rec.meta),
         ))
     return digest, rows
 
@@ -335,5 +338,27 @@ def recording_session(
         date=d, task=str(t), modality="online", sha256=sha256, values=values,
         device=dev, source=source if source is not None else rec.meta.get("source"),
         n_samples=len(rec), duration_s=rec.duration if len(rec) else None,
-        ink=ink if keep_ink else None, ink_format="xy-npz",
+        ink=ink if keep_ink else None, ink_format="xy-npz", prompt=prompt_of(rec.meta),
     )
+
+
+def prompt_of(meta: Mapping[str, Any]) -> str | None:
+    """The text a recording's child copied, from its meta: ``prompt``, ``text`` or a template's text.
+
+    Examples
+    --------
+    >>> prompt_of({"text": "the quick brown fox"})
+    'the quick brown fox'
+    >>> prompt_of({"template": {"name": "sentence", "params": {"text": "a big dog"}}})
+    'a big dog'
+    >>> prompt_of({"task": "spiral"}) is None
+    True
+    """
+    for key in ("prompt", "text"):
+        v = meta.get(key)
+        if isinstance(v, str) and v.strip():
+            return " ".join(v.split())
+    tpl = meta.get("template")
+    params = tpl.get("params") if isinstance(tpl, Mapping) else None
+    v = params.get("text") if isinstance(params, Mapping) else None
+    return " ".join(v.split()) if isinstance(v, str) and v.strip() else None
