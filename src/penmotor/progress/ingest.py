@@ -37,6 +37,7 @@ __all__ = [
     "file_sha256",
     "encode_ink",
     "decode_ink",
+    "stored_spectrum",
     "png_thumbnail",
     "as_date",
 ]
@@ -63,12 +64,15 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def encode_ink(rec: Recording) -> bytes:
+def encode_ink(rec: Recording, *, spectrum: Any = None) -> bytes:
     """A compact copy of a recording's ink for the store (``"xy-npz"``).
 
     Keeps ``t`` (float64, s), ``x``, ``y`` (float32, mm), ``pressure`` (float32, 0-1)
-    and ``pen_down``: enough for the report's ink plots, pressure map and tremor
-    spectrum. Inverse: :func:`decode_ink`.
+    and ``pen_down``: enough for the report's ink plots and pressure map; and, when given,
+    the tremor metrics' spectrum of the full-precision recording (``spectrum``, a
+    :class:`~penmotor.metrics.tremor.Spectrum`: its frequencies and displacement PSD), so
+    the report plots the very spectrum the metrics used without recomputing it.
+    Inverse: :func:`decode_ink` (and :func:`stored_spectrum`).
 
     Examples
     --------
@@ -85,8 +89,40 @@ def encode_ink(rec: Recording) -> bytes:
         y=np.asarray(rec.y, np.float32),
         pressure=np.asarray(rec.pressure, np.float32),
         pen_down=np.asarray(rec.pen_down, bool),
+        **({"spectrum_f": np.asarray(spectrum.f, np.float64), "spectrum_psd": np.asarray(spectrum.psd, np.float64)}
+           if spectrum is not None else {}),
     )
     return buf.getvalue()
+
+
+def stored_spectrum(blob: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """The tremor spectrum (frequencies in Hz, PSD in mm^2/Hz) kept by :func:`encode_ink`; None if none.
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> from penmotor.metrics.tremor import tremor_spectrum
+    >>> rec = synth.tremor_spiral(seed=0)
+    >>> f, psd = stored_spectrum(encode_ink(rec, spectrum=tremor_spectrum(rec)))
+    >>> bool(np.array_equal(psd, tremor_spectrum(rec).psd))
+    True
+    >>> stored_spectrum(encode_ink(rec)) is None
+    True
+    """
+    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+        if "spectrum_f" not in z.files:
+            return None
+        return z["spectrum_f"], z["spectrum_psd"]
+
+
+def _spectrum_of(rec: Recording) -> Any:
+    """The tremor metrics' spectrum (cached on `rec` by the features just computed; None without ink)."""
+    from ..metrics.tremor import tremor_spectrum
+
+    try:
+        return tremor_spectrum(rec)
+    except PenmotorError:
+        return None
 
 
 def decode_ink(blob: bytes) -> Recording:
@@ -270,7 +306,7 @@ def file_sessions(
             device=rec.device.name if rec.device is not None else None,
             values=vals, n_samples=len(rec),
             duration_s=rec.duration if len(rec) else None,
-            ink=encode_ink(rec) if keep_ink else None, ink_format="xy-npz",
+            ink=encode_ink(rec, spectrum=_spectrum_of(rec)) if keep_ink else None, ink_format="xy-npz",
             prompt=prompt or prompt_of(rec.meta),
         ))
     return digest, rows
@@ -333,6 +369,8 @@ def recording_session(
         from ..registry import features
 
         values = features(rec)
+        if keep_ink:  # the tremor spectrum the features just used (cached on rec), for the report
+            ink = encode_ink(rec, spectrum=_spectrum_of(rec))
     dev = rec.device.name if rec.device is not None else None
     return dict(
         date=d, task=str(t), modality="online", sha256=sha256, values=values,

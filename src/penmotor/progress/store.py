@@ -56,6 +56,7 @@ from .ingest import (
     file_sessions,
     file_sha256,
     recording_session,
+    stored_spectrum,
 )
 
 __all__ = [
@@ -646,6 +647,50 @@ class Store:
             except PenmotorError:
                 return None
         return None
+
+    def spectrum(self, session_id: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The tremor spectrum (Hz, mm^2/Hz) stored with a tablet session's ink at ingest, or None.
+
+        It is the spectrum the tremor metrics used (:func:`penmotor.metrics.tremor.tremor_spectrum`
+        of the full-precision recording); stores written before it was kept return None.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from penmotor import synth
+        >>> s = Store(tempfile.mkdtemp() + "/s.db")
+        >>> sid = s.add_recording("C1", synth.tremor_spiral(seed=0).with_meta(date="2026-01-01"))
+        >>> f, psd = s.spectrum(sid)
+        >>> f.shape == psd.shape
+        True
+        """
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(sessions.c.ink, sessions.c.ink_format).where(sessions.c.session_id == int(session_id))
+            ).first()
+        if row is None or row.ink is None or row.ink_format != "xy-npz":
+            return None
+        return stored_spectrum(bytes(row.ink))
+
+    def page_png(self, session_id: int) -> bytes | None:
+        """The stored PNG thumbnail of a scanned page, as stored (None for other sessions).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> s = Store(tempfile.mkdtemp() + "/s.db")
+        >>> sid = s.add_session("C1", date="2026-01-01", task="worksheet", modality="scan", sha256="ab" * 32,
+        ...                     values={}, ink=b"PNG bytes", ink_format="png")
+        >>> s.page_png(sid)
+        b'PNG bytes'
+        """
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(sessions.c.ink, sessions.c.ink_format).where(sessions.c.session_id == int(session_id))
+            ).first()
+        if row is None or row.ink is None or row.ink_format != "png":
+            return None
+        return bytes(row.ink)
 
     def delete_child(self, child: str) -> int:
         """Delete a child and all their sessions and values (right to erasure). Returns sessions deleted.
