@@ -126,7 +126,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
     with _open(args) as store:
         store.ingest(args.child, args.files, date=args.date, task=args.task, read_options=read_options,
-                     **scan_kwargs(args), on_result=show)
+                     **scan_kwargs(args), on_result=show, prompt=args.text)
     print(f"{counts['added']} added, {counts['duplicate']} already stored, {counts['error']} failed")
     return 1 if counts["error"] else 0
 
@@ -161,9 +161,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     sd = _parse_sd(args.retest_sd)
     with _open(args, must_exist=True) as store:
+        # one summary for the report and the printed headline
+        summary = summarize(store.values(args.child), retest_sd=sd, min_sessions=args.min_sessions)
         p = build_report(store, args.child, args.out, retest_sd=sd, norms=args.norms, age_years=args.age,
-                         min_sessions=args.min_sessions, all_trends=args.all_trends)
-        lines = headline(summarize(store.values(args.child), retest_sd=sd, min_sessions=args.min_sessions))
+                         min_sessions=args.min_sessions, all_trends=args.all_trends, summary=summary)
+        lines = headline(summary)
     print(f"Report: {p.resolve()}")
     for line in lines:
         print(line)
@@ -218,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("files", nargs="+", metavar="FILE")
     a.add_argument("--date", help="session date YYYY-MM-DD (default: from the file, else its mtime)")
     a.add_argument("--task", help="task name (default: from the file)")
+    a.add_argument("--text", metavar="TEXT",
+                   help="the text the child copied (default: from the file); measures that depend on "
+                        "what was written are compared only between sessions of the same text")
     a.add_argument("-q", "--quiet", action="store_true")
     add_reader_arguments(a, formats=("recordings", "scans"))
     _store_arg(a)

@@ -54,6 +54,7 @@ def test_report_is_self_contained(demo) -> None:
     assert EXTERNAL.search(text) is None, EXTERNAL.search(text)
     srcs = re.findall(r'src="([^"]*)"', text)
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert "xlink:href" not in text and "<image" not in text  # the SVG plots reference nothing either
     assert "url(" not in text
     assert "@media print" in text
 
@@ -63,11 +64,21 @@ def test_embedded_figures_are_not_blank(demo) -> None:
 
     text = demo.report.read_text(encoding="utf-8")
     srcs = re.findall(r'src="data:image/png;base64,([^"]*)"', text)
-    assert len(srcs) >= 4  # trends (>= 1 family), ink, spectrum ...
+    assert len(srcs) == 1  # the scanned page, as stored; every plot is inline SVG
     for b64 in srcs:
         img = np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("L"), float)
         assert img.std() > 5.0
         assert (img < 200).mean() > 0.002  # some ink/lines drawn
+    plots = dict(re.findall(r'<svg class="plot"[^>]*aria-label="([^"]+)"[^>]*>(.*?)</svg>', text, re.S))
+    # one figure per section: key measures, every metric, ink, spectrum
+    assert len(plots) == 4, list(plots)
+    key = plots["key measures over time"]
+    assert key.count('class="panel"') == len(KEY_MEASURES) and key.count("<circle") >= 4 * len(KEY_MEASURES)
+    ink = plots["ink of the first and latest session of each task"]
+    assert ink.count("<polyline") > 50  # sentence and spiral, first and latest, coloured by pressure
+    assert plots["tremor spectrum, first and latest session"].count("<polyline") >= 2
+    for svg in plots.values():  # no coordinate is NaN or infinite
+        assert not re.search(r'="[^"]*(?:nan|inf)', svg)
 
 
 def test_table_numbers_equal_the_store(demo) -> None:
@@ -102,7 +113,7 @@ def test_at_a_glance_comes_first(demo) -> None:
     text = demo.report.read_text(encoding="utf-8")
     h2 = re.findall(r"<h2>([^<]+)</h2>", text)
     assert h2[0] == "At a glance"
-    assert text.index("<h2>At a glance</h2>") < text.index("<img")
+    assert text.index("<h2>At a glance</h2>") < text.index('<svg class="plot"')
     assert h2[:2] == ["At a glance", "Key measures over time"]
     for section in ("Ink: first and latest session", "Tremor spectrum", "Scanned worksheets", "Full detail",
                     "Methods"):

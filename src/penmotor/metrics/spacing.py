@@ -139,7 +139,7 @@ def _spacing(rec: Recording, word_gap_xh: float | None) -> Spacing:
     return Spacing(comp, wid, gaps[~new[1:]], wlo[1:] - whi[:-1], thr)
 
 
-@metric(unit="mm", better=None, scan=True)
+@metric(unit="mm", better=None, scan=True, label='Word spacing')
 def word_spacing(rec: Recording) -> float:
     """Mean horizontal gap between the ink bounding boxes of consecutive words, mm.
 
@@ -153,7 +153,7 @@ def word_spacing(rec: Recording) -> float:
     return float(np.mean(g)) if g.size else NAN
 
 
-@metric(unit="mm", better=None, scan=True)
+@metric(unit="mm", better=None, scan=True, label='Letter spacing')
 def letter_spacing(rec: Recording) -> float:
     """Mean horizontal gap between the ink bounding boxes of consecutive letters of a word, mm.
 
@@ -167,7 +167,7 @@ def letter_spacing(rec: Recording) -> float:
     return float(np.mean(g)) if g.size else NAN
 
 
-@metric(unit="1", better=None, scan=True)
+@metric(unit="1", better=None, scan=True, label='Word spacing (in letter sizes)')
 def word_spacing_xh(rec: Recording) -> float:
     """Mean gap between words in x-heights (``word_spacing / x_height``).
 
@@ -180,7 +180,7 @@ def word_spacing_xh(rec: Recording) -> float:
     return word_spacing(rec) / x_height(rec)
 
 
-@metric(unit="1", better=None, scan=True)
+@metric(unit="1", better=None, scan=True, label='Letter spacing (in letter sizes)')
 def letter_spacing_xh(rec: Recording) -> float:
     """Mean gap between letters in x-heights (``letter_spacing / x_height``).
 
@@ -193,7 +193,7 @@ def letter_spacing_xh(rec: Recording) -> float:
     return letter_spacing(rec) / x_height(rec)
 
 
-@metric(unit="1", better="lower", scan=True)
+@metric(unit="1", better="lower", scan=True, label='Spacing consistency')
 def spacing_cv(rec: Recording) -> float:
     """Spacing consistency: coefficient of variation (SD/mean, ddof=0) of the letter gaps.
 
@@ -211,7 +211,7 @@ def spacing_cv(rec: Recording) -> float:
     return float(np.std(g) / np.mean(g))
 
 
-@metric(unit="mm", better="lower", scan=True)
+@metric(unit="mm", better="lower", scan=True, label='Line straightness')
 def line_straightness(rec: Recording) -> float:
     """RMS deviation of the words' baselines from a straight line through them, mm (0 = straight).
 

@@ -189,7 +189,7 @@ def stroke_count(rec: Recording) -> float:
     return float(rec.n_strokes)
 
 
-@metric(unit="count", better=None, needs=("t", "eraser_down"))
+@metric(unit="count", better=None, needs=("t", "eraser_down"), depends_on_text=True, label="Eraser uses")
 def eraser_count(rec: Recording) -> float:
     """Number of eraser contacts (runs of ``extra["eraser_down"]``).
 

@@ -1,7 +1,8 @@
 """A self-contained, offline HTML progress report for one child: :func:`build_report`, :func:`report_html`.
 
-Everything is inside the one ``.html`` file: plots are PNG images embedded as base64
-``data:`` URIs, sparklines are inline SVG, the CSS is inline, and there are no scripts,
+Everything is inside the one ``.html`` file: plots and sparklines are inline SVG (one figure
+per section, see :mod:`.figures`), scanned pages their stored PNG thumbnail as a ``data:`` URI,
+the CSS is inline, and there are no scripts,
 remote fonts or links -- the report can be opened on a machine without network and
 e-mailed or printed as is. It is laid out for an occupational therapist who has thirty
 seconds: *is this child improving, in what, and is the change real?*
@@ -10,9 +11,9 @@ seconds: *is this child improving, in what, and is the change real?*
    spacing, slant, speed, pressure, pen-in-air time, spiral tremor and accuracy): baseline
    -> latest with units, a sparkline, the trend per month and a verdict badge (colour *and*
    symbol and words), then a few plain sentences;
-2. **figures** -- trend plots of the key measures, the ink of the first and latest session
-   side by side with a pressure heatmap, the tremor spectrum, scanned worksheets, and (folded)
-   small-multiple trend plots of every metric family;
+2. **figures** -- trend plots of the key measures, the ink of the first and latest session of
+   the same text coloured by pressure, the tremor metrics' spectrum, scanned worksheets, and
+   (folded) trend plots of every metric, by family, with plain-language labels;
 3. optional z-scores against a user-supplied norms table;
 4. **full detail**, folded in ``<details>`` sections (unfolded when printed): change and
    reliability of every metric per family (units, SEM, RCI, verdict) and every stored value
@@ -24,7 +25,6 @@ The words come from :mod:`penmotor.progress.report.summary`, the pictures from
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
 import html
 import math
@@ -38,7 +38,7 @@ import numpy as np
 from ...errors import ParameterError
 from ..store import Store
 from ..trends import format_by_magnitude, summarize
-from .figures import ink_figure, key_figure, page_figure, spectrum_figure, trend_figure
+from .figures import Series, ink_figure, key_figure, page_images, spectrum_figure, trends_figure
 from .summary import (
     BADGES,
     COLOURS,
@@ -46,10 +46,12 @@ from .summary import (
     VERDICT_ORDER,
     KeyMeasure,
     dated_means,
+    family_title,
     fmt_short,
     key_sentences,
     key_summary,
     prioritised,
+    text_note,
 )
 
 __all__ = ["build_report", "report_html"]
@@ -76,6 +78,9 @@ table.glance td.spark{text-align:center;padding:2px 4px}
 .sentences{font-size:1.05em;margin:.6em 0}.sentences p{margin:.35em 0}
 .legend{font-size:.8em;color:#555}
 figure{margin:.6em 0 1.2em}figure img{max-width:100%;height:auto;border:1px solid #ddd}
+svg.plot{max-width:100%;height:auto;display:block}svg.plot text{fill:#222}
+.pages{display:flex;flex-wrap:wrap;gap:1em}.pages figure{flex:1 1 300px;margin:0}
+.code{display:block;font-size:.75em;color:#777;font-family:monospace}.note{font-size:.9em;color:#333}
 figcaption{font-size:.85em;color:#444}.small{font-size:.85em;color:#555}
 details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.2em .6em}
 details>summary{cursor:pointer;font-weight:bold;padding:.2em 0}details>summary .small{font-weight:normal}
@@ -88,9 +93,18 @@ a{color:inherit;text-decoration:none}}
 """
 
 
-def _img(src: str, caption: str, alt: str) -> str:
-    return (f'<figure><img src="{src}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+def _fig(svg: str, caption: str) -> str:
+    return f"<figure>{svg}<figcaption>{html.escape(caption)}</figcaption></figure>"
+
+
+def _label_cell(metric: str) -> str:
+    """A metric's plain-language label with its code name under it (for tables)."""
+    from ...registry import FEATURES
+
+    info = FEATURES.get(metric)
+    if info is None or not info.label:
+        return f'<td class="name">{html.escape(metric)}</td>'
+    return (f'<td class="name">{html.escape(info.label)}<span class="code">{html.escape(metric)}</span></td>')
 
 
 def _fmt(v: float) -> str:
@@ -126,7 +140,7 @@ def _values_tables(vals: Any, sess: Any) -> str:
                 cls = ' class="na"' if not math.isfinite(fv) else ""
                 cells.append(f'<td{cls} data-session="{sid}" data-metric="{html.escape(m)}" '
                              f'data-value="{fv!r}">{_fmt(fv)}</td>')
-            body.append(f'<tr><td class="name">{html.escape(m)}</td>'
+            body.append(f'<tr>{_label_cell(m)}'
                         f'<td class="name">{html.escape(units.get(m, ""))}</td>{"".join(cells)}</tr>')
         out.append(f"<h3>Task: {html.escape(task)}</h3><table class=\"values\" data-task=\"{html.escape(task)}\">"
                    f'<tr><th class="name">metric</th><th class="name">unit</th>{head}</tr>'
@@ -180,7 +194,9 @@ def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
                     if r.n_sessions >= 2 else f"{fmt_short(r.latest * sc)}{us}")
         direction = f'<span class="dir">{esc(r.direction)}</span>' if r.direction and r.n_sessions >= 2 else ""
         slope = float(r.slope_per_month)
-        trend = (f"{'+' if slope > 0 else ''}{fmt_short(slope * sc)}{us}" if math.isfinite(slope)
+        # a change of a percentage is in percentage points
+        slope_unit = " pp" if u == "%" else us
+        trend = (f"{'+' if slope > 0 else ''}{fmt_short(slope * sc)}{slope_unit}" if math.isfinite(slope)
                  else '<span class="small" title="a trend needs more session dates">\u2013</span>')
         cls = BADGES.get(r.verdict, ("none",))[0]
         series = dated_means(vals, r.task, r.metric)
@@ -214,22 +230,78 @@ def _family_details(summary: Any) -> str:
             cls, sym, _ = BADGES.get(r.verdict, ("none", "", r.verdict))
             ci = (f"{_fmt(r.slope_low)} to {_fmt(r.slope_high)}" if math.isfinite(r.slope_low)
                   and math.isfinite(r.slope_high) else "&ndash;")
+            same_text = ('<span class="code">same text only</span>'
+                         if int(getattr(r, "n_other_text", 0) or 0) else "")
             rows.append(
                 f'<tr title="{esc(r.words)}" data-row-metric="{esc(r.metric)}" data-row-task="{esc(r.task)}" '
-                f'data-rci="{float(r.rci)!r}"><td class="name">{esc(r.metric)}</td>'
-                f'<td class="name">{esc(r.task)}</td><td class="name">{esc(unit)}</td><td>{r.n_sessions}</td>'
+                f'data-rci="{float(r.rci)!r}">{_label_cell(r.metric)}'
+                f'<td class="name">{esc(r.task)}{same_text}</td>'
+                f'<td class="name">{esc(unit)}</td><td>{r.n_sessions}</td>'
                 f"<td>{_fmt(r.baseline)}</td><td>{_fmt(r.latest)}</td><td>{_fmt(r.change)}</td>"
                 f"<td>{_fmt(r.slope_per_month)}</td><td>{ci}</td><td>{_fmt(r.sem)}</td><td>{_fmt(r.rci)}</td>"
                 f"<td class=\"name\">{esc(r.better if isinstance(r.better, str) else '')}</td>"
                 f'<td class="name v-{cls}">{sym} {esc(r.verdict)}</td></tr>')
         out.append(
-            f'<details class="family" data-family="{esc(fam)}"><summary>{esc(fam)} '
+            f'<details class="family" data-family="{esc(fam)}"><summary>{esc(family_title(fam))} '
             f'<span class="small">({len(sel)} metrics: {esc(desc)})</span></summary>'
             '<table class="summary"><tr><th class="name">metric</th><th class="name">task</th>'
             '<th class="name">unit</th><th>sessions</th><th>baseline</th><th>latest</th><th>change</th>'
             '<th>trend / month</th><th>95% CI</th><th>SEM</th><th>RCI</th><th class="name">better</th>'
             '<th class="name">verdict</th></tr>' + "".join(rows) + "</table></details>")
     return "\n".join(out)
+
+
+def _ink_section(store: Store, sess: Any) -> list[str]:
+    """The ink of the first and latest session of each task -- of the same text as the latest --
+    in one figure, and the tremor metrics' spectrum of the task that shows tremor best."""
+    from ...metrics.tremor import HANDWRITING_BAND, SPIRAL_BAND
+
+    esc = html.escape
+    online = sess[sess["modality"] == "online"]
+    pairs, notes, spec_src = [], [], None
+    has_prompt = "prompt" in online
+    for task, g in online.groupby("task", sort=True):
+        g = g.sort_values(["date", "session_id"])
+        b = g.iloc[-1]
+        text = b.prompt if has_prompt and isinstance(b.prompt, str) and b.prompt else None
+        same = g[g["prompt"] == text] if text is not None else g
+        a = same.iloc[0]
+        other = int((g["date"] < a.date).sum()) if text is not None else 0
+        if other:
+            notes.append(f"{task}: the first session shown is the first of the text {text!r}; {other} earlier "
+                         f"recording{'s' if other != 1 else ''} of another text left out")
+        ra, rb = store.ink(int(a.session_id)), store.ink(int(b.session_id))
+        if ra is None or rb is None or not ra.pen_down.any() or not rb.pen_down.any():
+            continue
+        labels = (f"first: {a.date.date()}", f"latest: {b.date.date()}")
+        pairs.append((str(task), ra, rb, labels))
+        dur = float(ra.duration + rb.duration)
+        if spec_src is None or task == "spiral" or (spec_src[0] != "spiral" and dur > spec_src[4]):
+            spec_src = (str(task), (a, ra), (b, rb), labels, dur)
+    out: list[str] = []
+    if pairs:
+        caption = ("First and latest session of each task at one scale per task (the 10 mm bar), ink coloured "
+                   "by pen pressure; both of the same text where the text is known.")
+        out.append("<h2>Ink: first and latest session</h2>" + _fig(ink_figure(pairs), caption))
+        if notes:
+            out.append(f'<p class="note">{esc("; ".join(notes))}.</p>')
+    if spec_src is not None:
+        band = SPIRAL_BAND if spec_src[0] == "spiral" else HANDWRITING_BAND
+        curves = []
+        for (row, rec), lab in zip(spec_src[1:3], spec_src[3]):
+            got = store.spectrum(int(row.session_id))  # the metrics' own spectrum, kept at ingest
+            if got is None:  # a store from before spectra were kept: compute it from the stored ink
+                from ...metrics.tremor import tremor_spectrum
+
+                sp = tremor_spectrum(rec)
+                got = (sp.f, sp.psd) if sp is not None else (None, None)
+            curves.append((got[0], got[1], lab))
+        svg = spectrum_figure(curves, band=band)
+        if svg is not None:
+            out.append("<h2>Tremor spectrum</h2>")
+            out.append(_fig(svg, f"{spec_src[0]}: the spectrum the tremor metrics use (high-passed pen-down "
+                            "displacement), first vs latest session; a narrow peak in the shaded band is tremor."))
+    return out
 
 
 def report_html(
@@ -241,6 +313,7 @@ def report_html(
     age_years: float | None = None,
     min_sessions: int = 3,
     all_trends: bool = False,
+    summary: Any = None,
 ) -> str:
     """The report for `child` as one HTML string (see :func:`build_report`).
 
@@ -260,8 +333,10 @@ def report_html(
     if sess.empty:
         raise ParameterError(f"child: no sessions stored for {child!r} in {store!r}")
     vals = store.values(child)
-    summary = summarize(vals, retest_sd=retest_sd, min_sessions=min_sessions)
+    if summary is None:
+        summary = summarize(vals, retest_sd=retest_sd, min_sessions=min_sessions)
     ks = key_summary(summary)
+    note = text_note(summary)
     parts: list[str] = []
     esc = html.escape
     first, last = sess["date"].min().date(), sess["date"].max().date()
@@ -293,63 +368,38 @@ def report_html(
     else:
         parts.append("<p>None of the key measures has been recorded for this child; every metric is in "
                      "the full detail below.</p>")
-    # 2. figures
-    t0 = t_lo
+    if note:
+        parts.append(f'<p class="note"><b>Like with like:</b> {esc(note)}</p>')
+    # 2. figures: one per section, drawn from the summary
+    series = Series(vals, t_lo)
     plotted = summary if all_trends else summary[
         summary["better"].isin(["lower", "higher"]) | summary["metric"].isin(KEY_METRICS)]
     parts.append("<h2>Key measures over time</h2>")
     if len(ks):
-        parts.append(_img(key_figure(vals, ks, t0), "Key measures: dots are single recordings, the line "
+        parts.append(_fig(key_figure(series, ks), "Key measures: dots are single recordings, the line "
                           "joins the session means, orange squares are scanned worksheets, the dashed line is "
-                          "the robust trend. Title colour and symbol give the verdict.", "key measure trends"))
-    fam_parts = []
-    for fam in sorted(plotted["family"].unique()):
-        fam_parts.append(f"<h3>{esc(fam)}</h3>")
-        fam_parts.append(_img(trend_figure(vals, plotted, fam, t0), f"{fam} metrics over sessions",
-                              f"trend plots, {fam}"))
-    if fam_parts:
+                          "the robust trend the verdict used. Title colour and symbol give the verdict."))
+    if len(plotted):
         parts.append(
             '<details class="trends"><summary>Trends of every metric, by family '
-            f'<span class="small">({plotted["family"].nunique()} families)</span></summary>'
-            '<p class="small">Blue circles: tablet sessions; orange squares: scanned worksheets; grey line: '
-            "Theil-Sen trend (robust, per month). Title colour and symbol: &#10004; improved, &#10006; worse, "
-            "&#9670; changed reliably."
+            f'<span class="small">({plotted["family"].nunique()} families, {len(plotted)} plots)</span></summary>'
+            '<p class="small">Dots: tablet sessions (coloured by verdict); orange squares: scanned worksheets; '
+            "line: session means; dashed: the Theil-Sen trend (robust, per month) the verdict used. Symbol: "
+            "&#10004; improved, &#10006; worse, &#9670; changed reliably, &#9675; no reliable change. Hover a "
+            "plot for its verdict in words."
             + ("" if all_trends else " Shown: metrics with a 'better' direction and the key metrics; "
-               "every metric is in the tables below.") + "</p>" + "".join(fam_parts) + "</details>")
-    online = sess[sess["modality"] == "online"]
-    ink_parts, spec_src = [], None
-    for task, g in online.groupby("task", sort=True):
-        g = g.sort_values(["date", "session_id"])
-        a, b = g.iloc[0], g.iloc[-1]
-        ra, rb = store.ink(int(a.session_id)), store.ink(int(b.session_id))
-        if ra is None or rb is None or not ra.pen_down.any() or not rb.pen_down.any():
-            continue
-        labels = (f"first: {a.date.date()}", f"latest: {b.date.date()}")
-        ink_parts.append(f"<h3>Task: {esc(task)}</h3>")
-        ink_parts.append(_img(ink_figure(ra, rb, labels), f"{task}: first and latest session at the same "
-                              "scale (mm); bottom row coloured by pen pressure (0-1)", f"ink {task}"))
-        dur = float(ra.duration + rb.duration)
-        if spec_src is None or task == "spiral" or (spec_src[0] != "spiral" and dur > spec_src[4]):
-            spec_src = (task, ra, rb, labels, dur)
-    if ink_parts:
-        parts.append("<h2>Ink: first and latest session</h2>" + "".join(ink_parts))
-    if spec_src is not None:
-        src = spectrum_figure(spec_src[1], spec_src[2], spec_src[3])
-        if src is not None:
-            parts.append("<h2>Tremor spectrum</h2>")
-            parts.append(_img(src, f"{spec_src[0]}: power of the high-passed pen position, first vs latest "
-                              "session; a peak in the shaded band is tremor", "tremor spectrum"))
+               "every metric is in the tables below.") + "</p>"
+            + _fig(trends_figure(series, plotted, family_title), "every plotted metric over time")
+            + "</details>")
+    parts += _ink_section(store, sess)
     scans = sess[sess["modality"] == "scan"].sort_values(["date", "session_id"])
     if len(scans):
         sel = [scans.iloc[0]] + ([scans.iloc[-1]] if len(scans) > 1 else [])
-        pages = []
-        for r in sel:
-            img = store.ink(int(r.session_id))
-            if isinstance(img, np.ndarray):
-                pages.append((img, f"{r.task}, {r.date.date()}"))
+        pages = [(png, f"{r.task}, {r.date.date()}") for r in sel
+                 if (png := store.page_png(int(r.session_id))) is not None]
         if pages:
             parts.append("<h2>Scanned worksheets</h2>")
-            parts.append(_img(page_figure(pages), "first and latest scanned page", "scanned pages"))
+            parts.append(page_images(pages))
     # 3. norms
     if norms is not None:
         from ..norms import z_scores
@@ -364,7 +414,7 @@ def report_html(
             parts.append("<p>No metric of this child has a matching row in the norms table.</p>")
         else:
             rows = "".join(
-                f'<tr><td class="name">{esc(r.metric)}</td><td class="name">{esc(r.task)}</td>'
+                f'<tr>{_label_cell(r.metric)}<td class="name">{esc(r.task)}</td>'
                 f"<td>{_fmt(r.value)}</td><td>{_fmt(r.norm_mean)}</td><td>{_fmt(r.norm_sd)}</td>"
                 f"<td>{_fmt(r.z)}</td></tr>" for r in z.itertuples())
             parts.append('<table><tr><th class="name">metric</th><th class="name">task</th><th>latest</th>'
@@ -390,7 +440,10 @@ def report_html(
         "pooled SD of repeats of a task within one session. 'Better' directions come from the penmotor "
         "metric registry; where there is none, a reliable change is reported as 'changed'. Key measures "
         "are listed in penmotor.progress.report.KEY_MEASURES. All metrics are in the units shown; pressure "
-        "is normalised 0-1.</p>"
+        "is normalised 0-1; a change or trend of a percentage is given in percentage points (pp). Measures "
+        "that depend on what was written (ink length, extents, crossings, durations, counts; marked in the "
+        "metric registry) are compared only between recordings of the same text: the text written on most "
+        "session dates, the latest on a tie.</p>"
     )
     body = "\n".join(parts)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -409,6 +462,7 @@ def build_report(
     age_years: float | None = None,
     min_sessions: int = 3,
     all_trends: bool = False,
+    summary: Any = None,
 ) -> Path:
     """Write the self-contained HTML progress report of `child` to `out`.
 
@@ -429,6 +483,9 @@ def build_report(
     all_trends : bool
         Plot every metric's trend; default only metrics with a "better" direction and
         :data:`KEY_METRICS`, in a folded section (all values are always in the tables).
+    summary : pandas.DataFrame, optional
+        :func:`~penmotor.progress.trends.summarize` of the child's values when the caller
+        has it already (the command line prints its headline too): not computed twice.
 
     Returns
     -------
@@ -450,7 +507,7 @@ def build_report(
     if not p.parent.is_dir():
         raise ParameterError(f"out: folder {p.parent} does not exist")
     text = report_html(st, child, retest_sd=retest_sd, norms=norms, age_years=age_years,
-                       min_sessions=min_sessions, all_trends=all_trends)
+                       min_sessions=min_sessions, all_trends=all_trends, summary=summary)
     tmp = p.with_name(p.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, p)
