@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import FormatError, ParameterError
 from ..recording import Recording
 
-__all__ = ["read", "write", "FORMATS", "register_format"]
+__all__ = ["read", "write", "FORMATS", "register_format", "format_names"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,18 @@ def _load() -> None:
             except ModuleNotFoundError as exc:  # pragma: no cover - only while a module is missing
                 if exc.name != f"{__name__}.{m}":
                     raise
+
+
+def format_names() -> list[str]:
+    """Names of the registered formats (``format=`` values), sorted.
+
+    Examples
+    --------
+    >>> format_names()
+    ['curious', 'inkml', 'native', 'svc', 'uci']
+    """
+    _load()
+    return sorted(FORMATS)
 
 
 def _resolve(path: Path, format: str | None, *, for_write: bool) -> Format:

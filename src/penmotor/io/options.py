@@ -182,10 +182,9 @@ def scan_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def _advice(argument: str) -> str | None:
     if argument == "format":
-        from . import FORMATS, _load
+        from . import format_names
 
-        _load()
-        return f"use --format, one of {', '.join(sorted(FORMATS))}"
+        return f"use --format, one of {', '.join(format_names())}"
     if argument == "columns":
         return ("use --columns pahaw, bdalab or svc2004, or the 7 names in file order, "
                 "e.g. --columns x,y,t,pen,azimuth,altitude,pressure")
