@@ -162,9 +162,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     sd = _parse_sd(args.retest_sd)
     with _open(args, must_exist=True) as store:
         # one summary for the report and the printed headline
-        summary = summarize(store.values(args.child), retest_sd=sd, min_sessions=args.min_sessions)
+        values = store.values(args.child)
+        summary = summarize(values, retest_sd=sd, min_sessions=args.min_sessions)
         p = build_report(store, args.child, args.out, retest_sd=sd, norms=args.norms, age_years=args.age,
-                         min_sessions=args.min_sessions, all_trends=args.all_trends, summary=summary)
+                         min_sessions=args.min_sessions, all_trends=args.all_trends, summary=summary,
+                         values=values)
         lines = headline(summary)
     print(f"Report: {p.resolve()}")
     for line in lines:

@@ -152,7 +152,8 @@ def run_demo(out_dir: str | os.PathLike[str] = "demo-out", *, n_sessions: int = 
             png = _write_png(page, data / "worksheet_sentence.png", 300.0)
             results += store.ingest(DEMO_CHILD, [png], date=date, task=str(last.meta["task"]), dpi=300.0,
                                     on_result=note, prompt=DEMO_TEXT)
-        summarized = summarize(store.values(DEMO_CHILD))  # once, for the report and the headline
-        report = build_report(store, DEMO_CHILD, out / "report.html", summary=summarized)
+        values = store.values(DEMO_CHILD)
+        summarized = summarize(values)  # once, for the report and the headline
+        report = build_report(store, DEMO_CHILD, out / "report.html", summary=summarized, values=values)
         summary = headline(summarized)
     return DemoResult(report.resolve(), db.resolve(), summary, results, time.perf_counter() - t0)

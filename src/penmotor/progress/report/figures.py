@@ -59,6 +59,7 @@ class Series:
         self.t0 = np.datetime64(t0, "ns")
         self.idx = dict(vals.groupby(["task", "metric"], sort=False).indices) if len(vals) else {}
         self.weeks = ((vals["date"].to_numpy("datetime64[ns]") - self.t0) / _WEEK).astype(float)
+        self.date = vals["date"].to_numpy("datetime64[ns]")
         self.value = vals["value"].to_numpy(float)
         self.scan = ((vals["modality"] == "scan").to_numpy() if "modality" in vals
                      else np.zeros(len(vals), bool))
@@ -78,6 +79,28 @@ class Series:
             return w, v
         u, inv = np.unique(w, return_inverse=True)
         return u, np.bincount(inv, weights=v) / np.bincount(inv)
+
+    def dated(self, task: str, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-date means as the summary takes them: (dates, mean value, every value a scan).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> v = pd.DataFrame({"task": "s", "metric": "m", "modality": ["online", "scan"], "value": [1.0, 3.0],
+        ...                   "date": pd.to_datetime(["2026-01-01", "2026-01-15"])})
+        >>> d, m, scan = Series(v, v["date"].min()).dated("s", "m")
+        >>> m.tolist(), scan.tolist()
+        ([1.0, 3.0], [False, True])
+        """
+        i = self.idx.get((task, metric))
+        if i is None:
+            return np.zeros(0, "datetime64[ns]"), np.zeros(0), np.zeros(0, bool)
+        i = i[np.isfinite(self.value[i])]
+        days, inv = np.unique(self.date[i], return_inverse=True)
+        n = np.bincount(inv, minlength=days.size)
+        means = np.bincount(inv, weights=self.value[i], minlength=days.size) / n
+        all_scan = np.bincount(inv, weights=self.scan[i].astype(float), minlength=days.size) == n
+        return days, means, all_scan
 
     def trend(self, row: Any, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray] | None:
         """The judged trend of a summary row (its intercept and slope) from its first to last date."""

@@ -45,7 +45,6 @@ from .summary import (
     KEY_METRICS,
     VERDICT_ORDER,
     KeyMeasure,
-    dated_means,
     family_title,
     fmt_short,
     key_sentences,
@@ -148,20 +147,20 @@ def _values_tables(vals: Any, sess: Any) -> str:
     return "\n".join(out)
 
 
-def _sparkline(series: Any, t_lo: Any, t_hi: Any, colour: str, title: str) -> str:
+def _sparkline(days: np.ndarray, v: np.ndarray, scan: np.ndarray, t_lo: Any, t_hi: Any, colour: str,
+               title: str) -> str:
     """A tiny inline SVG of the per-date means (no scripts, prints as vectors)."""
     w, h, p = 124, 30, 4
-    if series.empty:
+    if v.size == 0:
         return ""
-    d = series.index.to_numpy("datetime64[ns]")
-    v = series["value"].to_numpy(float)
+    d = days.astype("datetime64[ns]")
     span = (t_hi - t_lo) / np.timedelta64(1, "D")
     x = p + ((d - t_lo) / np.timedelta64(1, "D")) / span * (w - 2 * p) if span > 0 else np.full(v.size, w / 2)
     lo, hi = float(v.min()), float(v.max())
     y = np.full(v.size, h / 2) if hi - lo <= 1e-12 * max(1.0, abs(hi)) else h - p - (v - lo) / (hi - lo) * (h - 2 * p)
     pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
     marks = []
-    for i, (a, b, sc) in enumerate(zip(x, y, series["scan"])):
+    for i, (a, b, sc) in enumerate(zip(x, y, scan)):
         r = 2.6 if i == v.size - 1 else 1.8
         if sc:
             marks.append(f'<rect x="{a - r:.1f}" y="{b - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" '
@@ -182,7 +181,7 @@ def _badge(verdict: str) -> str:
     return f'<span class="badge b-{cls}" data-verdict="{html.escape(verdict)}">{sym} {html.escape(text)}</span>'
 
 
-def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
+def _glance_table(ks: Any, series: Series, t_lo: Any, t_hi: Any) -> str:
     esc = html.escape
     rows = []
     for r in ks.itertuples():
@@ -199,8 +198,8 @@ def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
         trend = (f"{'+' if slope > 0 else ''}{fmt_short(slope * sc)}{slope_unit}" if math.isfinite(slope)
                  else '<span class="small" title="a trend needs more session dates">\u2013</span>')
         cls = BADGES.get(r.verdict, ("none",))[0]
-        series = dated_means(vals, r.task, r.metric)
-        title = f"{km.label} ({r.task}): " + ", ".join(f"{fmt_short(a * sc)}{us}" for a in series["value"])
+        days, means, scan = series.dated(r.task, r.metric)
+        title = f"{km.label} ({r.task}): " + ", ".join(f"{fmt_short(a * sc)}{us}" for a in means)
         task_note = f" \u00b7 {r.task} task" if r.task != km.task else f" \u00b7 {r.task}"
         rows.append(
             f'<tr class="key v-{cls}" data-metric="{esc(r.metric)}" data-task="{esc(r.task)}" '
@@ -208,7 +207,7 @@ def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
             f'data-slope="{slope!r}" data-n="{int(r.n_sessions)}">'
             f'<td class="label"><b>{esc(km.label)}</b><span class="what">{esc(km.what)}{esc(task_note)}</span></td>'
             f'<td class="vals">{vals_txt}{direction}</td><td>{int(r.n_sessions)}</td><td>{trend}</td>'
-            f'<td class="spark">{_sparkline(series, t_lo, t_hi, COLOURS[cls], title)}</td>'
+            f'<td class="spark">{_sparkline(days, means, scan, t_lo, t_hi, COLOURS[cls], title)}</td>'
             f"<td>{_badge(r.verdict)}</td></tr>")
     return ('<table class="glance"><tr><th class="name">Measure</th><th>First \u2192 latest</th>'
             '<th title="session dates">Sessions</th><th>Trend per month</th><th>Over time</th>'
@@ -314,6 +313,7 @@ def report_html(
     min_sessions: int = 3,
     all_trends: bool = False,
     summary: Any = None,
+    values: Any = None,
 ) -> str:
     """The report for `child` as one HTML string (see :func:`build_report`).
 
@@ -332,11 +332,12 @@ def report_html(
     sess = store.sessions(child)
     if sess.empty:
         raise ParameterError(f"child: no sessions stored for {child!r} in {store!r}")
-    vals = store.values(child)
+    vals = store.values(child) if values is None else values
     if summary is None:
         summary = summarize(vals, retest_sd=retest_sd, min_sessions=min_sessions)
     ks = key_summary(summary)
     note = text_note(summary)
+    series = Series(vals, sess["date"].min())
     parts: list[str] = []
     esc = html.escape
     first, last = sess["date"].min().date(), sess["date"].max().date()
@@ -353,7 +354,7 @@ def report_html(
     # 1. at a glance
     parts.append("<h2>At a glance</h2>")
     if len(ks):
-        parts.append(_glance_table(ks, vals, t_lo, t_hi))
+        parts.append(_glance_table(ks, series, t_lo, t_hi))
         parts.append(
             '<p class="legend">First = mean of the first session date, latest = mean of the last; tablet '
             "sessions are compared with tablet sessions and scanned worksheets with worksheets (whichever a "
@@ -371,7 +372,6 @@ def report_html(
     if note:
         parts.append(f'<p class="note"><b>Like with like:</b> {esc(note)}</p>')
     # 2. figures: one per section, drawn from the summary
-    series = Series(vals, t_lo)
     plotted = summary if all_trends else summary[
         summary["better"].isin(["lower", "higher"]) | summary["metric"].isin(KEY_METRICS)]
     parts.append("<h2>Key measures over time</h2>")
@@ -463,6 +463,7 @@ def build_report(
     min_sessions: int = 3,
     all_trends: bool = False,
     summary: Any = None,
+    values: Any = None,
 ) -> Path:
     """Write the self-contained HTML progress report of `child` to `out`.
 
@@ -486,6 +487,9 @@ def build_report(
     summary : pandas.DataFrame, optional
         :func:`~penmotor.progress.trends.summarize` of the child's values when the caller
         has it already (the command line prints its headline too): not computed twice.
+    values : pandas.DataFrame, optional
+        The child's :meth:`~penmotor.progress.store.Store.values`, when the caller has read
+        them already (for `summary`): not read twice.
 
     Returns
     -------
@@ -507,7 +511,7 @@ def build_report(
     if not p.parent.is_dir():
         raise ParameterError(f"out: folder {p.parent} does not exist")
     text = report_html(st, child, retest_sd=retest_sd, norms=norms, age_years=age_years,
-                       min_sessions=min_sessions, all_trends=all_trends, summary=summary)
+                       min_sessions=min_sessions, all_trends=all_trends, summary=summary, values=values)
     tmp = p.with_name(p.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, p)

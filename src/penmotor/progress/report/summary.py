@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 
 from ..trends import format_by_magnitude, summarize
 
 __all__ = ["KeyMeasure", "KEY_MEASURES", "KEY_METRICS", "BADGES", "COLOURS", "VERDICT_ORDER", "key_summary",
-           "headline", "key_sentences", "fmt_short", "prioritised", "dated_means", "FAMILY_TITLES",
+           "headline", "key_sentences", "fmt_short", "prioritised", "FAMILY_TITLES",
            "family_title", "text_note"]
 
 #: Plain-language headings of the metric families (registry family name -> heading).
@@ -331,27 +330,6 @@ def headline(summary: Any, *, measures: Sequence[KeyMeasure] = KEY_MEASURES, max
     if open_:
         parts.append(f"not judged (no retest SD): {_names(open_, max_names)}")
     return [line1, line2, "; ".join(parts) + "."]
-
-
-def dated_means(vals: Any, task: str, metric: str) -> Any:
-    """Per-date mean of one (task, metric) series (as :func:`summarize` uses), and whether
-    every value on that date came from a scan.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from penmotor.progress.trends import summarize
-    >>> vals = pd.DataFrame({"child_id": "C1", "task": "sentence", "metric": "x_height", "unit": "mm",
-    ...     "modality": "online", "value": [5.0, 4.6, 4.1, 3.8],
-    ...     "date": pd.to_datetime(["2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26"])})
-    >>> summary = summarize(vals)
-    >>> dated_means(vals, "sentence", "x_height")["value"].tolist()
-    [5.0, 4.6, 4.1, 3.8]
-    """
-    g = vals[(vals["task"] == task) & (vals["metric"] == metric)]
-    g = g[np.isfinite(g["value"].astype(float))]
-    return g.groupby("date").agg(value=("value", "mean"),
-                                 scan=("modality", lambda m: bool((m == "scan").all()))).sort_index()
 
 
 def _join(items: Sequence[str]) -> str:
