@@ -347,7 +347,7 @@ def report_html(
     parts.append(f"<h1>Handwriting progress: {esc(child)}</h1>")
     parts.append(
         f'<p class="meta">{n_dates} session date{"s" if n_dates != 1 else ""} from {first} to {last}; '
-        f'{len(sess)} recordings ({", ".join(f"{k}: {v}" for k, v in per_task.items())}). '
+        f'{len(sess)} recordings ({esc(", ".join(f"{k}: {v}" for k, v in per_task.items()))}). '
         f"Generated {_dt.date.today()} by penmotor {esc(__version__)} (metric registry version "
         f"{esc(REGISTRY_VERSION)}). Child identified by a pseudonymous code only.</p>"
     )
