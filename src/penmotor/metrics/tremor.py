@@ -453,7 +453,7 @@ def _peak_of(rec: Recording, mode: str, band: tuple[float, float] | None, halfwi
     return _peak(rec, spectrum, mode, band, halfwidth_hz, min_prominence)
 
 
-@metric(unit="Hz", better=None)
+@metric(unit="Hz", better=None, label='Tremor frequency')
 def tremor_frequency(
     rec: Recording,
     *,
@@ -481,7 +481,7 @@ def tremor_frequency(
     return _peak_of(rec, mode, band, peak_halfwidth_hz, min_prominence, min_duration_s)[0]
 
 
-@metric(unit="mm", better="lower")
+@metric(unit="mm", better="lower", label='Tremor size')
 def tremor_amplitude(
     rec: Recording,
     *,
@@ -506,7 +506,7 @@ def tremor_amplitude(
     return _peak_of(rec, mode, band, peak_halfwidth_hz, min_prominence, min_duration_s)[1]
 
 
-@metric(unit="1", better="lower")
+@metric(unit="1", better="lower", label='Tremor share of movement')
 def tremor_power_ratio(
     rec: Recording,
     *,

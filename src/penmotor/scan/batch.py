@@ -85,13 +85,14 @@ def _digest(path: Path) -> str:
     return h.hexdigest()[:24]
 
 
-def page_tasks(files: Sequence[Path], *, dpi: float | None = None) -> tuple[list[dict], list[dict]]:
+def page_tasks(files: Sequence[Path], *, dpi: float | None = None, force_dpi: float | None = None,
+               describe_error: Callable[[BaseException], str] | None = None) -> tuple[list[dict], list[dict]]:
     """Split files into per-page tasks; files that cannot even be opened become error rows.
 
     Returns
     -------
     tasks : list of dict
-        ``{"file", "page", "key", "dpi"}`` per page.
+        ``{"file", "page", "key", "dpi", "force_dpi"}`` per page.
     failed : list of dict
         Finished error rows (unreadable files, one row with page 0).
 
@@ -106,7 +107,8 @@ def page_tasks(files: Sequence[Path], *, dpi: float | None = None) -> tuple[list
     from .io import page_count
 
     tasks, failed = [], []
-    tag = "meta" if dpi is None else f"{float(dpi):g}"
+    tag = (f"force{float(force_dpi):g}" if force_dpi is not None
+           else "meta" if dpi is None else f"{float(dpi):g}")
     for f in files:
         try:
             digest = _digest(f)
@@ -116,10 +118,12 @@ def page_tasks(files: Sequence[Path], *, dpi: float | None = None) -> tuple[list
         try:
             n = page_count(f)
         except PenmotorError as exc:
-            failed.append(_error_row(str(f), 0, f"{digest}:0:{tag}", str(exc)))
+            failed.append(_error_row(str(f), 0, f"{digest}:0:{tag}",
+                                     describe_error(exc) if describe_error is not None else str(exc)))
             continue
         for i in range(n):
-            tasks.append({"file": str(f), "page": i, "key": f"{digest}:{i}:{tag}", "dpi": dpi})
+            tasks.append({"file": str(f), "page": i, "key": f"{digest}:{i}:{tag}", "dpi": dpi,
+                          "force_dpi": force_dpi})
     return tasks, failed
 
 
@@ -147,7 +151,8 @@ def _init_worker() -> None:
         _INIT = True
 
 
-def score_task(task: dict, *, max_pixels: int = MAX_PIXELS, method: str = "auto") -> dict:
+def score_task(task: dict, *, max_pixels: int = MAX_PIXELS, method: str = "auto",
+               describe_error: Callable[[BaseException], str] | None = None) -> dict:
     """Score one page task (from :func:`page_tasks`) into one row; never raises for bad input.
 
     This is the function the process pool and Dask workers run.
@@ -168,11 +173,12 @@ def score_task(task: dict, *, max_pixels: int = MAX_PIXELS, method: str = "auto"
     _init_worker()
     t0 = time.perf_counter()
     try:
-        page = next(iter(load_pages(task["file"], dpi=task["dpi"], max_pixels=max_pixels,
-                                    pages=[task["page"]])))
+        page = next(iter(load_pages(task["file"], dpi=task["dpi"], force_dpi=task.get("force_dpi"),
+                                    max_pixels=max_pixels, pages=[task["page"]])))
         a = analyze_page(page, method=method, max_pixels=max_pixels)
     except (PenmotorError, MemoryError) as exc:
-        return _error_row(task["file"], task["page"], task["key"], str(exc) or type(exc).__name__,
+        msg = describe_error(exc) if describe_error is not None else str(exc)
+        return _error_row(task["file"], task["page"], task["key"], msg or type(exc).__name__,
                           time.perf_counter() - t0)
     except Exception as exc:  # a bug must not stop the batch: report it in the row
         return _error_row(task["file"], task["page"], task["key"], f"internal error: {type(exc).__name__}: {exc}",
@@ -295,12 +301,14 @@ def scan_files(
     out: str | os.PathLike[str],
     *,
     dpi: float | None = None,
+    force_dpi: float | None = None,
     workers: int = 1,
     dask: str | None = None,
     resume: bool = True,
     progress: bool = True,
     max_pixels: int = MAX_PIXELS,
     method: str = "auto",
+    describe_error: Callable[[BaseException], str] | None = None,
 ) -> Any:
     """Score every page of every image/PDF under `inputs` and write one table.
 
@@ -311,7 +319,9 @@ def scan_files(
     out : path
         ``.parquet`` or ``.csv`` output; the journal ``<out>.journal.jsonl`` sits beside it.
     dpi : float, optional
-        Resolution of raster files (overrides metadata) / rasterisation dpi of PDFs.
+        Resolution of raster files that do not state one / rasterisation dpi of PDFs.
+    force_dpi : float, optional
+        Resolution of every raster file whatever it states / rasterisation dpi of PDFs.
     workers : int
         Processes (spawn start) for the local pool, or workers of ``dask="local"``.
     dask : str, optional
@@ -325,6 +335,10 @@ def scan_files(
         Largest page accepted (bounds memory per worker).
     method : str
         Binarisation (see :func:`penmotor.scan.binarize.binarize`).
+    describe_error : callable, optional
+        Turns an error into the row's ``error`` text (default ``str``); the command line
+        passes :func:`penmotor.io.options.explain` so the text names its flags. Must be
+        picklable (a module-level function) for worker processes.
 
     Returns
     -------
@@ -357,10 +371,10 @@ def scan_files(
     out.parent.mkdir(parents=True, exist_ok=True)
     previous = _read_existing(out) if resume else []
     done = {r.get("key") for r in previous if r.get("status") == "ok"}
-    tasks, failed_now = page_tasks(files, dpi=dpi)
+    tasks, failed_now = page_tasks(files, dpi=dpi, force_dpi=force_dpi, describe_error=describe_error)
     todo = [t for t in tasks if t["key"] not in done]
     skipped = len(tasks) - len(todo)
-    fn = functools.partial(score_task, max_pixels=max_pixels, method=method)
+    fn = functools.partial(score_task, max_pixels=max_pixels, method=method, describe_error=describe_error)
     journal = _journal_path(out)
     new_rows: list[dict] = []
     with open(journal, "a", encoding="utf-8") as jf:
