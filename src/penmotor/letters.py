@@ -78,7 +78,7 @@ OUTLIER_SD = 4.0
 
 #: A cusp (the pen reversing without slowing) is refined when the sample next to the extreme
 #: lies within this fraction of a sample step of the straight line through its side.
-CUSP_STRAIGHTNESS = 0.2
+CUSP_STRAIGHTNESS = 0.1
 
 #: A flat stroke at least this wide (x-heights) is a cross-bar (t, f) on its letter's midline.
 BAR_MIN_XH = 0.25

@@ -26,10 +26,13 @@ family feeds it a recording's pen-down strokes and adds what only a pen recordin
   writing by 5-8 degrees); a slow (4-6 Hz) tremor whose velocity is comparable to the
   writing speed still biases it by up to ~3 degrees. Positive = right-leaning.
   The low-pass follows the writing's tempo (pen-down speed / x-height): 5 Hz up to a
-  tempo of 5 per second, 12 Hz up to 12, 24 Hz beyond, so that the down-strokes of fast
-  or small writing are not smoothed away (at 5 Hz, 3 mm constant-speed cursive read
-  -1.5 degrees at 10 mm/s and -35 degrees at 60 mm/s; now within 0.8 degree from 10 to
-  60 mm/s). When a tremor line is found, the low-pass stays at 5 Hz.
+  tempo of 5 per second (15 mm/s on 3 mm letters), 24 Hz beyond, so that the
+  down-strokes of fast or small writing are not smoothed away (at 5 Hz, 3 mm
+  constant-speed cursive read -1.5 degrees at 10 mm/s and -35 degrees at 60 mm/s; now
+  within 1.2 degrees from 10 to 60 mm/s). When a tremor line is found, the low-pass
+  stays at 5 Hz. The price: a tremor too weak for the line search in writing faster
+  than that tempo tilts the slant more than before (0.3 mm at 6 Hz in 25 mm/s, 3 mm
+  writing: 1-3.5 degrees, was below 1).
 * **Pages.** The strokes are split into text lines (:func:`stroke_lines`,
   :func:`penmotor.segment.lines`) and every line is measured on its own, in its own frame
   (:func:`line_sizings`); the metrics are the medians over lines (:class:`PageSizing`).
@@ -111,9 +114,9 @@ TREMOR_LINE_MIN_MM = 0.15
 #: is the first of SLANT_CUTOFFS_HZ at or above this many times the tempo, so that the
 #: down-strokes of fast or small writing are not smoothed away.
 SLANT_TEMPO_FACTOR = 1.0
-#: The cut-offs the slant's low-pass chooses from (Hz; the first is SLANT_CUTOFF_HZ, the second
-#: the kinematics family's trace).
-SLANT_CUTOFFS_HZ = (5.0, 12.0, 24.0)
+#: The cut-offs the slant's low-pass chooses from (Hz; the first is SLANT_CUTOFF_HZ): few, so that
+#: the filtered trace is shared by the lines of a page.
+SLANT_CUTOFFS_HZ = (5.0, 24.0)
 
 
 def _tremor_line(rec: Recording) -> tuple[np.ndarray, np.ndarray] | None:
@@ -154,8 +157,7 @@ def _tempo_cutoff(ink_mm: float, time_s: float, x_height: float) -> float:
     """Low-pass cut-off (Hz) for the slant: the first of :data:`SLANT_CUTOFFS_HZ` at or above
     ``SLANT_TEMPO_FACTOR`` x tempo (tempo = pen-down ink length / pen-down time / x-height).
 
-    Few fixed cut-offs, so that the filtered trace is shared: 12 Hz is the kinematics
-    family's own trace.
+    Few fixed cut-offs, so that the filtered trace is shared by the lines of a page.
     """
     if not (x_height > 0 and time_s > 0):
         return SLANT_CUTOFF_HZ
