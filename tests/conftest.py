@@ -12,7 +12,10 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "penmotor", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "penmotor"))
+# CI explores the same examples every run (a red CI must mean a change broke something);
+# local runs keep exploring new ones and replay any failure from the example database.
+settings.register_profile("ci", parent=settings.get_profile("penmotor"), derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "penmotor"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PENMOTOR_SHARED_DATA", ROOT.parent / "shared" / "data"))

@@ -828,6 +828,9 @@ def lift_locations(
     * With per-stroke `line` and `word` labels (a line/word assignment of the strokes),
       a lift is :data:`BETWEEN_LINES` where the line changes, :data:`BETWEEN_WORDS` where
       the word changes, else :data:`WITHIN_WORD`.
+    * With `line` labels only (e.g. from :func:`lines`, top line 0), lines change where
+      the labels do, and the gap rule below decides between letters and words within a
+      line.
     * Without them, a simple gap rule in page coordinates, scaled by ``h``, the median
       height of the strokes: a lift is between lines when the next stroke's vertical
       centre lies more than ``line_drop * h`` below the previous one's and it starts
@@ -842,7 +845,7 @@ def lift_locations(
     ----------
     rec : Recording
     line, word : array_like of int, optional
-        Line and word index of every stroke (both or neither).
+        Line (0 = top) and word index of every stroke; `word` only together with `line`.
     line_drop, line_back : float
         Vertical step down and horizontal step back (in stroke heights) that start a new
         line in the gap rule.
@@ -860,28 +863,34 @@ def lift_locations(
     [0, 1, 0]
     >>> lift_locations(rec, line=[0, 0, 1, 1], word=[0, 0, 1, 1]).tolist()
     [0, 2, 0]
+    >>> lift_locations(rec, line=[0, 0, 0, 0]).tolist()
+    [0, 1, 0]
     """
     st, sp = rec.stroke_bounds()
     n = st.size
     if n < 2:
         return np.zeros(0, dtype=np.intp)
-    if (line is None) != (word is None):
-        raise ParameterError("line, word: give both per-stroke label arrays or neither")
-    if line is not None:
-        ln = np.asarray(line, dtype=np.intp)
-        wd = np.asarray(word, dtype=np.intp)
-        if ln.shape != (n,) or wd.shape != (n,):
-            raise ParameterError(f"line, word: expected {n} labels each (one per stroke), got {ln.shape}, {wd.shape}")
-        out = np.where(wd[1:] != wd[:-1], BETWEEN_WORDS, WITHIN_WORD)
-        return np.where(ln[1:] != ln[:-1], BETWEEN_LINES, out).astype(np.intp)
+    if word is not None and line is None:
+        raise ParameterError("word: per-stroke word labels need the line labels too (line=)")
     box = stroke_boxes(rec)  # u_min, u_max, v_min, v_max
     hgt = box[:, 3] - box[:, 2]
     pos = hgt[hgt > 0]
     h = float(np.median(pos)) if pos.size else 1.0
-    cy = 0.5 * (box[:, 2] + box[:, 3])
-    back = np.maximum.accumulate(box[:, 1])[:-1] - box[1:, 0]  # how far left of all ink so far
-    new_line = (cy[:-1] - cy[1:] > line_drop * h) & (back > line_back * h)
-    lid = np.concatenate(([0], np.cumsum(new_line)))
+    if line is not None:
+        lid = np.asarray(line, dtype=np.intp)
+        if lid.shape != (n,) or (word is not None and np.shape(word) != (n,)):
+            raise ParameterError(f"line, word: expected {n} labels each (one per stroke), got {lid.shape}"
+                                 f"{'' if word is None else f', {np.shape(word)}'}")
+        new_line = lid[1:] != lid[:-1]
+        if word is not None:
+            wd = np.asarray(word, dtype=np.intp)
+            out = np.where(wd[1:] != wd[:-1], BETWEEN_WORDS, WITHIN_WORD)
+            return np.where(new_line, BETWEEN_LINES, out).astype(np.intp)
+    else:
+        cy = 0.5 * (box[:, 2] + box[:, 3])
+        back = np.maximum.accumulate(box[:, 1])[:-1] - box[1:, 0]  # how far left of all ink so far
+        new_line = (cy[:-1] - cy[1:] > line_drop * h) & (back > line_back * h)
+        lid = np.concatenate(([0], np.cumsum(new_line)))
     # right-most ink so far on each line: one running maximum, lines offset far apart
     span = float(box[:, 1].max() - box[:, 0].min()) + 1.0
     reach = np.maximum.accumulate(box[:, 1] + lid * span) - lid * span

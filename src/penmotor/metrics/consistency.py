@@ -55,6 +55,7 @@ from ..recording import Recording
 from ..registry import metric
 from ..segment import BETWEEN_LINES, BETWEEN_WORDS, WITHIN_WORD, lift_locations
 from .geometry import stroke_extents
+from .sizing import stroke_lines
 from .temporal import pause_runs
 
 __all__ = [
@@ -301,7 +302,9 @@ def pause_locations(
 
     On-surface stops (:func:`penmotor.metrics.temporal.pause_runs`) happen within a
     stroke, so within a word; pen lifts are located by
-    :func:`penmotor.segment.lift_locations`.
+    :func:`penmotor.segment.lift_locations`, with the text lines of
+    :func:`penmotor.metrics.sizing.stroke_lines` (the page's line finder) where the
+    recording is text, and its gap rule for words within a line.
 
     Returns
     -------
@@ -322,7 +325,8 @@ def pause_locations(
     def compute() -> tuple[np.ndarray, np.ndarray]:
         stops = pause_runs(rec, speed_threshold_mm_s=speed_threshold_mm_s, min_pause_s=min_pause_s)
         lift_d, _ = lift_measures(rec)
-        loc = lift_locations(rec)
+        line = stroke_lines(rec)  # the text lines of the page (empty for a non-text task)
+        loc = lift_locations(rec, line=line if line.size == rec.n_strokes and line.size else None)
         long = lift_d >= min_pause_s
         d = np.concatenate((stops, lift_d[long]))
         where = np.concatenate((np.full(stops.size, WITHIN_WORD, dtype=np.intp), loc[long]))
