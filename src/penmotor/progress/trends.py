@@ -325,7 +325,8 @@ def _verdict_words(label: str, unit: str, *, n: int, base: float, last: float, r
     change = last - base
     u = "" if unit == "1" else f" {unit}"
     if n < 2:
-        return "one session", f"{label}: only one session so far ({first_day.date()}), {_fmt(base)}{u}; nothing to compare yet."
+        return "one session", (f"{label}: only one session so far ({first_day.date()}), {_fmt(base)}{u}; "
+                               "nothing to compare yet.")
     span = f"{label}: {_fmt(base)}{u} -> {_fmt(last)}{u} ({'+' if change >= 0 else ''}{_fmt(change)}{u})"
     if not math.isfinite(rci):
         verdict = "not judged"
