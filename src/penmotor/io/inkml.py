@@ -352,64 +352,80 @@ def read_inkml(
     return _build(root, p, text, get_device(device), meta)
 
 
-def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[str, Any] | None) -> Recording:
-    ids: dict[str, Any] = {}
-    for el in root.iter():
-        i = el.get(_XML_ID) or el.get("id")
-        if i:
-            ids[i] = el
+def _child(el: Any, name: str) -> Any:
+    """The first direct child of `el` with local tag `name`, or None."""
+    for c in el:
+        if _local(c.tag) == name:
+            return c
+    return None
 
-    def ref(v: str | None) -> Any:
+
+class _Document:
+    """An InkML tree with its ``xml:id`` index: references, contexts and the traces in order."""
+
+    def __init__(self, root: Any, path: Path) -> None:
+        self.root = root
+        self.path = path
+        self.ids: dict[str, Any] = {}
+        for el in root.iter():
+            i = el.get(_XML_ID) or el.get("id")
+            if i:
+                self.ids[i] = el
+        self.default_tf = self._default_trace_format()
+
+    def ref(self, v: str | None) -> Any:
+        """The element a ``#id`` reference names (None for no reference)."""
         if not v:
             return None
-        el = ids.get(v.lstrip("#"))
+        el = self.ids.get(v.lstrip("#"))
         if el is None:
-            raise FormatError(f"reference {v!r} to an undefined element", path=p)
+            raise FormatError(f"reference {v!r} to an undefined element", path=self.path)
         return el
 
-    def child(el: Any, name: str) -> Any:
-        for c in el:
-            if _local(c.tag) == name:
-                return c
-        return None
+    def _default_trace_format(self) -> Any:
+        default_tf = _child(self.root, "traceFormat")
+        if default_tf is None:
+            defs = _child(self.root, "definitions")
+            if defs is not None:
+                for c in defs:
+                    if _local(c.tag) == "traceFormat" and (c.get(_XML_ID) or c.get("id")) == "DefaultTraceFormat":
+                        default_tf = c
+        return default_tf
 
-    default_tf = child(root, "traceFormat")
-    if default_tf is None:
-        defs = child(root, "definitions")
-        if defs is not None:
-            for c in defs:
-                if _local(c.tag) == "traceFormat" and (c.get(_XML_ID) or c.get("id")) == "DefaultTraceFormat":
-                    default_tf = c
-
-    def context_parts(ctx: Any) -> tuple[Any, Any]:
+    def context_parts(self, ctx: Any) -> tuple[Any, Any]:
         """(traceFormat, inkSource) of a context element (or None for the default)."""
         if ctx is None:
-            return default_tf, None
-        src = _either(child(ctx, "inkSource"), lambda: ref(ctx.get("inkSourceRef")))
-        tf = _either(child(ctx, "traceFormat"), lambda: ref(ctx.get("traceFormatRef")))
+            return self.default_tf, None
+        ref = self.ref
+        src = _either(_child(ctx, "inkSource"), lambda: ref(ctx.get("inkSourceRef")))
+        tf = _either(_child(ctx, "traceFormat"), lambda: ref(ctx.get("traceFormatRef")))
         if tf is None and src is not None:
-            tf = _either(child(src, "traceFormat"), lambda: ref(src.get("traceFormatRef")))
-        if tf is not None and child(tf, "channel") is None and tf.get("href"):
+            tf = _either(_child(src, "traceFormat"), lambda: ref(src.get("traceFormatRef")))
+        if tf is not None and _child(tf, "channel") is None and tf.get("href"):
             tf = ref(tf.get("href"))
-        return (tf if tf is not None else default_tf), src
+        return (tf if tf is not None else self.default_tf), src
 
-    traces: list[tuple[Any, Any]] = []
+    def traces(self) -> list[tuple[Any, Any]]:
+        """Every ``<trace>`` in document order with the context element that applies to it."""
+        traces: list[tuple[Any, Any]] = []
 
-    def walk(el: Any, ctx: Any) -> Any:
-        for c in el:
-            tag = _local(c.tag)
-            if tag == "context":
-                ctx = c if c.get("contextRef") is None else ref(c.get("contextRef"))
-            elif tag == "traceGroup":
-                walk(c, _either(ref(c.get("contextRef")), lambda: ctx))
-            elif tag == "trace":
-                traces.append((c, _either(ref(c.get("contextRef")), lambda: ctx)))
-        return ctx
+        def walk(el: Any, ctx: Any) -> Any:
+            for c in el:
+                tag = _local(c.tag)
+                if tag == "context":
+                    ctx = c if c.get("contextRef") is None else self.ref(c.get("contextRef"))
+                elif tag == "traceGroup":
+                    walk(c, _either(self.ref(c.get("contextRef")), lambda: ctx))
+                elif tag == "trace":
+                    traces.append((c, _either(self.ref(c.get("contextRef")), lambda: ctx)))
+            return ctx
 
-    walk(root, None)
-    positions: list[int] | None = None
+        walk(self.root, None)
+        return traces
 
-    # penmotor's own annotation (device, meta, timing, raw dtypes)
+
+def _own_annotation(root: Any, p: Path) -> tuple[dict[str, Any], Device | None]:
+    """penmotor's own annotation (device, meta, timing, raw dtypes) and the device it names."""
     own: dict[str, Any] = {}
     for c in root:
         if _local(c.tag) == "annotation" and c.get("type") == _ANNOT:
@@ -423,13 +439,53 @@ def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[st
         own_dev = Device.from_dict(own["device"]) if own.get("device") else None
     except (ParameterError, TypeError, AttributeError) as exc:
         raise FormatError(f"bad device in the penmotor annotation: {exc}", path=p, field="annotation") from None
+    return own, own_dev
 
+
+class _TraceErrors:
+    """Builds the FormatError of a bad trace, naming its line (trace positions found once, lazily)."""
+
+    def __init__(self, text: str, p: Path) -> None:
+        self.text = text
+        self.path = p
+        self.positions: list[int] | None = None
+
+    def for_trace(self, ti: int, body: str, names: list[str]) -> Any:
+        """The ``err(msg, point=, offset=)`` callable :func:`_decode` raises for trace `ti`."""
+
+        def err(msg: str, *, point: int | None = None, offset: int | None = None) -> FormatError:
+            if self.positions is None:
+                self.positions = _trace_positions(self.text)
+            line = None
+            if ti < len(self.positions):
+                start = self.positions[ti]
+                line = self.text.count("\n", 0, start) + 1
+                if point is not None and offset is None:
+                    offset = -1
+                    for _ in range(point):
+                        offset = body.find(",", offset + 1)
+                    after = body[offset + 1 :]
+                    offset += 1 + len(after) - len(after.lstrip())
+                if offset is not None:
+                    line += body.count("\n", 0, max(offset, 0))
+            where = f"trace {ti + 1}" + (f", point {point}" if point is not None else "")
+            return FormatError(f"{where}: {msg}", path=self.path, line=line, field=",".join(names))
+
+        return err
+
+
+def _trace_blocks(doc: _Document, traces: list[tuple[Any, Any]],
+                  text: str) -> tuple[list[dict[str, np.ndarray]], list[np.ndarray], dict[str, Any]]:
+    """Decode every (trace, context): per trace its columns by channel name and its pen state;
+    and the first (channel, inkSource) seen for each channel name (for its units)."""
+    p = doc.path
+    errors = _TraceErrors(text, p)
     chan_cache: dict[int, list[_Chan]] = {}
     blocks: list[dict[str, np.ndarray]] = []
     pen: list[np.ndarray] = []
     unit_info: dict[str, Any] = {}
     for ti, (tr, ctx) in enumerate(traces):
-        tf, src = context_parts(ctx)
+        tf, src = doc.context_parts(ctx)
         if tf is not None and any(_local(c.tag) == "intermittentChannels" for c in tf):
             raise FormatError("intermittent channels are not supported", path=p, field="traceFormat")
         key = id(tf)
@@ -444,61 +500,35 @@ def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[st
         body = tr.text or ""
         if not body.strip():
             continue
-
-        def err(msg: str, *, point: int | None = None, offset: int | None = None,
-                _ti: int = ti, _body: str = body, _names: list[str] = names) -> FormatError:
-            nonlocal positions
-            if positions is None:
-                positions = _trace_positions(text)
-            line = None
-            if _ti < len(positions):
-                start = positions[_ti]
-                line = text.count("\n", 0, start) + 1
-                if point is not None and offset is None:
-                    offset = -1
-                    for _ in range(point):
-                        offset = _body.find(",", offset + 1)
-                    after = _body[offset + 1 :]
-                    offset += 1 + len(after) - len(after.lstrip())
-                if offset is not None:
-                    line += _body.count("\n", 0, max(offset, 0))
-            where = f"trace {_ti + 1}" + (f", point {point}" if point is not None else "")
-            return FormatError(f"{where}: {msg}", path=p, line=line, field=",".join(_names))
-
-        vals = _decode(body, len(chans), err)
+        vals = _decode(body, len(chans), errors.for_trace(ti, body, names))
         blocks.append({c.name: vals[:, i] for i, c in enumerate(chans)})
         pen.append(np.full(vals.shape[0], tr.get("type", "penDown") != "penUp"))
         for c in chans:
             unit_info.setdefault(c.name, (c, src))
-    if not blocks:
-        raise FormatError("no trace data in the file", path=p)
-    allnames = list(dict.fromkeys(k for b in blocks for k in b))
-    col = {k: np.concatenate([b[k] if k in b else np.full(next(iter(b.values())).shape[0], np.nan)
-                              for b in blocks]) for k in allnames}
-    pen_down = np.concatenate(pen)
-    n = pen_down.size
-    dev = user_dev if user_dev is not None else own_dev
+    return blocks, pen, unit_info
 
-    for need in ("X", "Y"):
-        if need not in col:
-            raise FormatError(f"no {need} channel in the trace format", path=p, field=need)
 
-    def resolution(src: Any, name: str) -> float | None:
-        if src is None:
-            return None
-        props = [c for c in src.iter() if _local(c.tag) == "channelProperty"]
-        for c in props:
-            if c.get("channel") == name and c.get("name") == "resolution":
-                u = (c.get("units") or "").strip().lower()
-                if u not in _RES_PER_MM:
-                    raise UnitsError(f"channel {name}: resolution units {u!r} not understood "
-                                     f"(expected one of {sorted(_RES_PER_MM)})", path=p, field=name)
-                try:
-                    return float(c.get("value")) * _RES_PER_MM[u]
-                except (TypeError, ValueError):
-                    raise FormatError(f"bad resolution value {c.get('value')!r}", path=p, field=name) from None
+def _resolution(src: Any, name: str, p: Path) -> float | None:
+    """The ``resolution`` channelProperty of channel `name` in an inkSource, points per mm."""
+    if src is None:
         return None
+    props = [c for c in src.iter() if _local(c.tag) == "channelProperty"]
+    for c in props:
+        if c.get("channel") == name and c.get("name") == "resolution":
+            u = (c.get("units") or "").strip().lower()
+            if u not in _RES_PER_MM:
+                raise UnitsError(f"channel {name}: resolution units {u!r} not understood "
+                                 f"(expected one of {sorted(_RES_PER_MM)})", path=p, field=name)
+            try:
+                return float(c.get("value")) * _RES_PER_MM[u]
+            except (TypeError, ValueError):
+                raise FormatError(f"bad resolution value {c.get('value')!r}", path=p, field=name) from None
+    return None
 
+
+def _positions_mm(col: dict[str, np.ndarray], unit_info: dict[str, Any], dev: Device | None,
+                  p: Path) -> dict[str, np.ndarray]:
+    """X and Y in mm, y upward."""
     phys: dict[str, np.ndarray] = {}
     for name, attr in (("X", "x_resolution"), ("Y", "y_resolution")):
         ch, src = unit_info[name]
@@ -507,7 +537,7 @@ def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[st
         if u.lower() in _LENGTH_MM or u in _LENGTH_MM:
             mm = v * _LENGTH_MM.get(u, _LENGTH_MM.get(u.lower(), 1.0)) if u != "mm" else v
         else:
-            res = resolution(src, name)
+            res = _resolution(src, name, p)
             if res is None and dev is not None:
                 res = getattr(dev, attr)
             if res is None:
@@ -521,7 +551,12 @@ def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[st
         if not np.isfinite(phys[name]).all():
             i = int(np.flatnonzero(~np.isfinite(phys[name]))[0])
             raise FormatError(f"sample {i}: missing or non-finite position", path=p, field=name)
+    return phys
 
+
+def _times_s(col: dict[str, np.ndarray], unit_info: dict[str, Any], dev: Device | None, n: int,
+             p: Path) -> np.ndarray:
+    """Sample times in s: the T channel, else a uniform sampleRate of the X channel's inkSource."""
     if "T" in col:
         ch, src = unit_info["T"]
         u = (ch.units or "").strip()
@@ -535,46 +570,54 @@ def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[st
         if not np.isfinite(t).all():
             i = int(np.flatnonzero(~np.isfinite(t))[0])
             raise FormatError(f"sample {i}: missing or non-finite time", path=p, field="T")
-    else:
-        rate = None
-        src = unit_info["X"][1]
-        if src is not None:
-            sr = None
-            for c in src.iter():
-                if _local(c.tag) == "sampleRate":
-                    sr = c
-            if sr is not None and sr.get("uniform", "true") == "true":
-                try:
-                    rate = float(sr.get("value"))
-                except (TypeError, ValueError):
-                    rate = None
-        if not rate or not np.isfinite(rate) or rate <= 0:
-            raise UnitsError("no T channel and no uniform sampleRate in the inkSource: sample times "
-                             "are unknown", path=p, field="T")
-        t = np.arange(n) / rate
+        return t
+    rate = None
+    src = unit_info["X"][1]
+    if src is not None:
+        sr = None
+        for c in src.iter():
+            if _local(c.tag) == "sampleRate":
+                sr = c
+        if sr is not None and sr.get("uniform", "true") == "true":
+            try:
+                rate = float(sr.get("value"))
+            except (TypeError, ValueError):
+                rate = None
+    if not rate or not np.isfinite(rate) or rate <= 0:
+        raise UnitsError("no T channel and no uniform sampleRate in the inkSource: sample times "
+                         "are unknown", path=p, field="T")
+    return np.arange(n) / rate
 
-    pressure = None
-    if "F" in col:
-        ch, _ = unit_info["F"]
-        f = col["F"]
-        lo = hi = None
-        try:
-            if ch.min is not None and ch.max is not None:
-                lo, hi = float(ch.min), float(ch.max)
-        except ValueError:
-            raise FormatError(f"F channel min/max not numbers ({ch.min!r}, {ch.max!r})", path=p, field="F") from None
-        if lo is None and dev is not None and dev.pressure_range is not None:
-            lo, hi = dev.pressure_range
-        if lo is None or not (hi > lo):
-            if np.isfinite(f).any():
-                raise UnitsError("channel F (force) has no min/max and the device gives no pressure range",
-                                 path=p, field="F", argument="device.pressure_range",
-                                 advice="pass device= with pressure_range")
-            pressure = f
-        else:
-            pressure = f if (lo == 0.0 and hi == 1.0) else np.clip((f - lo) / (hi - lo), 0.0, 1.0)
-            if not ((pressure >= 0) | np.isnan(pressure)).all() or not ((pressure <= 1) | np.isnan(pressure)).all():
-                pressure = np.clip(pressure, 0.0, 1.0)
+
+def _pressure_01(col: dict[str, np.ndarray], unit_info: dict[str, Any], dev: Device | None,
+                 p: Path) -> np.ndarray | None:
+    """Pressure 0-1 from the F channel's min/max (else the device's range); None without F."""
+    if "F" not in col:
+        return None
+    ch, _ = unit_info["F"]
+    f = col["F"]
+    lo = hi = None
+    try:
+        if ch.min is not None and ch.max is not None:
+            lo, hi = float(ch.min), float(ch.max)
+    except ValueError:
+        raise FormatError(f"F channel min/max not numbers ({ch.min!r}, {ch.max!r})", path=p, field="F") from None
+    if lo is None and dev is not None and dev.pressure_range is not None:
+        lo, hi = dev.pressure_range
+    if lo is None or not (hi > lo):
+        if np.isfinite(f).any():
+            raise UnitsError("channel F (force) has no min/max and the device gives no pressure range",
+                             path=p, field="F", argument="device.pressure_range",
+                             advice="pass device= with pressure_range")
+        return f
+    pressure = f if (lo == 0.0 and hi == 1.0) else np.clip((f - lo) / (hi - lo), 0.0, 1.0)
+    if not ((pressure >= 0) | np.isnan(pressure)).all() or not ((pressure <= 1) | np.isnan(pressure)).all():
+        pressure = np.clip(pressure, 0.0, 1.0)
+    return pressure
+
+
+def _tilt_deg(col: dict[str, np.ndarray], unit_info: dict[str, Any], p: Path) -> dict[str, np.ndarray]:
+    """``tilt_x``/``tilt_y`` in degrees from the OTx/OTy channels present."""
     tilt = {}
     for name, key in (("OTx", "tilt_x"), ("OTy", "tilt_y")):
         if name in col:
@@ -585,7 +628,12 @@ def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[st
                 tilt[key] = np.rad2deg(col[name])
             else:
                 raise UnitsError(f"channel {name}: units {u!r}; expected deg or rad", path=p, field=name)
+    return tilt
 
+
+def _raw_and_extra(col: dict[str, np.ndarray], own: dict[str, Any], n: int,
+                   p: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``raw`` (device units, dtypes from the annotation; unknown channels too) and ``extra`` channels."""
     dtypes = own.get("raw_dtypes", {}) if isinstance(own.get("raw_dtypes"), dict) else {}
     raw: dict[str, np.ndarray] = {}
     extra: dict[str, np.ndarray] = {}
@@ -611,6 +659,31 @@ def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[st
         if not isinstance(v, list) or len(v) != n:
             raise FormatError(f"raw string channel {k!r} has the wrong length", path=p, field="annotation")
         raw[str(k)] = np.array([str(s) for s in v], dtype=str) if v else np.array([], dtype=str)
+    return raw, extra
+
+
+def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[str, Any] | None) -> Recording:
+    """The Recording of a parsed InkML tree (`text`: the file's text, for line numbers)."""
+    doc = _Document(root, p)
+    traces = doc.traces()
+    own, own_dev = _own_annotation(root, p)
+    blocks, pen, unit_info = _trace_blocks(doc, traces, text)
+    if not blocks:
+        raise FormatError("no trace data in the file", path=p)
+    allnames = list(dict.fromkeys(k for b in blocks for k in b))
+    col = {k: np.concatenate([b[k] if k in b else np.full(next(iter(b.values())).shape[0], np.nan)
+                              for b in blocks]) for k in allnames}
+    pen_down = np.concatenate(pen)
+    n = pen_down.size
+    dev = user_dev if user_dev is not None else own_dev
+    for need in ("X", "Y"):
+        if need not in col:
+            raise FormatError(f"no {need} channel in the trace format", path=p, field=need)
+    phys = _positions_mm(col, unit_info, dev, p)
+    t = _times_s(col, unit_info, dev, n, p)
+    pressure = _pressure_01(col, unit_info, dev, p)
+    tilt = _tilt_deg(col, unit_info, p)
+    raw, extra = _raw_and_extra(col, own, n, p)
     md = own.get("meta") if isinstance(own.get("meta"), dict) else {"source": p.name, "format": "inkml"}
     md = dict(md)
     if meta:

@@ -263,6 +263,108 @@ def _fmt(v: float) -> str:
     return format_by_magnitude(v, ((100, ".0f"), (10, ".1f"), (0.1, ".2f")), ".3g", "n/a")
 
 
+def _same_kind(d: np.ndarray, v: np.ndarray, pr: np.ndarray | None,
+               kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, str, int]:
+    """Keep the modality with more session dates (the tablet on a tie): dates, values and prompts
+    kept, the modality, and the session dates of the other kind left out."""
+    per_kind = {k: np.unique(d[kinds == k]).size for k in sorted(set(kinds))}
+    modality = max(per_kind, key=lambda k: (per_kind[k], k == "online"))
+    n_other = int(sum(per_kind.values()) - per_kind[modality])
+    keep = kinds == modality
+    return d[keep], v[keep], (pr[keep] if pr is not None else None), modality, n_other
+
+
+def _same_text(d: np.ndarray, v: np.ndarray, pr: np.ndarray | None,
+               info: Any) -> tuple[np.ndarray, np.ndarray, str, int]:
+    """For a measure that depends on the text, keep the text written on most session dates (the
+    latest on a tie): dates and values kept, the text, and the session dates left out."""
+    text, n_other_text = "", 0
+    if pr is not None and pr.size:
+        texts = sorted(set(pr))
+        if len(texts) > 1 and info is not None and info.depends_on_text:
+            score = {t: (np.unique(d[pr == t]).size, d[pr == t].max()) for t in texts}
+            text = max(texts, key=lambda t: score[t])
+            keep = pr == text
+            n_other_text = int(np.unique(d[~keep]).size)
+            d, v = d[keep], v[keep]
+        elif len(texts) == 1:
+            text = texts[0]
+    return d, v, text, n_other_text
+
+
+def _metric_description(info: Any, metric: str, stored_unit: str | None,
+                        better_map: Mapping[str, str | None]) -> tuple[str, str | None, str]:
+    """(family, better direction, unit) of a metric: the registry's, `better_map` overriding."""
+    if info is not None:
+        family, better, unit = info.family, info.better, info.unit
+    else:
+        family, better = "other", None
+        unit = stored_unit if stored_unit is not None else "?"
+    if better_map and metric in better_map:
+        better = better_map[metric]
+        if better not in ("lower", "higher", None):
+            raise ParameterError(f"better[{metric!r}]: expected 'lower', 'higher' or None, got {better!r}")
+    return family, better, unit
+
+
+def _retest_sem(retest_sd: Mapping[Any, float] | None, est_map: dict[Any, tuple[float, int]], task: str,
+                metric: str) -> tuple[float | None, str]:
+    """The SEM of a (task, metric) and where it came from: given, else within-session repeats."""
+    sem = _lookup(retest_sd, task, metric)
+    src = "given" if sem is not None else ""
+    if sem is None and (task, metric) in est_map:
+        e, dof = est_map[(task, metric)]
+        if e > 0:
+            sem, src = e, f"within-session repeats (dof {dof})"
+    return sem, src
+
+
+def _verdict_words(label: str, unit: str, *, n: int, base: float, last: float, rci: float, reliable: bool,
+                   better: str | None, fit: TrendFit | None, min_sessions: int, first_day: Any) -> tuple[str, str]:
+    """The verdict and the sentence saying it (with the trend, when there is one)."""
+    change = last - base
+    u = "" if unit == "1" else f" {unit}"
+    if n < 2:
+        return "one session", (f"{label}: only one session so far ({first_day.date()}), {_fmt(base)}{u}; "
+                               "nothing to compare yet.")
+    span = f"{label}: {_fmt(base)}{u} -> {_fmt(last)}{u} ({'+' if change >= 0 else ''}{_fmt(change)}{u})"
+    if not math.isfinite(rci):
+        verdict = "not judged"
+        words = (f"{span}; no test-retest SD, so it cannot be said whether this is more than "
+                 "measurement noise (record the task twice in a session or give a retest SD).")
+    elif not reliable:
+        verdict = "no reliable change"
+        words = f"{span}; within measurement noise (RCI {rci:.1f})."
+    elif better is None:
+        verdict = "changed"
+        words = f"{span}; a reliable change (RCI {rci:.1f}); neither direction counts as better."
+    else:
+        good = (change < 0) == (better == "lower")
+        verdict = "improved" if good else "worse"
+        words = (f"{span}; reliably {'improved' if good else 'worse'} "
+                 f"(RCI {rci:.1f}; {better} is better).")
+    if fit is None:
+        words += f" Too few sessions for a trend ({n} of {min_sessions})."
+    elif math.isfinite(fit.slope_per_month):
+        words += (f" Trend {'+' if fit.slope_per_month >= 0 else ''}{_fmt(fit.slope_per_month)}{u} per month"
+                  f" (95% CI {_fmt(fit.low)} to {_fmt(fit.high)}).")
+    return verdict, words
+
+
+def _left_out_words(modality: str, n_other: int, text: str, n_other_text: int) -> str:
+    """What the comparison left out: sessions of the other kind, recordings of other texts."""
+    words = ""
+    if n_other:
+        kind, other = ("tablet", "scanned-paper") if modality == "online" else ("scanned-paper", "tablet")
+        words += (f" {kind.capitalize()} sessions compared; {n_other} {other} session"
+                  f"{'s' if n_other > 1 else ''} left out (paper and tablet differ systematically).")
+    if n_other_text:
+        words += (f" Only recordings of the same text compared ({text!r}); {n_other_text} session"
+                  f"{'s' if n_other_text > 1 else ''} with another text left out (this measure depends "
+                  "on what was written).")
+    return words
+
+
 def summarize(
     values: Any,
     *,
@@ -367,88 +469,28 @@ def summarize(
         pr = prompt[a:b] if prompt is not None else None
         modality, n_other = "", 0
         if mod is not None:
-            m = mod[a:b]
-            per_kind = {k: np.unique(d[m == k]).size for k in sorted(set(m))}
-            modality = max(per_kind, key=lambda k: (per_kind[k], k == "online"))
-            n_other = int(sum(per_kind.values()) - per_kind[modality])
-            keep = m == modality
-            d, v = d[keep], v[keep]
-            pr = pr[keep] if pr is not None else None
+            d, v, pr, modality, n_other = _same_kind(d, v, pr, mod[a:b])
         info = FEATURES.get(metric)
-        text, n_other_text = "", 0
-        if pr is not None and pr.size:
-            texts = sorted(set(pr))
-            if len(texts) > 1 and info is not None and info.depends_on_text:
-                # like with like: the text written on most session dates (the latest on a tie)
-                score = {t: (np.unique(d[pr == t]).size, d[pr == t].max()) for t in texts}
-                text = max(texts, key=lambda t: score[t])
-                keep = pr == text
-                n_other_text = int(np.unique(d[~keep]).size)
-                d, v = d[keep], v[keep]
-            elif len(texts) == 1:
-                text = texts[0]
+        d, v, text, n_other_text = _same_text(d, v, pr, info)
         days, inv = np.unique(d, return_inverse=True)
         by_date = np.bincount(inv, weights=v) / np.bincount(inv)
         n = int(days.size)
-        if info is not None:
-            family, better, unit = info.family, info.better, info.unit
-        else:
-            family, better = "other", None
-            unit = str(units[a]) if units is not None else "?"
-        if better_map and metric in better_map:
-            better = better_map[metric]
-            if better not in ("lower", "higher", None):
-                raise ParameterError(f"better[{metric!r}]: expected 'lower', 'higher' or None, got {better!r}")
+        family, better, unit = _metric_description(info, metric, str(units[a]) if units is not None else None,
+                                                   better_map)
         base, last = float(by_date[0]), float(by_date[-1])
         change = last - base
-        sem = _lookup(retest_sd, task, metric)
-        src = "given" if sem is not None else ""
-        if sem is None and (task, metric) in est_map:
-            e, dof = est_map[(task, metric)]
-            if e > 0:
-                sem, src = e, f"within-session repeats (dof {dof})"
+        sem, src = _retest_sem(retest_sd, est_map, task, metric)
         fit = None
         if n >= min_sessions:
             months = (d - d.min()) / np.timedelta64(1, "D") / DAYS_PER_MONTH
             fit = _theil_sen(months.astype(float), v)
         rci = reliable_change_index(base, last, sem=sem) if (sem is not None and n >= 2) else math.nan
         reliable = bool(math.isfinite(rci) and abs(rci) >= criterion)
-        u = "" if unit == "1" else f" {unit}"
-        label = f"{metric} ({task})"
         first_day, last_day = pd.Timestamp(days[0]), pd.Timestamp(days[-1])
-        if n < 2:
-            verdict = "one session"
-            words = f"{label}: only one session so far ({first_day.date()}), {_fmt(base)}{u}; nothing to compare yet."
-        else:
-            span = f"{label}: {_fmt(base)}{u} -> {_fmt(last)}{u} ({'+' if change >= 0 else ''}{_fmt(change)}{u})"
-            if not math.isfinite(rci):
-                verdict = "not judged"
-                words = (f"{span}; no test-retest SD, so it cannot be said whether this is more than "
-                         "measurement noise (record the task twice in a session or give a retest SD).")
-            elif not reliable:
-                verdict = "no reliable change"
-                words = f"{span}; within measurement noise (RCI {rci:.1f})."
-            elif better is None:
-                verdict = "changed"
-                words = f"{span}; a reliable change (RCI {rci:.1f}); neither direction counts as better."
-            else:
-                good = (change < 0) == (better == "lower")
-                verdict = "improved" if good else "worse"
-                words = (f"{span}; reliably {'improved' if good else 'worse'} "
-                         f"(RCI {rci:.1f}; {better} is better).")
-            if fit is None:
-                words += f" Too few sessions for a trend ({n} of {min_sessions})."
-            elif math.isfinite(fit.slope_per_month):
-                words += (f" Trend {'+' if fit.slope_per_month >= 0 else ''}{_fmt(fit.slope_per_month)}{u} per month"
-                          f" (95% CI {_fmt(fit.low)} to {_fmt(fit.high)}).")
-        if n_other:
-            kind, other = ("tablet", "scanned-paper") if modality == "online" else ("scanned-paper", "tablet")
-            words += (f" {kind.capitalize()} sessions compared; {n_other} {other} session"
-                      f"{'s' if n_other > 1 else ''} left out (paper and tablet differ systematically).")
-        if n_other_text:
-            words += (f" Only recordings of the same text compared ({text!r}); {n_other_text} session"
-                      f"{'s' if n_other_text > 1 else ''} with another text left out (this measure depends "
-                      "on what was written).")
+        verdict, words = _verdict_words(f"{metric} ({task})", unit, n=n, base=base, last=last, rci=rci,
+                                        reliable=reliable, better=better, fit=fit, min_sessions=min_sessions,
+                                        first_day=first_day)
+        words += _left_out_words(modality, n_other, text, n_other_text)
         rows.append({
             "child_id": child, "task": task, "metric": metric, "unit": unit, "family": family,
             "better": better, "modality": modality, "n_sessions": n, "n_other": n_other,

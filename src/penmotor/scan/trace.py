@@ -330,25 +330,22 @@ def centre_line_walks(rows: np.ndarray, cols: np.ndarray, *, width_px: float = 3
     return [q[:-1] for q in np.split(pts, cut + 1)[:-1]]
 
 
-def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
-                 ink: np.ndarray | None = None, split: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """All paths' (col, row) points, each path followed by a repeat of its last point marked pen-up."""
-    import cv2
-
-    rows = np.asarray(rows, np.int64)
-    cols = np.asarray(cols, np.int64)
-    if rows.size == 0:
-        return np.zeros((0, 2), np.int64), np.zeros(0, bool)
+def _skeleton_image(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The skeleton as a 0/1 image with a blank border, the flat index of every skeleton pixel,
+    and the image's origin (row, col) on the page."""
     r0, c0 = int(rows.min()) - 1, int(cols.min()) - 1
     img = np.zeros((int(rows.max()) - r0 + 2, int(cols.max()) - c0 + 2), np.uint8)
     w_img = img.shape[1]
     at = (rows - r0) * w_img + (cols - c0)   # flat index of every pixel
     img.ravel()[at] = 1
-    d = max(2, int(round(width_px)))
-    tip_px = max(2, int(round(TIP_WIDTHS * width_px)))
+    return img, at, r0, c0
+
+
+def _prune_forked_ends(img: np.ndarray, at: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 0: a stroke end that thinning forked into two arms no longer than a stroke width keeps
+    its longer arm, which then ends the stroke as a tip (a fork of forks: a few rounds). Prunes
+    `img` in place; returns the walks' points and lengths and the remaining skeleton pixels."""
     P, n = _contours(img)
-    # 0. a stroke end that thinning forked into two arms no longer than a stroke width keeps
-    # its longer arm, which then ends the stroke as a tip (a fork of forks: a few rounds)
     for _ in range(3):
         arm = _fork_arms(P, n, d)
         if not arm.size:
@@ -356,114 +353,177 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
         img[arm[:, 1], arm[:, 0]] = 0
         P, n = _contours(img)
         at = at[img.ravel()[at] > 0]
-    # junction pixels: 3+ of 8 neighbours on the skeleton (counted at the skeleton's pixels
-    # alone, by flat lookups: the image has a blank border)
+    return P, n, at
+
+
+def _junction_pixels(img: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Flat indices of the skeleton pixels with 3+ of 8 neighbours on the skeleton (counted at the
+    skeleton's pixels alone, by flat lookups: the image has a blank border)."""
+    w_img = img.shape[1]
     flat = img.ravel()
     nb = np.zeros(at.size, np.uint8)
     for off in (-w_img - 1, -w_img, -w_img + 1, -1, 1, w_img - 1, w_img, w_img + 1):
         nb += flat.take(at + off)
-    at_j = at[nb >= 3]
-    s = np.cumsum(n) - n   # each walk's start
-    cid = np.repeat(np.arange(n.size), n)
-    if at_j.size:
-        # 1. junction repair (see module doc); junction = junction pixels and their neighbours
-        junc = np.zeros_like(img)
-        junc.ravel()[at_j] = 1
-        # junction pixels closer than about a stroke width are one junction (thick crossings
-        # thin into two forks joined by a short bridge)
-        kj = 2 * int(round(JUNCTION_WIDTHS * width_px / 2.0)) + 1
-        kj = max(3, kj)
-        _, jlab = cv2.connectedComponents(cv2.dilate(junc, np.ones((kj, kj), np.uint8)) & img, connectivity=8)
-        at_p = P[:, 1] * w_img + P[:, 0]   # (flat gathers: several times faster than [rows, cols])
-        lab = np.take(jlab, at_p)
-        is_j = np.take(junc, at_p) > 0
-        # rotate every walk to start off a junction, so no junction visit wraps around
-        big = np.iinfo(np.int64).max
-        local = np.arange(P.shape[0]) - s[cid]
-        first0 = np.minimum.reduceat(np.where(lab == 0, local, big), s)
-        first0 = np.where(first0 == big, 0, first0)
-        order = s[cid] + (local + first0[cid]) % n[cid]
-        # (np.take: row gathers from an (n, 2) array by fancy indexing are several times slower)
-        P, lab, is_j = np.take(P, order, axis=0), lab[order], is_j[order]
-        local = np.arange(P.shape[0]) - s[cid]
-        prev = np.concatenate(([-1], lab[:-1]))
-        nxt = np.concatenate((lab[1:], [-1]))
-        vs = np.flatnonzero((lab > 0) & ((local == 0) | (lab != prev)))
-        ve = np.flatnonzero((lab > 0) & ((local == n[cid] - 1) | (lab != nxt)))
-        y = -P[:, 1].astype(np.float64)
-        vc = cid[vs]
-        yv = 0.5 * (y[vs] + y[ve])
-        yb = y[_cyc(vs, -d, s[vc], n[vc])]
-        ya = y[_cyc(ve, d, s[vc], n[vc])]
-        fmax = (yb < yv - 1.0) & (ya < yv - 1.0)
-        fmin = (yb > yv + 1.0) & (ya > yv + 1.0)
-        # a shoulder: from a stem above into a branch leaving sideways (the top of a bowl
-        # joined to a stem, as in b, d, p): a pen retraces the stem and turns there -- a top
-        # (either way round: a walk read backwards has the same turns)
-        xa = P[_cyc(ve, d, s[vc], n[vc]), 0].astype(np.float64)
-        xb = P[_cyc(vs, -d, s[vc], n[vc]), 0].astype(np.float64)
-        xv = 0.5 * (P[vs, 0] + P[ve, 0])
-        level_a = np.abs(ya - yv) <= SHOULDER_SLOPE * np.abs(xa - xv)
-        level_b = np.abs(yb - yv) <= SHOULDER_SLOPE * np.abs(xb - xv)
-        shoulder = ((yb > yv + 1.0) & level_a) | ((ya > yv + 1.0) & level_b)
-        # and its mirror, from a stem below into a branch leaving sideways (the bottom of a
-        # bowl joined to a descender, as in q, g, y): a bottom, by a detour up and back
-        heel = ((yb < yv - 1.0) & level_a) | ((ya < yv - 1.0) & level_b)
-        heel &= ~shoulder
-        if not SHOULDER_SLOPE > 0:
-            shoulder[:] = False
-            heel[:] = False
-        if not HEELS:
-            heel[:] = False
-        bad = np.flatnonzero(fmax | fmin | shoulder | heel)
-        if bad.size:
-            # index of the next junction pixel at or after every point, within its walk (a
-            # reversed running minimum; a later walk's index is past this walk's end: clipped)
-            m_pts = P.shape[0]
-            nj = np.minimum.accumulate(np.where(is_j, np.arange(m_pts), m_pts)[::-1])[::-1]
-            nj = np.minimum(nj, (s + n)[cid])
-            # the walks' indices with the detours spliced in, as (start, length) runs
-            runs = np.array(_splice(bad.tolist(), (fmax | (heel & ~fmin))[bad].tolist(),
-                                    ((shoulder | heel) & ~(fmax | fmin))[bad].tolist(), vs.tolist(), ve.tolist(),
-                                    lab[vs].tolist(), vc.tolist(), yv.tolist(), ya.tolist(), s.tolist(), n.tolist(),
-                                    y, nj, d), np.int64)
-            ix = _ranges(runs[0::2], runs[1::2])
-            cid = cid[ix]
-            P = np.take(P, ix, axis=0)
-            # a detour returns to its junction a few pixels from where it left: bridge such
-            # jumps with straight pixel steps, so consecutive points stay 8-adjacent
-            step = np.maximum(np.abs(np.diff(P[:, 0])), np.abs(np.diff(P[:, 1])))  # Chebyshev step
-            gap = np.flatnonzero((step > 1) & (cid[1:] == cid[:-1]))
-            if gap.size:
-                reps = step[gap] - 1
-                g_rep = np.repeat(gap, reps)
-                frac = _ranges(np.ones(gap.size, np.int64), reps) / np.repeat(step[gap], reps)
-                fill = np.rint(P[g_rep] + (P[g_rep + 1] - P[g_rep]) * frac[:, None]).astype(np.int64)
-                # = np.insert(P, g_rep + 1, fill, axis=0) (ascending: fill k lands at g_rep[k] + 1 + k),
-                # as one gather
-                at = g_rep + 1 + np.arange(g_rep.size)
-                src = np.ones(P.shape[0] + at.size, bool)
-                src[at] = False
-                src = np.cumsum(src) - 1
-                src[at] = P.shape[0] + np.arange(at.size)
-                P = np.take(np.concatenate((P, fill)), src, axis=0)
-                cid = np.concatenate((cid, cid[g_rep]))[src]
-            # drop immediate repeats left by the splices (within a walk)
-            keep = np.concatenate(([True], (P[1:, 0] != P[:-1, 0]) | (P[1:, 1] != P[:-1, 1]) | (cid[1:] != cid[:-1])))
-            P, cid = np.compress(keep, P, axis=0), cid[keep]
-            n = np.bincount(cid, minlength=n.size)
-            s = np.cumsum(n) - n
-            # a walk that ends where it started would close twice
-            last = s + n - 1
-            dup = (n > 1) & np.all(P[last] == P[s], axis=1)
-            if dup.any():
-                keep = np.ones(P.shape[0], bool)
-                keep[last[dup]] = False
-                P, cid = np.compress(keep, P, axis=0), cid[keep]
-                n = np.bincount(cid, minlength=n.size)
-                s = np.cumsum(n) - n
-    # 2. tips: reversals whose out-and-back runs at least tip_px (within a pixel: a
-    # staircase corner of the skeleton is walked on one side only)
+    return at[nb >= 3]
+
+
+def _junction_labels(img: np.ndarray, at_j: np.ndarray, P: np.ndarray,
+                     width_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per walk point: the label of its junction (0: none) and whether it is a junction pixel.
+    A junction = junction pixels and their neighbours; junction pixels closer than about a
+    stroke width are one junction (thick crossings thin into two forks joined by a short bridge)."""
+    import cv2
+
+    w_img = img.shape[1]
+    junc = np.zeros_like(img)
+    junc.ravel()[at_j] = 1
+    kj = 2 * int(round(JUNCTION_WIDTHS * width_px / 2.0)) + 1
+    kj = max(3, kj)
+    _, jlab = cv2.connectedComponents(cv2.dilate(junc, np.ones((kj, kj), np.uint8)) & img, connectivity=8)
+    at_p = P[:, 1] * w_img + P[:, 0]   # (flat gathers: several times faster than [rows, cols])
+    return np.take(jlab, at_p), np.take(junc, at_p) > 0
+
+
+def _rotate_off_junctions(P: np.ndarray, lab: np.ndarray, is_j: np.ndarray, s: np.ndarray, n: np.ndarray,
+                          cid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rotate every walk to start off a junction, so no junction visit wraps around."""
+    big = np.iinfo(np.int64).max
+    local = np.arange(P.shape[0]) - s[cid]
+    first0 = np.minimum.reduceat(np.where(lab == 0, local, big), s)
+    first0 = np.where(first0 == big, 0, first0)
+    order = s[cid] + (local + first0[cid]) % n[cid]
+    # (np.take: row gathers from an (n, 2) array by fancy indexing are several times slower)
+    return np.take(P, order, axis=0), lab[order], is_j[order]
+
+
+class _Visits(NamedTuple):
+    """The walks' junction visits (first and last point of each) and the turns the walk makes there."""
+
+    vs: np.ndarray
+    ve: np.ndarray
+    #: y (up) of every walk point; per visit: y at the middle, d points after, walk index.
+    y: np.ndarray
+    yv: np.ndarray
+    ya: np.ndarray
+    vc: np.ndarray
+    #: The visit is a false top / false bottom / shoulder / heel (see the module doc).
+    fmax: np.ndarray
+    fmin: np.ndarray
+    shoulder: np.ndarray
+    heel: np.ndarray
+
+
+def _junction_visits(P: np.ndarray, lab: np.ndarray, s: np.ndarray, n: np.ndarray, cid: np.ndarray,
+                     d: int) -> _Visits:
+    """Find every junction visit and classify the turn the walk makes there."""
+    local = np.arange(P.shape[0]) - s[cid]
+    prev = np.concatenate(([-1], lab[:-1]))
+    nxt = np.concatenate((lab[1:], [-1]))
+    vs = np.flatnonzero((lab > 0) & ((local == 0) | (lab != prev)))
+    ve = np.flatnonzero((lab > 0) & ((local == n[cid] - 1) | (lab != nxt)))
+    y = -P[:, 1].astype(np.float64)
+    vc = cid[vs]
+    yv = 0.5 * (y[vs] + y[ve])
+    yb = y[_cyc(vs, -d, s[vc], n[vc])]
+    ya = y[_cyc(ve, d, s[vc], n[vc])]
+    fmax = (yb < yv - 1.0) & (ya < yv - 1.0)
+    fmin = (yb > yv + 1.0) & (ya > yv + 1.0)
+    # a shoulder: from a stem above into a branch leaving sideways (the top of a bowl
+    # joined to a stem, as in b, d, p): a pen retraces the stem and turns there -- a top
+    # (either way round: a walk read backwards has the same turns)
+    xa = P[_cyc(ve, d, s[vc], n[vc]), 0].astype(np.float64)
+    xb = P[_cyc(vs, -d, s[vc], n[vc]), 0].astype(np.float64)
+    xv = 0.5 * (P[vs, 0] + P[ve, 0])
+    level_a = np.abs(ya - yv) <= SHOULDER_SLOPE * np.abs(xa - xv)
+    level_b = np.abs(yb - yv) <= SHOULDER_SLOPE * np.abs(xb - xv)
+    shoulder = ((yb > yv + 1.0) & level_a) | ((ya > yv + 1.0) & level_b)
+    # and its mirror, from a stem below into a branch leaving sideways (the bottom of a
+    # bowl joined to a descender, as in q, g, y): a bottom, by a detour up and back
+    heel = ((yb < yv - 1.0) & level_a) | ((ya < yv - 1.0) & level_b)
+    heel &= ~shoulder
+    if not SHOULDER_SLOPE > 0:
+        shoulder[:] = False
+        heel[:] = False
+    if not HEELS:
+        heel[:] = False
+    return _Visits(vs, ve, y, yv, ya, vc, fmax, fmin, shoulder, heel)
+
+
+def _bridge_jumps(P: np.ndarray, cid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fill jumps within a walk with straight pixel steps, so consecutive points stay 8-adjacent."""
+    step = np.maximum(np.abs(np.diff(P[:, 0])), np.abs(np.diff(P[:, 1])))  # Chebyshev step
+    gap = np.flatnonzero((step > 1) & (cid[1:] == cid[:-1]))
+    if not gap.size:
+        return P, cid
+    reps = step[gap] - 1
+    g_rep = np.repeat(gap, reps)
+    frac = _ranges(np.ones(gap.size, np.int64), reps) / np.repeat(step[gap], reps)
+    fill = np.rint(P[g_rep] + (P[g_rep + 1] - P[g_rep]) * frac[:, None]).astype(np.int64)
+    # = np.insert(P, g_rep + 1, fill, axis=0) (ascending: fill k lands at g_rep[k] + 1 + k),
+    # as one gather
+    at = g_rep + 1 + np.arange(g_rep.size)
+    src = np.ones(P.shape[0] + at.size, bool)
+    src[at] = False
+    src = np.cumsum(src) - 1
+    src[at] = P.shape[0] + np.arange(at.size)
+    P = np.take(np.concatenate((P, fill)), src, axis=0)
+    cid = np.concatenate((cid, cid[g_rep]))[src]
+    return P, cid
+
+
+def _drop_repeats(P: np.ndarray, cid: np.ndarray,
+                  n_walks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Drop immediate repeats left by the splices (within a walk) and a closing repeat of a walk's
+    first point; the points, their walk, and each walk's length and start."""
+    keep = np.concatenate(([True], (P[1:, 0] != P[:-1, 0]) | (P[1:, 1] != P[:-1, 1]) | (cid[1:] != cid[:-1])))
+    P, cid = np.compress(keep, P, axis=0), cid[keep]
+    n = np.bincount(cid, minlength=n_walks)
+    s = np.cumsum(n) - n
+    # a walk that ends where it started would close twice
+    last = s + n - 1
+    dup = (n > 1) & np.all(P[last] == P[s], axis=1)
+    if dup.any():
+        keep = np.ones(P.shape[0], bool)
+        keep[last[dup]] = False
+        P, cid = np.compress(keep, P, axis=0), cid[keep]
+        n = np.bincount(cid, minlength=n_walks)
+        s = np.cumsum(n) - n
+    return P, cid, n, s
+
+
+def _repair_junctions(img: np.ndarray, at_j: np.ndarray, P: np.ndarray, n: np.ndarray, s: np.ndarray,
+                      cid: np.ndarray, *, width_px: float,
+                      d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Step 1: junction repair (see the module doc): detours spliced in where the walk turns into a
+    branch the pen did not take. Returns the walks' points, lengths, starts and walk index per point."""
+    lab, is_j = _junction_labels(img, at_j, P, width_px)
+    P, lab, is_j = _rotate_off_junctions(P, lab, is_j, s, n, cid)
+    v = _junction_visits(P, lab, s, n, cid, d)
+    bad = np.flatnonzero(v.fmax | v.fmin | v.shoulder | v.heel)
+    if not bad.size:
+        return P, n, s, cid
+    # index of the next junction pixel at or after every point, within its walk (a
+    # reversed running minimum; a later walk's index is past this walk's end: clipped)
+    m_pts = P.shape[0]
+    nj = np.minimum.accumulate(np.where(is_j, np.arange(m_pts), m_pts)[::-1])[::-1]
+    nj = np.minimum(nj, (s + n)[cid])
+    # the walks' indices with the detours spliced in, as (start, length) runs
+    runs = np.array(_splice(bad.tolist(), (v.fmax | (v.heel & ~v.fmin))[bad].tolist(),
+                            ((v.shoulder | v.heel) & ~(v.fmax | v.fmin))[bad].tolist(), v.vs.tolist(),
+                            v.ve.tolist(), lab[v.vs].tolist(), v.vc.tolist(), v.yv.tolist(), v.ya.tolist(),
+                            s.tolist(), n.tolist(), v.y, nj, d), np.int64)
+    ix = _ranges(runs[0::2], runs[1::2])
+    cid = cid[ix]
+    P = np.take(P, ix, axis=0)
+    # a detour returns to its junction a few pixels from where it left: bridge such jumps
+    P, cid = _bridge_jumps(P, cid)
+    P, cid, n, s = _drop_repeats(P, cid, n.size)
+    return P, n, s, cid
+
+
+def _find_tips(P: np.ndarray, s: np.ndarray, n: np.ndarray, cid: np.ndarray, tip_px: int) -> np.ndarray:
+    """Step 2: indices of the tips, reversals whose out-and-back runs at least `tip_px` (within a
+    pixel: a staircase corner of the skeleton is walked on one side only)."""
     key = P[:, 0] * 4_000_037 + P[:, 1]
     si, ni = s[cid], n[cid]
     before, after = _around(key, s, n)
@@ -475,29 +535,37 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
     out, back = _cyc(tc, -k, sc, nc), _cyc(tc, k, sc, nc)
     px, py = np.ascontiguousarray(P[:, 0]), np.ascontiguousarray(P[:, 1])   # (contiguous: faster gathers)
     near = (np.abs(px.take(out) - px.take(back)) <= 1) & (np.abs(py.take(out) - py.take(back)) <= 1)
-    t = t[near.all(axis=1)]
+    return t[near.all(axis=1)]
+
+
+def _extend_tips(Pf: np.ndarray, P: np.ndarray, t: np.ndarray, s: np.ndarray, n: np.ndarray, cid: np.ndarray,
+                 *, d: int, ink: np.ndarray, width_px: float, origin: tuple[int, int]) -> None:
+    """Thinning stops short of a stroke's end: follow the ink beyond each tip, in the branch's
+    direction, to its edge; the pen centre lies half a stroke width inside (moves `Pf` in place)."""
+    r0, c0 = origin
+    si, ni = s[cid], n[cid]
+    u = (P[t] - P[_cyc(t, -d, si[t], ni[t])]).astype(np.float64)
+    u /= np.maximum(np.hypot(u[:, 0], u[:, 1]), 1e-9)[:, None]
+    h_, w_ = ink.shape
+    lim = int(np.ceil(2 * width_px)) + 2
+    base = P[t] + np.array([c0, r0])
+    # pixels 1..lim steps beyond each tip (all steps at once); reach = the leading run on ink
+    k = np.arange(1, lim + 1)[None, :, None]
+    q = np.rint(base[:, None, :] + u[:, None, :] * k).astype(np.int64)
+    qc, qr = q[..., 0], q[..., 1]
+    on = (qc >= 0) & (qc < w_) & (qr >= 0) & (qr < h_) & ink[np.clip(qr, 0, h_ - 1), np.clip(qc, 0, w_ - 1)]
+    reach = np.logical_and.accumulate(on, axis=1).sum(axis=1).astype(np.float64)
+    ext = np.clip(reach + 0.5 - width_px / 2.0, 0.0, None)
+    ext[reach >= lim] = 0.0  # ran along ink: not a stroke end
+    Pf[t] += u * ext[:, None]
+
+
+def _cut_at_tips(t: np.ndarray, s: np.ndarray, n: np.ndarray, cid: np.ndarray,
+                 split: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Step 3: a walk with tips is cut at them (rotated to start at its first tip; one tip: opened
+    there); without, it stays one closed path. Each path = its points + its end point again.
+    Returns the walk-point index of every path point and its pen-down flag (False: the repeat)."""
     n_tip = np.bincount(cid[t], minlength=n.size)
-    Pf = P.astype(np.float64)
-    if ink is not None and t.size:
-        # thinning stops short of a stroke's end: follow the ink beyond each tip, in the
-        # branch's direction, to its edge; the pen centre lies half a stroke width inside
-        u = (P[t] - P[_cyc(t, -d, si[t], ni[t])]).astype(np.float64)
-        u /= np.maximum(np.hypot(u[:, 0], u[:, 1]), 1e-9)[:, None]
-        h_, w_ = ink.shape
-        lim = int(np.ceil(2 * width_px)) + 2
-        base = P[t] + np.array([c0, r0])
-        # pixels 1..lim steps beyond each tip (all steps at once); reach = the leading run on ink
-        k = np.arange(1, lim + 1)[None, :, None]
-        q = np.rint(base[:, None, :] + u[:, None, :] * k).astype(np.int64)
-        qc, qr = q[..., 0], q[..., 1]
-        on = (qc >= 0) & (qc < w_) & (qr >= 0) & (qr < h_) & ink[np.clip(qr, 0, h_ - 1), np.clip(qc, 0, w_ - 1)]
-        reach = np.logical_and.accumulate(on, axis=1).sum(axis=1).astype(np.float64)
-        ext = np.clip(reach + 0.5 - width_px / 2.0, 0.0, None)
-        ext[reach >= lim] = 0.0  # ran along ink: not a stroke end
-        Pf[t] += u * ext[:, None]
-    # 3. paths: a walk with tips is cut at them (rotated to start at its first tip; one
-    # tip: opened there); without, it stays one closed path. Each path = its points + its
-    # end point again.
     first_t = np.full(n.size, 0, np.int64)
     has = (n_tip >= 1) & split
     ct = cid[t]
@@ -524,12 +592,35 @@ def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
     gidx = np.repeat(s[p_cid], p_len) + np.where(x >= nw, x - nw, x)
     down = np.ones(gidx.size, bool)
     down[ends] = False
+    return gidx, down
+
+
+def _walk_points(rows: np.ndarray, cols: np.ndarray, *, width_px: float,
+                 ink: np.ndarray | None = None, split: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """All paths' (col, row) points, each path followed by a repeat of its last point marked pen-up."""
+    rows = np.asarray(rows, np.int64)
+    cols = np.asarray(cols, np.int64)
+    if rows.size == 0:
+        return np.zeros((0, 2), np.int64), np.zeros(0, bool)
+    img, at, r0, c0 = _skeleton_image(rows, cols)
+    d = max(2, int(round(width_px)))
+    tip_px = max(2, int(round(TIP_WIDTHS * width_px)))
+    P, n, at = _prune_forked_ends(img, at, d)
+    at_j = _junction_pixels(img, at)
+    s = np.cumsum(n) - n   # each walk's start
+    cid = np.repeat(np.arange(n.size), n)
+    if at_j.size:
+        P, n, s, cid = _repair_junctions(img, at_j, P, n, s, cid, width_px=width_px, d=d)
+    t = _find_tips(P, s, n, cid, tip_px)
+    Pf = P.astype(np.float64)
+    if ink is not None and t.size:
+        _extend_tips(Pf, P, t, s, n, cid, d=d, ink=ink, width_px=width_px, origin=(r0, c0))
+    gidx, down = _cut_at_tips(t, s, n, cid, split)
     # back to the page's coordinates (column by column: adding a length-2 row to an (n, 2)
     # array is several times slower)
     Pf[:, 0] += c0
     Pf[:, 1] += r0
     return np.take(Pf, gidx, axis=0), down
-
 
 class CentrePaths(NamedTuple):
     """Pen paths of a text line's centre line (see :func:`centre_line_paths`)."""

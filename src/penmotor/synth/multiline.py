@@ -46,7 +46,7 @@ True
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -292,6 +292,114 @@ def _append_strokes(pc: dict[str, np.ndarray], strokes: list[Recording], line: i
     return _cat(parts)
 
 
+class _WrittenLine(NamedTuple):
+    """One line of a page as written, before it is placed on the page."""
+
+    #: The line without its late strokes (their time removed), with its burst pause if any.
+    rec: Recording
+    #: Dots and cross-bars written at the end of the line, and at the end of the page.
+    line_late: list[Recording]
+    page_late: list[Recording]
+    #: The line's truth (:func:`~penmotor.synth.handwriting`'s, plus baseline_y, text, burst_gap_s).
+    truth: dict[str, Any]
+    n_end_of_line: int
+
+
+def _line_x_heights(x_height_mm: float | Sequence[float], n: int, rng: np.random.Generator) -> np.ndarray:
+    """Each line's x-height: the given per-line values, or one value varied by ``1 + 0.08 N(0, 1)``."""
+    xh_arg = np.atleast_1d(np.asarray(x_height_mm, dtype=np.float64))
+    if xh_arg.size == 1:
+        xh = xh_arg[0] * np.clip(1 + 0.08 * rng.standard_normal(n), 0.7, 1.3)
+    elif xh_arg.size == n:
+        xh = xh_arg
+    else:
+        raise ParameterError(f"x_height_mm: expected one value or {n}, got {x_height_mm!r}")
+    if not np.all(np.isfinite(xh) & (xh > 0)):
+        raise ParameterError(f"x_height_mm: expected positive values, got {x_height_mm!r}")
+    return xh
+
+
+def _write_line(line_text: str, x_height_mm: float, *, slant_deg: float, speed_mm_s: float, late_share: float,
+                page_late_share: float, burst_share: float, burst_s: float, rng: np.random.Generator,
+                handwriting_kw: dict[str, Any]) -> _WrittenLine:
+    """Write one line, pick its late dots and cross-bars, and maybe split it into two bursts."""
+    from .writing import handwriting
+
+    sl = slant_deg + 2.0 * rng.standard_normal()
+    r = handwriting(line_text, x_height_mm=x_height_mm, slant_deg=sl, speed_mm_s=speed_mm_s,
+                    seed=int(rng.integers(2**31)), **handwriting_kw)
+    tr = dict(r.meta["truth"])
+    tr["baseline_y"] = 100.0  # handwriting's baseline (see penmotor.synth.writing)
+    tr["text"] = line_text
+    # dots and cross-bars: flat strokes (height below 0.3 x-heights)
+    st, sp = r.stroke_bounds()
+    hgt = np.array([np.ptp(r.y[a:b]) for a, b in zip(st, sp)])
+    small = np.flatnonzero(hgt < 0.3 * x_height_mm)
+    u = rng.random(small.size)
+    to_line = np.zeros(st.size, dtype=bool)
+    to_page = np.zeros(st.size, dtype=bool)
+    to_line[small[u < late_share]] = True
+    to_page[small[(u >= late_share) & (u < late_share + page_late_share)]] = True
+    r2, cut = _delay(r, x_height_mm, to_line | to_page)
+    late_flags = to_page[to_line | to_page]
+    # a burst: the pen leaves the tablet between two words, for burst_s
+    words = line_text.split()
+    if len(words) >= 2 and rng.random() < burst_share:
+        st2, sp2 = r2.stroke_bounds()
+        pause = r2.t[st2[1:]] - r2.t[sp2[:-1] - 1]
+        j = int(np.argsort(pause)[-1 - int(rng.integers(min(2, pause.size)))])
+        cut_at = int(sp2[j] + (st2[j + 1] - sp2[j]) // 2)
+        t2 = r2.t.copy()
+        t2[cut_at:] += burst_s
+        r2 = r2.replace(t=t2)
+        tr["burst_gap_s"] = float(r2.t[cut_at] - r2.t[cut_at - 1])
+    return _WrittenLine(r2, [c for c, f in zip(cut, late_flags) if not f], [c for c, f in zip(cut, late_flags) if f],
+                        tr, int(np.count_nonzero(~late_flags)))
+
+
+def _add_end_of_page_strokes(pg: Recording, full: list[Recording], end_of_page: list[tuple[int, Recording]],
+                             return_s: tuple[float, float], dt: float, speed_mm_s: float,
+                             rng: np.random.Generator) -> tuple[Recording, float]:
+    """Append the strokes written at the end of the page, each back on its line (placed as its line
+    was), after an out-of-range return; the page and the added out-of-range time."""
+    lo_r, hi_r = return_s
+    pc = _pieces(pg, -1)
+    pc["line"] = np.full(len(pg), -1)
+    st, _ = pg.stroke_bounds()
+    pc["line"][st] = pg.meta["line_of_stroke"]
+    ffill = np.maximum.accumulate(np.where(pc["line"] >= 0, np.arange(len(pg)), 0))
+    pc["line"] = np.where(pg.pen_down, pc["line"][ffill], -1)
+    moved = []
+    for k, c in end_of_page:  # a few strokes
+        ln = pg.meta["lines"][k]
+        r2 = full[k]
+        x0 = float(np.min(r2.x[r2.pen_down]))
+        ref = 100.0
+        a = math.radians(ln["angle_deg"])
+        dx, dy = c.x - x0, c.y - ref
+        moved.append(c.replace(x=ln["left"] + dx * math.cos(a) - dy * math.sin(a),
+                               y=ln["baseline"] + dx * math.sin(a) + dy * math.cos(a)))
+    # out of range, then back to the first late stroke's line
+    ret = float(rng.uniform(lo_r, hi_r))
+    t_last = float(pc["t"][-1])
+    pre = _hover(float(moved[0].x[0]), float(moved[0].y[0]), t_last + ret, 0.05, dt)
+    pc = _cat([pc, pre])
+    out = [pc]
+    x, y, t = float(pre["x"][-1]), float(pre["y"][-1]), float(pre["t"][-1])
+    for (k, _), c in zip(end_of_page, moved):
+        seg = _append_strokes({"t": np.array([t]), "x": np.array([x]), "y": np.array([y]), "p": np.zeros(1),
+                               "down": np.zeros(1, bool), "line": np.full(1, -1)}, [c], k, dt,
+                              1.5 * speed_mm_s)
+        seg = {kk: vv[1:] for kk, vv in seg.items()}
+        out.append(seg)
+        x, y, t = float(seg["x"][-1]), float(seg["y"][-1]), float(seg["t"][-1])
+    allp = _cat(out)
+    m = dict(pg.meta)
+    st = np.flatnonzero(np.diff(np.r_[0, allp["down"].astype(np.int8)]) == 1)
+    m["line_of_stroke"] = allp["line"][st].astype(np.intp)
+    return Recording.from_arrays(allp["t"], allp["x"], allp["y"], allp["p"], pen_down=allp["down"], meta=m), ret
+
+
 def page(
     text: Sequence[str] | None = None,
     *,
@@ -360,8 +468,6 @@ def page(
     >>> bool(late["end_of_line"] > 0)
     True
     """
-    from .writing import handwriting
-
     rng = np.random.default_rng(seed)
     if text is None:
         if not (isinstance(n_lines, (int, np.integer)) and 1 <= n_lines <= len(PARAGRAPH)):
@@ -370,15 +476,7 @@ def page(
     if isinstance(text, str) or len(text) == 0:
         raise ParameterError("text: expected a sequence of strings, one per line")
     n = len(text)
-    xh_arg = np.atleast_1d(np.asarray(x_height_mm, dtype=np.float64))
-    if xh_arg.size == 1:
-        xh = xh_arg[0] * np.clip(1 + 0.08 * rng.standard_normal(n), 0.7, 1.3)
-    elif xh_arg.size == n:
-        xh = xh_arg
-    else:
-        raise ParameterError(f"x_height_mm: expected one value or {n}, got {x_height_mm!r}")
-    if not np.all(np.isfinite(xh) & (xh > 0)):
-        raise ParameterError(f"x_height_mm: expected positive values, got {x_height_mm!r}")
+    xh = _line_x_heights(x_height_mm, n, rng)
     for nm, v in (("line_spacing_xh", line_spacing_xh), ("burst_s", burst_s), ("speed_mm_s", speed_mm_s)):
         _check(nm, v, strict=True)
     for nm, v in (("angle_sd_deg", angle_sd_deg), ("page_angle_sd_deg", page_angle_sd_deg), ("margin_drift_mm", abs(margin_drift_mm))):
@@ -392,42 +490,14 @@ def page(
     lo_r, hi_r = return_s
     _check("return_s", lo_r, strict=True)
     _check("return_s", hi_r - lo_r)
-    recs, truths, end_of_line, end_of_page = [], [], 0, []
-    pieces = []
     rate = float(handwriting_kw.get("rate_hz", 200.0))
     dt = 1.0 / rate
-    for k, line_text in enumerate(text):
-        sl = slant_deg + 2.0 * rng.standard_normal()
-        r = handwriting(line_text, x_height_mm=float(xh[k]), slant_deg=sl, speed_mm_s=speed_mm_s,
-                              seed=int(rng.integers(2**31)), **handwriting_kw)
-        tr = dict(r.meta["truth"])
-        tr["baseline_y"] = 100.0  # handwriting's baseline (see penmotor.synth.writing)
-        tr["text"] = line_text
-        # dots and cross-bars: flat strokes (height below 0.3 x-heights)
-        st, sp = r.stroke_bounds()
-        hgt = np.array([np.ptp(r.y[a:b]) for a, b in zip(st, sp)])
-        small = np.flatnonzero(hgt < 0.3 * xh[k])
-        u = rng.random(small.size)
-        to_line = np.zeros(st.size, dtype=bool)
-        to_page = np.zeros(st.size, dtype=bool)
-        to_line[small[u < late_share]] = True
-        to_page[small[(u >= late_share) & (u < late_share + page_late_share)]] = True
-        r2, cut = _delay(r, float(xh[k]), to_line | to_page)
-        late_flags = to_page[to_line | to_page]
-        end_of_line += int(np.count_nonzero(~late_flags))
-        # a burst: the pen leaves the tablet between two words, for burst_s
-        words = line_text.split()
-        if len(words) >= 2 and rng.random() < burst_share:
-            st2, sp2 = r2.stroke_bounds()
-            pause = r2.t[st2[1:]] - r2.t[sp2[:-1] - 1]
-            j = int(np.argsort(pause)[-1 - int(rng.integers(min(2, pause.size)))])
-            cut_at = int(sp2[j] + (st2[j + 1] - sp2[j]) // 2)
-            t2 = r2.t.copy()
-            t2[cut_at:] += burst_s
-            r2 = r2.replace(t=t2)
-            tr["burst_gap_s"] = float(r2.t[cut_at] - r2.t[cut_at - 1])
-        recs.append((r2, [c for c, f in zip(cut, late_flags) if not f], [c for c, f in zip(cut, late_flags) if f]))
-        truths.append(tr)
+    written = [_write_line(line_text, float(xh[k]), slant_deg=slant_deg, speed_mm_s=speed_mm_s,
+                           late_share=late_share, page_late_share=page_late_share, burst_share=burst_share,
+                           burst_s=burst_s, rng=rng, handwriting_kw=handwriting_kw)
+               for k, line_text in enumerate(text)]
+    truths = [w.truth for w in written]
+    end_of_line = sum(w.n_end_of_line for w in written)
     # place the lines: the page layout
     mean_xh = float(np.mean(xh))
     spacing = line_spacing_xh * mean_xh * (1 + 0.05 * rng.standard_normal(n))
@@ -436,53 +506,20 @@ def page(
     rets = rng.uniform(lo_r, hi_r, n)
     # lines with their end-of-line strokes appended (written after the line, before the return)
     full = []
-    for k, (r2, line_late, page_late) in enumerate(recs):
-        if line_late:
-            pc = _append_strokes(_pieces(r2, k), line_late, k, dt, 1.5 * speed_mm_s)
+    end_of_page: list[tuple[int, Recording]] = []
+    for k, w in enumerate(written):
+        r2 = w.rec
+        if w.line_late:
+            pc = _append_strokes(_pieces(r2, k), w.line_late, k, dt, 1.5 * speed_mm_s)
             r2 = Recording.from_arrays(pc["t"], pc["x"], pc["y"], pc["p"], pen_down=pc["down"], meta=r2.meta)
         full.append(r2)
-        end_of_page += [(k, c) for c in page_late]
+        end_of_page += [(k, c) for c in w.page_late]
     pg = stack_lines(full, line_spacing_mm=spacing, angles_deg=angles, left_mm=lefts, return_s=rets,
                      truths=truths, meta={"task": "page", "text": list(text)})
     # strokes written at the end of the page, back on their lines (placed as their line was)
     extra_gap = 0.0
     if end_of_page:
-        pc = _pieces(pg, -1)
-        pc["line"] = np.full(len(pg), -1)
-        st, _ = pg.stroke_bounds()
-        pc["line"][st] = pg.meta["line_of_stroke"]
-        ffill = np.maximum.accumulate(np.where(pc["line"] >= 0, np.arange(len(pg)), 0))
-        pc["line"] = np.where(pg.pen_down, pc["line"][ffill], -1)
-        moved = []
-        for k, c in end_of_page:  # a few strokes
-            ln = pg.meta["lines"][k]
-            r2 = full[k]
-            x0 = float(np.min(r2.x[r2.pen_down]))
-            ref = 100.0
-            a = math.radians(ln["angle_deg"])
-            dx, dy = c.x - x0, c.y - ref
-            moved.append(c.replace(x=ln["left"] + dx * math.cos(a) - dy * math.sin(a),
-                                   y=ln["baseline"] + dx * math.sin(a) + dy * math.cos(a)))
-        # out of range, then back to the first late stroke's line
-        ret = float(rng.uniform(lo_r, hi_r))
-        t_last = float(pc["t"][-1])
-        pre = _hover(float(moved[0].x[0]), float(moved[0].y[0]), t_last + ret, 0.05, dt)
-        extra_gap += ret
-        pc = _cat([pc, pre])
-        out = [pc]
-        x, y, t = float(pre["x"][-1]), float(pre["y"][-1]), float(pre["t"][-1])
-        for (k, _), c in zip(end_of_page, moved):
-            seg = _append_strokes({"t": np.array([t]), "x": np.array([x]), "y": np.array([y]), "p": np.zeros(1),
-                                   "down": np.zeros(1, bool), "line": np.full(1, -1)}, [c], k, dt,
-                                  1.5 * speed_mm_s)
-            seg = {kk: vv[1:] for kk, vv in seg.items()}
-            out.append(seg)
-            x, y, t = float(seg["x"][-1]), float(seg["y"][-1]), float(seg["t"][-1])
-        allp = _cat(out)
-        m = dict(pg.meta)
-        st = np.flatnonzero(np.diff(np.r_[0, allp["down"].astype(np.int8)]) == 1)
-        m["line_of_stroke"] = allp["line"][st].astype(np.intp)
-        pg = Recording.from_arrays(allp["t"], allp["x"], allp["y"], allp["p"], pen_down=allp["down"], meta=m)
+        pg, extra_gap = _add_end_of_page_strokes(pg, full, end_of_page, (lo_r, hi_r), dt, speed_mm_s, rng)
     tr = dict(pg.meta["truth"])
     tr["out_of_range_time"] = float(tr["out_of_range_time"] + extra_gap
                                     + sum(t.get("burst_gap_s", 0.0) for t in truths))

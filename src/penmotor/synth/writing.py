@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -164,6 +164,246 @@ def _stroke_plan(prims: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 # ----------------------------------------------------------------------------- handwriting
+class _Letters(NamedTuple):
+    """Letters placed on the page (mm): their strokes and the per-letter draws."""
+
+    #: One dict per stroke: ``path`` (dense points), ``cum`` (arc length along it), ``lens``
+    #: (primitive lengths), ``ovl`` (junction overlaps), ``word`` and ``letter`` indices.
+    strokes: list[dict[str, Any]]
+    #: ``(letter, word index, x_min, x_max)`` per letter.
+    letters: list[tuple[str, int, float, float]]
+    size_factors: list[float]
+    baseline_offsets: list[float]
+    centres: list[float]
+    slants: list[float]
+
+
+class _Timeline(NamedTuple):
+    """Hover and stroke segments in time order: hover, stroke, hover, ..., stroke, hover."""
+
+    start: np.ndarray
+    duration: np.ndarray
+    #: Stroke index of each segment, -1 for a hover.
+    stroke: np.ndarray
+    #: Hover start and end points (a stroke's segment holds its first point twice).
+    from_xy: np.ndarray
+    to_xy: np.ndarray
+    end: float
+
+
+def _checked_text(text: str) -> list[str]:
+    """The words of `text` (lower case), refusing anything but letters a-z and white space."""
+    if not isinstance(text, str):
+        raise ParameterError(f"text: expected a str, got {type(text).__name__}")
+    words = text.lower().split()
+    if not words:
+        raise ParameterError("text: expected at least one letter, got only white space")
+    bad = sorted({c for w in words for c in w if c not in ALPHABET})
+    if bad:
+        raise ParameterError(f"text: only letters a-z and spaces are supported, got {''.join(bad)!r}")
+    return words
+
+
+def _place_letters(words: list[str], alpha: dict[str, list[list[np.ndarray]]], *, xh: float, lsp: float,
+                   wsp: float, spacing_cv: float, size_cv: float, baseline_sd_mm: float, slant_deg: float,
+                   slant_sd_deg: float, rng: np.random.Generator) -> _Letters:
+    """Scale, shear and place every letter's strokes left to right with the requested gaps."""
+    x0, y0 = _ORIGIN
+    strokes: list[dict[str, Any]] = []
+    letters_info: list[tuple[str, int, float, float]] = []
+    factors, offsets, centres, slants = [], [], [], []
+    cursor = x0
+    li = 0
+    for wi, word in enumerate(words):
+        if wi > 0:
+            cursor += wsp
+        for ci, ch in enumerate(word):
+            if ci > 0:
+                cursor += max(0.0, lsp * (1.0 + spacing_cv * rng.standard_normal()))
+            g = max(0.3, 1.0 + size_cv * rng.standard_normal()) if size_cv > 0 else 1.0
+            off = baseline_sd_mm * rng.standard_normal() if baseline_sd_mm > 0 else 0.0
+            sl_k = slant_deg + slant_sd_deg * rng.standard_normal() if slant_sd_deg > 0 else float(slant_deg)
+            sl_k = float(np.clip(sl_k, -60.0, 60.0))
+            shear = math.tan(math.radians(sl_k))
+            slants.append(sl_k)
+            plans = []
+            for prims in alpha[ch]:
+                pts, cum, lens, ovl = _stroke_plan(prims)
+                sx = g * xh * pts[:, 0]
+                sy = g * xh * pts[:, 1]
+                plans.append([np.column_stack((sx + sy * shear, sy + off + y0)), cum * g * xh, lens * g * xh, ovl])
+            xmin = min(p[0][:, 0].min() for p in plans)
+            xmax = max(p[0][:, 0].max() for p in plans)
+            dx = cursor - xmin
+            for p in plans:
+                p[0][:, 0] += dx
+                strokes.append({"path": p[0], "cum": p[1], "lens": p[2], "ovl": p[3], "word": wi, "letter": li})
+            letters_info.append((ch, wi, cursor, xmax + dx))
+            factors.append(g)
+            offsets.append(off)
+            centres.append(0.5 * (cursor + xmax + dx))
+            cursor = xmax + dx
+            li += 1
+    return _Letters(strokes, letters_info, factors, offsets, centres, slants)
+
+
+def _plan_movements(strokes: list[dict[str, Any]], xh: float, timing_cv: float, rng: np.random.Generator) -> None:
+    """Give every stroke its lognormal components in normalised time (``mu``, ``sig``, ``t0``)
+    and its duration ``T`` (in place)."""
+    for s in strokes:
+        lens = s["lens"] / xh
+        n = lens.size
+        sig = 0.3 + 0.05 * rng.uniform(-1, 1, n)
+        dur = 0.12 + 0.16 * np.power(lens, 0.7)  # active window of each component
+        if timing_cv > 0:  # humans are not metronomes: vary each component's duration
+            dur = dur * np.exp(timing_cv * rng.standard_normal(n) - 0.5 * timing_cv**2)
+        starts = np.zeros(n)
+        if n > 1:
+            starts[1:] = np.cumsum(dur[:-1] * (1.0 - s["ovl"]))
+        e_mu = dur / (2.0 * np.sinh(3.0 * sig))
+        s["mu"] = np.log(e_mu)
+        s["sig"] = sig
+        s["t0"] = starts - e_mu * np.exp(-3.0 * sig)
+        s["T"] = float(np.max(starts + dur))
+
+
+def _timeline(strokes: list[dict[str, Any]], *, xh: float, seconds_per_unit: float, pause_scale: float,
+              hover_speed_ratio: float, speed_mm_s: float) -> _Timeline:
+    """Hover (minimum-jerk travel, pauses) and stroke segments from the first to the last sample."""
+    lead = 0.1
+    seg_start, seg_dur, seg_kind = [], [], []  # kind: stroke index or -1 for hover
+    hp0, hp1 = [], []
+    t = 0.0
+    prev_end = strokes[0]["path"][0] + np.array([-0.5 * xh, 0.5 * xh])
+    for k, s in enumerate(strokes):
+        p_start = s["path"][0]
+        dist = float(np.hypot(*(p_start - prev_end)))
+        hd = lead if k == 0 else 0.06 * pause_scale + dist / (hover_speed_ratio * speed_mm_s)
+        if k > 0 and s["word"] != strokes[k - 1]["word"]:
+            hd += 0.15 * pause_scale
+        seg_start.append(t), seg_dur.append(hd), seg_kind.append(-1)
+        hp0.append(prev_end), hp1.append(p_start)
+        t += hd
+        sd = s["T"] * seconds_per_unit
+        seg_start.append(t), seg_dur.append(sd), seg_kind.append(k)
+        hp0.append(p_start), hp1.append(p_start)
+        t += sd
+        prev_end = s["path"][-1]
+    seg_start.append(t), seg_dur.append(lead), seg_kind.append(-1)
+    hp0.append(prev_end), hp1.append(prev_end + np.array([0.5 * xh, 0.5 * xh]))
+    return _Timeline(np.array(seg_start), np.array(seg_dur), np.array(seg_kind), np.array(hp0), np.array(hp1),
+                     t + lead)
+
+
+def _stroke_arc_length(s: dict[str, Any], tau: np.ndarray, ndtr: Any) -> np.ndarray:
+    """Arc length travelled along stroke `s` at normalised times `tau` (sigma-lognormal, rescaled so
+    the stroke runs its whole path from its start to its end)."""
+    dt = tau[:, None] - s["t0"][None, :]
+    z = (np.log(np.where(dt > 0, dt, 1.0)) - s["mu"]) / s["sig"]
+    cdf = np.where(dt > 0, ndtr(z), 0.0)
+    arc = cdf @ s["lens"]
+    dt_end = s["T"] - s["t0"]
+    arc_end = float(ndtr((np.log(dt_end) - s["mu"]) / s["sig"]) @ s["lens"])
+    dt_beg = -s["t0"]
+    arc_beg = float(np.where(dt_beg > 0, ndtr((np.log(np.where(dt_beg > 0, dt_beg, 1.0)) - s["mu"]) / s["sig"]),
+                             0.0) @ s["lens"])
+    return np.clip((arc - arc_beg) / (arc_end - arc_beg), 0.0, 1.0) * s["cum"][-1]
+
+
+def _sample_pen(strokes: list[dict[str, Any]], tl: _Timeline, *, seconds_per_unit: float, rate_hz: float,
+                jitter_s: float, pressure: float, pressure_sd: float,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sample times, positions (n, 2), pressure and pen-down of the whole line."""
+    from scipy.special import ndtr  # here, not at module level: `import penmotor` stays free of scipy
+
+    t_true = sample_times(tl.end, rate_hz, jitter_s, rng)
+    seg = np.clip(np.searchsorted(tl.start, t_true, side="right") - 1, 0, tl.start.size - 1)
+    u = (t_true - tl.start[seg]) / tl.duration[seg]
+    mj = min_jerk(u)[:, None]
+    xy = tl.from_xy[seg] + (tl.to_xy[seg] - tl.from_xy[seg]) * mj
+    down = tl.stroke[seg] >= 0
+    p = np.zeros(t_true.size)
+    level = np.clip(pressure + pressure_sd * rng.standard_normal(len(strokes)), 0.02, 1.0)
+    for k, s in enumerate(strokes):
+        idx = np.flatnonzero(seg == 2 * k + 1)
+        if idx.size == 0:
+            continue
+        tau = (t_true[idx] - tl.start[2 * k + 1]) / seconds_per_unit  # normalised time within the stroke
+        arc = _stroke_arc_length(s, tau, ndtr)
+        xy[idx, 0] = np.interp(arc, s["cum"], s["path"][:, 0])
+        xy[idx, 1] = np.interp(arc, s["cum"], s["path"][:, 1])
+        ts = t_true[idx] - tl.start[2 * k + 1]
+        ramp = min(0.05, 0.3 * tl.duration[2 * k + 1])
+        env = smoothstep(ts / ramp) * smoothstep((tl.duration[2 * k + 1] - ts) / ramp)
+        p[idx] = level[k] * (0.15 + 0.85 * env)
+    return t_true, xy, p, down
+
+
+def _measured_gaps(rec: Recording, placed: _Letters, n_words: int, lsp: float,
+                   wsp: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gaps between the pen-down ink boxes of consecutive letters of a word and of consecutive words."""
+    strokes = placed.strokes
+    stroke_letter = np.array([s["letter"] for s in strokes])
+    stroke_word = np.array([s["word"] for s in strokes])
+    st, sp = rec.stroke_bounds()
+    pdn = rec.pen_down
+    lo_x = np.minimum.reduceat(np.where(pdn, rec.x, np.inf), st) if st.size else np.array([])
+    hi_x = np.maximum.reduceat(np.where(pdn, rec.x, -np.inf), st) if st.size else np.array([])
+    if st.size != len(strokes):  # pragma: no cover - a stroke shorter than one sample interval
+        return np.array([lsp]), np.array([wsp] * (n_words - 1))
+    nl = len(placed.letters)
+    lmin = np.full(nl, np.inf)
+    lmax = np.full(nl, -np.inf)
+    np.minimum.at(lmin, stroke_letter, lo_x[: len(strokes)])
+    np.maximum.at(lmax, stroke_letter, hi_x[: len(strokes)])
+    wmin = np.full(n_words, np.inf)
+    wmax = np.full(n_words, -np.inf)
+    np.minimum.at(wmin, stroke_word, lo_x)
+    np.maximum.at(wmax, stroke_word, hi_x)
+    lw = np.array([w for _, w, _, _ in placed.letters])
+    same = lw[1:] == lw[:-1]
+    return (lmin[1:] - lmax[:-1])[same], wmin[1:] - wmax[:-1]
+
+
+def _truth(rec: Recording, placed: _Letters, tl: _Timeline, *, n_words: int, xh: float, asc: float,
+           desc: float, lsp: float, wsp: float, baseline_sd_mm: float, speed_mm_s: float,
+           tremor_hz: float | None, tremor_amplitude_mm: float) -> dict[str, float]:
+    """The ground truth of ``meta["truth"]``, re-measured on the final samples where it can be."""
+    lgaps, wgaps = _measured_gaps(rec, placed, n_words, lsp, wsp)
+    fac = np.asarray(placed.size_factors)
+    offs = np.asarray(placed.baseline_offsets)
+    if offs.size >= 3 and baseline_sd_mm > 0:
+        cx = np.asarray(placed.centres)
+        coef = np.polyfit(cx, offs, 1)
+        bdev = float(np.sqrt(np.mean((offs - np.polyval(coef, cx)) ** 2)))
+    else:
+        bdev = 0.0
+    down_t = float(np.sum(tl.duration[tl.stroke >= 0]))
+    air_t = float(np.sum(tl.duration[tl.stroke < 0]))
+    pd = rec.pen_down
+    slants = placed.slants
+    return {
+        "x_height": xh * float(fac.mean()),
+        "ascender_height": asc * float(fac.mean()),
+        "descender_height": desc * float(fac.mean()),
+        "letter_spacing": float(lgaps.mean()) if lgaps.size else math.nan,
+        "word_spacing": float(wgaps.mean()) if wgaps.size else math.nan,
+        "letter_spacing_xh": float(lgaps.mean()) / (xh * float(fac.mean())) if lgaps.size else math.nan,
+        "word_spacing_xh": float(wgaps.mean()) / (xh * float(fac.mean())) if wgaps.size else math.nan,
+        "spacing_cv": float(lgaps.std() / lgaps.mean()) if lgaps.size > 1 and lgaps.mean() > 0 else math.nan,
+        "slant": float(np.mean(slants)),
+        "slant_sd": float(np.std(slants)),
+        "size_cv": float(fac.std(ddof=1) / fac.mean()) if fac.size > 1 else 0.0,
+        "baseline_deviation": bdev,
+        "speed_mean": float(speed_mm_s),
+        "pressure_mean": float(np.mean(rec.pressure[pd])) if pd.any() else math.nan,
+        "stroke_count": float(len(placed.strokes)),
+        "in_air_ratio": air_t / down_t,
+        "tremor_frequency": float(tremor_hz) if tremor_hz is not None and tremor_amplitude_mm > 0 else math.nan,
+        "tremor_amplitude": float(tremor_amplitude_mm) if tremor_hz is not None else 0.0,
+    }
+
+
 def handwriting(
     text: str = "hello world",
     *,
@@ -286,16 +526,7 @@ def handwriting(
     >>> handwriting("hi", seed=3) == handwriting("hi", seed=3)
     True
     """
-    from scipy.special import ndtr  # here, not at module level: `import penmotor` stays free of scipy
-
-    if not isinstance(text, str):
-        raise ParameterError(f"text: expected a str, got {type(text).__name__}")
-    words = text.lower().split()
-    if not words:
-        raise ParameterError("text: expected at least one letter, got only white space")
-    bad = sorted({c for w in words for c in w if c not in ALPHABET})
-    if bad:
-        raise ParameterError(f"text: only letters a-z and spaces are supported, got {''.join(bad)!r}")
+    words = _checked_text(text)
     check_number("x_height_mm", x_height_mm, strict=True)
     xh = float(x_height_mm)
     asc = 2.0 * xh if ascender_mm is None else float(ascender_mm)
@@ -336,186 +567,27 @@ def handwriting(
                   pause_scale=float(pause_scale), hover_speed_ratio=float(hover_speed_ratio))
 
     alpha = _alphabet(round(asc / xh, 6), round(desc / xh, 6))
-    x0, y0 = _ORIGIN
-
-    # --- geometry: place letters -----------------------------------------------------
-    strokes: list[dict[str, Any]] = []  # path, cum, lens, overlap, word, letter
-    letters_info: list[tuple[str, int, float, float]] = []
-    factors, offsets, centres, slants = [], [], [], []
-    cursor = x0
-    li = 0
-    for wi, word in enumerate(words):
-        if wi > 0:
-            cursor += wsp
-        for ci, ch in enumerate(word):
-            if ci > 0:
-                cursor += max(0.0, lsp * (1.0 + spacing_cv * rng.standard_normal()))
-            g = max(0.3, 1.0 + size_cv * rng.standard_normal()) if size_cv > 0 else 1.0
-            off = baseline_sd_mm * rng.standard_normal() if baseline_sd_mm > 0 else 0.0
-            sl_k = slant_deg + slant_sd_deg * rng.standard_normal() if slant_sd_deg > 0 else float(slant_deg)
-            sl_k = float(np.clip(sl_k, -60.0, 60.0))
-            shear = math.tan(math.radians(sl_k))
-            slants.append(sl_k)
-            plans = []
-            for prims in alpha[ch]:
-                pts, cum, lens, ovl = _stroke_plan(prims)
-                sx = g * xh * pts[:, 0]
-                sy = g * xh * pts[:, 1]
-                plans.append([np.column_stack((sx + sy * shear, sy + off + y0)), cum * g * xh, lens * g * xh, ovl])
-            xmin = min(p[0][:, 0].min() for p in plans)
-            xmax = max(p[0][:, 0].max() for p in plans)
-            dx = cursor - xmin
-            for p in plans:
-                p[0][:, 0] += dx
-                strokes.append({"path": p[0], "cum": p[1], "lens": p[2], "ovl": p[3], "word": wi, "letter": li})
-            letters_info.append((ch, wi, cursor, xmax + dx))
-            factors.append(g)
-            offsets.append(off)
-            centres.append(0.5 * (cursor + xmax + dx))
-            cursor = xmax + dx
-            li += 1
-
-    # --- timing: lognormal components per primitive (normalised time) ----------------
-    for s in strokes:
-        lens = s["lens"] / xh
-        n = lens.size
-        sig = 0.3 + 0.05 * rng.uniform(-1, 1, n)
-        dur = 0.12 + 0.16 * np.power(lens, 0.7)  # active window of each component
-        if timing_cv > 0:  # humans are not metronomes: vary each component's duration
-            dur = dur * np.exp(timing_cv * rng.standard_normal(n) - 0.5 * timing_cv**2)
-        starts = np.zeros(n)
-        if n > 1:
-            starts[1:] = np.cumsum(dur[:-1] * (1.0 - s["ovl"]))
-        e_mu = dur / (2.0 * np.sinh(3.0 * sig))
-        s["mu"] = np.log(e_mu)
-        s["sig"] = sig
-        s["t0"] = starts - e_mu * np.exp(-3.0 * sig)
-        s["T"] = float(np.max(starts + dur))
+    placed = _place_letters(words, alpha, xh=xh, lsp=lsp, wsp=wsp, spacing_cv=spacing_cv, size_cv=size_cv,
+                            baseline_sd_mm=baseline_sd_mm, slant_deg=slant_deg, slant_sd_deg=slant_sd_deg, rng=rng)
+    strokes = placed.strokes
+    _plan_movements(strokes, xh, timing_cv, rng)
     total_len = float(sum(s["cum"][-1] for s in strokes))
     total_T = float(sum(s["T"] for s in strokes))
     c = (total_len / speed_mm_s) / total_T  # normalised -> seconds
-    # --- timeline: hover, stroke, hover, stroke, ..., hover ---------------------------
-    lead = 0.1
-    seg_start, seg_dur, seg_kind = [], [], []  # kind: stroke index or -1 for hover
-    hp0, hp1 = [], []
-    t = 0.0
-    prev_end = strokes[0]["path"][0] + np.array([-0.5 * xh, 0.5 * xh])
-    for k, s in enumerate(strokes):
-        p_start = s["path"][0]
-        dist = float(np.hypot(*(p_start - prev_end)))
-        hd = lead if k == 0 else 0.06 * pause_scale + dist / (hover_speed_ratio * speed_mm_s)
-        if k > 0 and s["word"] != strokes[k - 1]["word"]:
-            hd += 0.15 * pause_scale
-        seg_start.append(t), seg_dur.append(hd), seg_kind.append(-1)
-        hp0.append(prev_end), hp1.append(p_start)
-        t += hd
-        sd = s["T"] * c
-        seg_start.append(t), seg_dur.append(sd), seg_kind.append(k)
-        hp0.append(p_start), hp1.append(p_start)
-        t += sd
-        prev_end = s["path"][-1]
-    seg_start.append(t), seg_dur.append(lead), seg_kind.append(-1)
-    hp0.append(prev_end), hp1.append(prev_end + np.array([0.5 * xh, 0.5 * xh]))
-    t_end = t + lead
-    seg_start_a = np.array(seg_start)
-    seg_dur_a = np.array(seg_dur)
-    kind = np.array(seg_kind)
-    hp0a, hp1a = np.array(hp0), np.array(hp1)
-
-    t_true = sample_times(t_end, rate_hz, jitter_s, rng)
-    seg = np.clip(np.searchsorted(seg_start_a, t_true, side="right") - 1, 0, len(seg_start) - 1)
-    u = (t_true - seg_start_a[seg]) / seg_dur_a[seg]
-    mj = min_jerk(u)[:, None]
-    xy = hp0a[seg] + (hp1a[seg] - hp0a[seg]) * mj
-    down = kind[seg] >= 0
-    p = np.zeros(t_true.size)
-    level = np.clip(pressure + pressure_sd * rng.standard_normal(len(strokes)), 0.02, 1.0)
-    for k, s in enumerate(strokes):
-        idx = np.flatnonzero(seg == 2 * k + 1)
-        if idx.size == 0:
-            continue
-        tau = (t_true[idx] - seg_start_a[2 * k + 1]) / c  # normalised time within the stroke
-        dt = tau[:, None] - s["t0"][None, :]
-        z = (np.log(np.where(dt > 0, dt, 1.0)) - s["mu"]) / s["sig"]
-        cdf = np.where(dt > 0, ndtr(z), 0.0)
-        arc = cdf @ s["lens"]
-        dt_end = s["T"] - s["t0"]
-        arc_end = float(ndtr((np.log(dt_end) - s["mu"]) / s["sig"]) @ s["lens"])
-        dt_beg = -s["t0"]
-        arc_beg = float(np.where(dt_beg > 0, ndtr((np.log(np.where(dt_beg > 0, dt_beg, 1.0)) - s["mu"]) / s["sig"]),
-                                 0.0) @ s["lens"])
-        arc = np.clip((arc - arc_beg) / (arc_end - arc_beg), 0.0, 1.0) * s["cum"][-1]
-        xy[idx, 0] = np.interp(arc, s["cum"], s["path"][:, 0])
-        xy[idx, 1] = np.interp(arc, s["cum"], s["path"][:, 1])
-        ts = t_true[idx] - seg_start_a[2 * k + 1]
-        ramp = min(0.05, 0.3 * seg_dur_a[2 * k + 1])
-        env = smoothstep(ts / ramp) * smoothstep((seg_dur_a[2 * k + 1] - ts) / ramp)
-        p[idx] = level[k] * (0.15 + 0.85 * env)
+    tl = _timeline(strokes, xh=xh, seconds_per_unit=c, pause_scale=pause_scale,
+                   hover_speed_ratio=hover_speed_ratio, speed_mm_s=speed_mm_s)
+    t_true, xy, p, down = _sample_pen(strokes, tl, seconds_per_unit=c, rate_hz=rate_hz, jitter_s=jitter_s,
+                                      pressure=pressure, pressure_sd=pressure_sd, rng=rng)
 
     meta: dict[str, Any] = {"task": "sentence", "text": " ".join(words), "source": "penmotor.synth",
                             "params": params}
     rec = finish_recording(t_true, xy[:, 0], xy[:, 1], p, down, tremor_hz=tremor_hz,
                   tremor_amplitude_mm=tremor_amplitude_mm, tremor_direction_deg=tremor_direction_deg,
                   duplicate_fraction=duplicate_fraction, device=device, rng=rng, meta=meta)
-
-    # --- truth, re-measured on the final samples --------------------------------------
-    stroke_letter = np.array([s["letter"] for s in strokes])
-    stroke_word = np.array([s["word"] for s in strokes])
-    st, sp = rec.stroke_bounds()
-    pdn = rec.pen_down
-    lo_x = np.minimum.reduceat(np.where(pdn, rec.x, np.inf), st) if st.size else np.array([])
-    hi_x = np.maximum.reduceat(np.where(pdn, rec.x, -np.inf), st) if st.size else np.array([])
-    if st.size == len(strokes):
-        nl = len(letters_info)
-        lmin = np.full(nl, np.inf)
-        lmax = np.full(nl, -np.inf)
-        np.minimum.at(lmin, stroke_letter, lo_x[: len(strokes)])
-        np.maximum.at(lmax, stroke_letter, hi_x[: len(strokes)])
-        nw = len(words)
-        wmin = np.full(nw, np.inf)
-        wmax = np.full(nw, -np.inf)
-        np.minimum.at(wmin, stroke_word, lo_x)
-        np.maximum.at(wmax, stroke_word, hi_x)
-        lw = np.array([w for _, w, _, _ in letters_info])
-        same = lw[1:] == lw[:-1]
-        lgaps = (lmin[1:] - lmax[:-1])[same]
-        wgaps = wmin[1:] - wmax[:-1]
-    else:  # pragma: no cover - a stroke shorter than one sample interval
-        lgaps = np.array([lsp])
-        wgaps = np.array([wsp] * (len(words) - 1))
-    fac = np.asarray(factors)
-    offs = np.asarray(offsets)
-    if offs.size >= 3 and baseline_sd_mm > 0:
-        cx = np.asarray(centres)
-        coef = np.polyfit(cx, offs, 1)
-        bdev = float(np.sqrt(np.mean((offs - np.polyval(coef, cx)) ** 2)))
-    else:
-        bdev = 0.0
-    down_t = float(np.sum(seg_dur_a[kind >= 0]))
-    air_t = float(np.sum(seg_dur_a[kind < 0]))
-    pd = rec.pen_down
-    truth = {
-        "x_height": xh * float(fac.mean()),
-        "ascender_height": asc * float(fac.mean()),
-        "descender_height": desc * float(fac.mean()),
-        "letter_spacing": float(lgaps.mean()) if lgaps.size else math.nan,
-        "word_spacing": float(wgaps.mean()) if wgaps.size else math.nan,
-        "letter_spacing_xh": float(lgaps.mean()) / (xh * float(fac.mean())) if lgaps.size else math.nan,
-        "word_spacing_xh": float(wgaps.mean()) / (xh * float(fac.mean())) if wgaps.size else math.nan,
-        "spacing_cv": float(lgaps.std() / lgaps.mean()) if lgaps.size > 1 and lgaps.mean() > 0 else math.nan,
-        "slant": float(np.mean(slants)),
-        "slant_sd": float(np.std(slants)),
-        "size_cv": float(fac.std(ddof=1) / fac.mean()) if fac.size > 1 else 0.0,
-        "baseline_deviation": bdev,
-        "speed_mean": float(speed_mm_s),
-        "pressure_mean": float(np.mean(rec.pressure[pd])) if pd.any() else math.nan,
-        "stroke_count": float(len(strokes)),
-        "in_air_ratio": air_t / down_t,
-        "tremor_frequency": float(tremor_hz) if tremor_hz is not None and tremor_amplitude_mm > 0 else math.nan,
-        "tremor_amplitude": float(tremor_amplitude_mm) if tremor_hz is not None else 0.0,
-    }
     m = dict(rec.meta)
-    m["truth"] = truth
-    m["letters"] = [(ch, w, float(a), float(b)) for ch, w, a, b in letters_info]
-    m["letter_x_heights"] = [xh * float(g) for g in factors]
+    m["truth"] = _truth(rec, placed, tl, n_words=len(words), xh=xh, asc=asc, desc=desc, lsp=lsp, wsp=wsp,
+                        baseline_sd_mm=baseline_sd_mm, speed_mm_s=speed_mm_s, tremor_hz=tremor_hz,
+                        tremor_amplitude_mm=tremor_amplitude_mm)
+    m["letters"] = [(ch, w, float(a), float(b)) for ch, w, a, b in placed.letters]
+    m["letter_x_heights"] = [xh * float(g) for g in placed.size_factors]
     return rec.with_meta(**m)

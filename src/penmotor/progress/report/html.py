@@ -308,6 +308,145 @@ def _ink_section(store: Store, sess: Any) -> list[str]:
     return out
 
 
+def _header(child: str, sess: Any) -> list[str]:
+    """Title and the line naming the sessions, the generation date and the versions."""
+    from ... import __version__
+    from ...registry import REGISTRY_VERSION
+
+    esc = _esc
+    first, last = sess["date"].min().date(), sess["date"].max().date()
+    n_dates = int(sess["date"].nunique())
+    per_task = sess["task"].value_counts().sort_index()
+    return [
+        f"<h1>Handwriting progress: {esc(child)}</h1>",
+        f'<p class="meta">{n_dates} session date{"s" if n_dates != 1 else ""} from {first} to {last}; '
+        f'{len(sess)} recordings ({esc(", ".join(f"{k}: {v}" for k, v in per_task.items()))}). '
+        f"Generated {_dt.date.today()} by penmotor {esc(__version__)} (metric registry version "
+        f"{esc(REGISTRY_VERSION)}). Child identified by a pseudonymous code only.</p>",
+    ]
+
+
+def _glance_section(child: str, sess: Any, summary: Any, ks: Any, series: Series) -> list[str]:
+    """1. At a glance: the key measures' table with sparklines, the sentences, the like-with-like note."""
+    esc = _esc
+    t_lo, t_hi = sess["date"].min().to_datetime64(), sess["date"].max().to_datetime64()
+    parts = ["<h2>At a glance</h2>"]
+    if len(ks):
+        parts.append(_glance_table(ks, series, t_lo, t_hi))
+        parts.append(
+            '<p class="legend">First = mean of the first session date, latest = mean of the last; tablet '
+            "sessions are compared with tablet sessions and scanned worksheets with worksheets (whichever a "
+            "measure has more of), since paper and tablet read the same ink slightly differently; trend = "
+            "robust (Theil-Sen) slope per month. <b>Reliable</b> = larger than the measurement noise "
+            "(reliable change index |RCI| &ge; 1.96, i.e. 95 %). Badges: &#10004; improved, &#10006; worse, "
+            "&#9670; changed where neither direction is better, &#9675; no reliable change. "
+            "Sparklines: circles tablet sessions, orange squares scanned worksheets.</p>")
+        parts.append('<div class="sentences">'
+                     + "".join(f"<p>{esc(s)}</p>" for s in key_sentences(ks, summary, child, sess["date"]))
+                     + "</div>")
+    else:
+        parts.append("<p>None of the key measures has been recorded for this child; every metric is in "
+                     "the full detail below.</p>")
+    note = text_note(summary)
+    if note:
+        parts.append(f'<p class="note"><b>Like with like:</b> {esc(note)}</p>')
+    return parts
+
+
+def _trend_figures(summary: Any, ks: Any, series: Series, all_trends: bool) -> list[str]:
+    """2. The key measures' figure and, folded, the trends of every plotted metric by family."""
+    plotted = summary if all_trends else summary[
+        summary["better"].isin(["lower", "higher"]) | summary["metric"].isin(KEY_METRICS)]
+    parts = ["<h2>Key measures over time</h2>"]
+    if len(ks):
+        parts.append(_fig(key_figure(series, ks), "Key measures: dots are single recordings, the line "
+                          "joins the session means, orange squares are scanned worksheets, the dashed line is "
+                          "the robust trend the verdict used. Title colour and symbol give the verdict."))
+    if len(plotted):
+        parts.append(
+            '<details class="trends"><summary>Trends of every metric, by family '
+            f'<span class="small">({plotted["family"].nunique()} families, {len(plotted)} plots)</span></summary>'
+            '<p class="small">Dots: tablet sessions (coloured by verdict); orange squares: scanned worksheets; '
+            "line: session means; dashed: the Theil-Sen trend (robust, per month) the verdict used. Symbol: "
+            "&#10004; improved, &#10006; worse, &#9670; changed reliably, &#9675; no reliable change. Hover a "
+            "plot for its verdict in words."
+            + ("" if all_trends else " Shown: metrics with a 'better' direction and the key metrics; "
+               "every metric is in the tables below.") + "</p>"
+            + _fig(trends_figure(series, plotted, family_title), "every plotted metric over time")
+            + "</details>")
+    return parts
+
+
+def _scans_section(store: Store, sess: Any) -> list[str]:
+    """The first and latest scanned worksheet (their stored thumbnails), if any."""
+    scans = sess[sess["modality"] == "scan"].sort_values(["date", "session_id"])
+    if not len(scans):
+        return []
+    sel = [scans.iloc[0]] + ([scans.iloc[-1]] if len(scans) > 1 else [])
+    pages = [(png, f"{r.task}, {r.date.date()}") for r in sel
+             if (png := store.page_png(int(r.session_id))) is not None]
+    if not pages:
+        return []
+    return ["<h2>Scanned worksheets</h2>", page_images(pages)]
+
+
+def _norms_section(vals: Any, norms: Any, age_years: float | None) -> list[str]:
+    """3. The latest values as z-scores against a user-supplied norms table."""
+    from ..norms import z_scores
+
+    esc = _esc
+    if age_years is None:
+        raise ParameterError("age_years: needed to compare with a norms table")
+    latest = vals[vals["date"] == vals.groupby(["task", "metric"])["date"].transform("max")]
+    z = z_scores(latest, norms, age_years=age_years)
+    z = z[np.isfinite(z["z"])]
+    parts = [f"<h2>Compared with the supplied norms (age {age_years:g} years)</h2>"]
+    if z.empty:
+        parts.append("<p>No metric of this child has a matching row in the norms table.</p>")
+    else:
+        rows = "".join(
+            f'<tr>{_label_cell(r.metric)}<td class="name">{esc(r.task)}</td>'
+            f"<td>{_fmt(r.value)}</td><td>{_fmt(r.norm_mean)}</td><td>{_fmt(r.norm_sd)}</td>"
+            f"<td>{_fmt(r.z)}</td></tr>" for r in z.itertuples())
+        parts.append('<table><tr><th class="name">metric</th><th class="name">task</th><th>latest</th>'
+                     f"<th>norm mean</th><th>norm SD</th><th>z</th></tr>{rows}</table>"
+                     '<p class="small">Norms supplied by the user; penmotor ships none.</p>')
+    return parts
+
+
+def _detail_section(summary: Any, vals: Any, sess: Any) -> list[str]:
+    """4. Full detail: change and reliability by family, and every stored value, folded."""
+    counts = summary["verdict"].value_counts()
+    return [
+        "<h2>Full detail</h2><p class=\"small\">Every metric penmotor computed ("
+        f"{len(summary)} task/metric pairs: "
+        + _esc(", ".join(f"{int(counts[v])} {v}" for v in VERDICT_ORDER if counts.get(v, 0)))
+        + "). Click a heading to unfold it; everything is unfolded when printed. Hover a row for the "
+        "verdict in words.</p>",
+        "<h3>Change and reliability, by family</h3>" + _family_details(summary),
+        '<details class="values"><summary>All stored values <span class="small">(every recording, '
+        "exact stored numbers, per task)</span></summary>" + _values_tables(vals, sess) + "</details>",
+    ]
+
+
+def _methods(min_sessions: int) -> str:
+    """The methods paragraph: trend, reliable change, like with like."""
+    return (
+        "<h2>Methods</h2><p class=\"small\">Trend: Theil-Sen slope (median of pairwise slopes) per month "
+        f"(30.44 days), shown with at least {min_sessions} session dates. Reliable change: Jacobson-Truax "
+        "RCI = (latest - baseline) / (&radic;2 &middot; SEM), |RCI| &ge; 1.96; baseline and latest are the "
+        "means of the first and last session dates of one kind (tablet or scanned paper, whichever the measure has "
+        "more session dates of; a tie goes to the tablet); SEM is the test-retest SD given by the user or the "
+        "pooled SD of repeats of a task within one session. 'Better' directions come from the penmotor "
+        "metric registry; where there is none, a reliable change is reported as 'changed'. Key measures "
+        "are listed in penmotor.progress.report.KEY_MEASURES. All metrics are in the units shown; pressure "
+        "is normalised 0-1; a change or trend of a percentage is given in percentage points (pp). Measures "
+        "that depend on what was written (ink length, extents, crossings, durations, counts; marked in the "
+        "metric registry) are compared only between recordings of the same text: the text written on most "
+        "session dates, the latest on a tie.</p>"
+    )
+
+
 def report_html(
     store: Store,
     child: str,
@@ -331,9 +470,6 @@ def report_html(
     >>> "C1" in report_html(s, "C1")
     True
     """
-    from ... import __version__
-    from ...registry import REGISTRY_VERSION
-
     sess = store.sessions(child)
     if sess.empty:
         raise ParameterError(f"child: no sessions stored for {child!r} in {store!r}")
@@ -341,122 +477,23 @@ def report_html(
     if summary is None:
         summary = summarize(vals, retest_sd=retest_sd, min_sessions=min_sessions)
     ks = key_summary(summary)
-    note = text_note(summary)
     series = Series(vals, sess["date"].min())
-    parts: list[str] = []
-    esc = _esc
-    first, last = sess["date"].min().date(), sess["date"].max().date()
-    t_lo, t_hi = sess["date"].min().to_datetime64(), sess["date"].max().to_datetime64()
-    n_dates = int(sess["date"].nunique())
-    per_task = sess["task"].value_counts().sort_index()
-    parts.append(f"<h1>Handwriting progress: {esc(child)}</h1>")
-    parts.append(
-        f'<p class="meta">{n_dates} session date{"s" if n_dates != 1 else ""} from {first} to {last}; '
-        f'{len(sess)} recordings ({esc(", ".join(f"{k}: {v}" for k, v in per_task.items()))}). '
-        f"Generated {_dt.date.today()} by penmotor {esc(__version__)} (metric registry version "
-        f"{esc(REGISTRY_VERSION)}). Child identified by a pseudonymous code only.</p>"
-    )
-    # 1. at a glance
-    parts.append("<h2>At a glance</h2>")
-    if len(ks):
-        parts.append(_glance_table(ks, series, t_lo, t_hi))
-        parts.append(
-            '<p class="legend">First = mean of the first session date, latest = mean of the last; tablet '
-            "sessions are compared with tablet sessions and scanned worksheets with worksheets (whichever a "
-            "measure has more of), since paper and tablet read the same ink slightly differently; trend = "
-            "robust (Theil-Sen) slope per month. <b>Reliable</b> = larger than the measurement noise "
-            "(reliable change index |RCI| &ge; 1.96, i.e. 95 %). Badges: &#10004; improved, &#10006; worse, "
-            "&#9670; changed where neither direction is better, &#9675; no reliable change. "
-            "Sparklines: circles tablet sessions, orange squares scanned worksheets.</p>")
-        parts.append('<div class="sentences">'
-                     + "".join(f"<p>{esc(s)}</p>" for s in key_sentences(ks, summary, child, sess["date"]))
-                     + "</div>")
-    else:
-        parts.append("<p>None of the key measures has been recorded for this child; every metric is in "
-                     "the full detail below.</p>")
-    if note:
-        parts.append(f'<p class="note"><b>Like with like:</b> {esc(note)}</p>')
-    # 2. figures: one per section, drawn from the summary
-    plotted = summary if all_trends else summary[
-        summary["better"].isin(["lower", "higher"]) | summary["metric"].isin(KEY_METRICS)]
-    parts.append("<h2>Key measures over time</h2>")
-    if len(ks):
-        parts.append(_fig(key_figure(series, ks), "Key measures: dots are single recordings, the line "
-                          "joins the session means, orange squares are scanned worksheets, the dashed line is "
-                          "the robust trend the verdict used. Title colour and symbol give the verdict."))
-    if len(plotted):
-        parts.append(
-            '<details class="trends"><summary>Trends of every metric, by family '
-            f'<span class="small">({plotted["family"].nunique()} families, {len(plotted)} plots)</span></summary>'
-            '<p class="small">Dots: tablet sessions (coloured by verdict); orange squares: scanned worksheets; '
-            "line: session means; dashed: the Theil-Sen trend (robust, per month) the verdict used. Symbol: "
-            "&#10004; improved, &#10006; worse, &#9670; changed reliably, &#9675; no reliable change. Hover a "
-            "plot for its verdict in words."
-            + ("" if all_trends else " Shown: metrics with a 'better' direction and the key metrics; "
-               "every metric is in the tables below.") + "</p>"
-            + _fig(trends_figure(series, plotted, family_title), "every plotted metric over time")
-            + "</details>")
+    parts = _header(child, sess)
+    parts += _glance_section(child, sess, summary, ks, series)
+    parts += _trend_figures(summary, ks, series, all_trends)
     parts += _ink_section(store, sess)
-    scans = sess[sess["modality"] == "scan"].sort_values(["date", "session_id"])
-    if len(scans):
-        sel = [scans.iloc[0]] + ([scans.iloc[-1]] if len(scans) > 1 else [])
-        pages = [(png, f"{r.task}, {r.date.date()}") for r in sel
-                 if (png := store.page_png(int(r.session_id))) is not None]
-        if pages:
-            parts.append("<h2>Scanned worksheets</h2>")
-            parts.append(page_images(pages))
-    # 3. norms
+    parts += _scans_section(store, sess)
     if norms is not None:
-        from ..norms import z_scores
-
-        if age_years is None:
-            raise ParameterError("age_years: needed to compare with a norms table")
-        latest = vals[vals["date"] == vals.groupby(["task", "metric"])["date"].transform("max")]
-        z = z_scores(latest, norms, age_years=age_years)
-        z = z[np.isfinite(z["z"])]
-        parts.append(f"<h2>Compared with the supplied norms (age {age_years:g} years)</h2>")
-        if z.empty:
-            parts.append("<p>No metric of this child has a matching row in the norms table.</p>")
-        else:
-            rows = "".join(
-                f'<tr>{_label_cell(r.metric)}<td class="name">{esc(r.task)}</td>'
-                f"<td>{_fmt(r.value)}</td><td>{_fmt(r.norm_mean)}</td><td>{_fmt(r.norm_sd)}</td>"
-                f"<td>{_fmt(r.z)}</td></tr>" for r in z.itertuples())
-            parts.append('<table><tr><th class="name">metric</th><th class="name">task</th><th>latest</th>'
-                         f"<th>norm mean</th><th>norm SD</th><th>z</th></tr>{rows}</table>"
-                         '<p class="small">Norms supplied by the user; penmotor ships none.</p>')
-    # 4. full detail
-    counts = summary["verdict"].value_counts()
-    parts.append(
-        "<h2>Full detail</h2><p class=\"small\">Every metric penmotor computed ("
-        f"{len(summary)} task/metric pairs: "
-        + esc(", ".join(f"{int(counts[v])} {v}" for v in VERDICT_ORDER if counts.get(v, 0)))
-        + "). Click a heading to unfold it; everything is unfolded when printed. Hover a row for the "
-        "verdict in words.</p>")
-    parts.append("<h3>Change and reliability, by family</h3>" + _family_details(summary))
-    parts.append('<details class="values"><summary>All stored values <span class="small">(every recording, '
-                 "exact stored numbers, per task)</span></summary>" + _values_tables(vals, sess) + "</details>")
-    parts.append(
-        "<h2>Methods</h2><p class=\"small\">Trend: Theil-Sen slope (median of pairwise slopes) per month "
-        f"(30.44 days), shown with at least {min_sessions} session dates. Reliable change: Jacobson-Truax "
-        "RCI = (latest - baseline) / (&radic;2 &middot; SEM), |RCI| &ge; 1.96; baseline and latest are the "
-        "means of the first and last session dates of one kind (tablet or scanned paper, whichever the measure has "
-        "more session dates of; a tie goes to the tablet); SEM is the test-retest SD given by the user or the "
-        "pooled SD of repeats of a task within one session. 'Better' directions come from the penmotor "
-        "metric registry; where there is none, a reliable change is reported as 'changed'. Key measures "
-        "are listed in penmotor.progress.report.KEY_MEASURES. All metrics are in the units shown; pressure "
-        "is normalised 0-1; a change or trend of a percentage is given in percentage points (pp). Measures "
-        "that depend on what was written (ink length, extents, crossings, durations, counts; marked in the "
-        "metric registry) are compared only between recordings of the same text: the text written on most "
-        "session dates, the latest on a tie.</p>"
-    )
+        parts += _norms_section(vals, norms, age_years)
+    parts += _detail_section(summary, vals, sess)
+    parts.append(_methods(min_sessions))
     body = "\n".join(parts)
+    esc = _esc
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f"<title>penmotor progress report {esc(child)}</title>"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
-
 
 def build_report(
     store: Store | str | os.PathLike[str],
