@@ -311,6 +311,19 @@ class Recording:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Recording is immutable; use .replace(...) or .with_meta(...)")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle support (process pools, Dask): the constructor's arguments, no cache.
+
+        Examples
+        --------
+        >>> import pickle
+        >>> rec = Recording.from_arrays(t=[0, 1], x=[0, 1], y=[0, 0]).with_meta(subject="S1")
+        >>> pickle.loads(pickle.dumps(rec)) == rec
+        True
+        """
+        return (_rebuild, (dict(self._ch), self.device, dict(self.meta), dict(self.raw), dict(self.extra),
+                           self.timing))
+
     # ------------------------------------------------------------------ channels
     @property
     def t(self) -> np.ndarray:
@@ -777,3 +790,8 @@ def tilt_from_azimuth_altitude(azimuth_deg: Any, altitude_deg: Any) -> tuple[np.
     alt = np.deg2rad(np.asarray(altitude_deg, dtype=np.float64))
     c, s = np.cos(alt), np.sin(alt)
     return (np.rad2deg(np.arctan2(c * np.cos(az), s)), np.rad2deg(np.arctan2(c * np.sin(az), s)))
+
+
+def _rebuild(channels: dict, device: Any, meta: dict, raw: dict, extra: dict, timing: Any) -> Recording:
+    """Unpickle a :class:`Recording` (see ``Recording.__reduce__``)."""
+    return Recording(channels, device=device, meta=meta, raw=raw, extra=extra, timing=timing)
