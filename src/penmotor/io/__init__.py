@@ -16,7 +16,7 @@ from ..errors import FormatError, ParameterError
 from ..recording import Recording
 from .. import devices as _devices  # noqa: F401  (registers the data-set device presets)
 
-__all__ = ["read", "write", "FORMATS", "register_format"]
+__all__ = ["read", "write", "detect_format", "FORMATS", "register_format"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,29 @@ def read(
     if device is not None:
         kw["device"] = device
     return fmt.reader(p, **kw)
+
+
+def detect_format(path: str | Path) -> str | None:
+    """The format :func:`read` would use for this file (from its name and content), or None.
+
+    Batch runs use it to pick recording files out of folders.
+
+    Examples
+    --------
+    >>> import penmotor, tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> penmotor.write(penmotor.synth.handwriting("ab", seed=0), os.path.join(d, "ab.pmr"))
+    >>> _ = open(os.path.join(d, "notes.txt"), "w").write("shopping list")
+    >>> detect_format(os.path.join(d, "ab.pmr")), detect_format(os.path.join(d, "notes.txt"))
+    ('native', None)
+    """
+    p = Path(path)
+    if not p.is_file():
+        return None
+    try:
+        return _resolve(p, None, for_write=False).name
+    except (FormatError, OSError):
+        return None
 
 
 def write(rec: Recording, path: str | Path, *, format: str | None = None, **options: Any) -> None:
