@@ -140,12 +140,14 @@ def test_small_fast_batch_never_starts_a_pool(monkeypatch: pytest.MonkeyPatch) -
     tasks = [{"path": str(i), "key": str(i), "n": i} for i in range(200)]
     got = dict(run_tasks(tasks, _square, workers=2))
     assert [got[i][0]["sq"] for i in range(200)] == [i * i for i in range(200)]
+    assert batch.LAST_RUN == {"pool": False, "startup_s": None, "in_caller": 200, "in_workers": 0}
 
 
 def test_caller_and_pool_together_finish_every_task_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(batch, "POOL_STARTUP_S", 0.0)  # start the pool whatever the batch
+    monkeypatch.setattr(batch, "POOL_WORTH", 0.0)  # start the pool whatever the batch
     recs = [penmotor.synth.handwriting("ab cd", seed=s) for s in range(6)]
     df = features_table(recs, families=FAMS, workers=2)
+    assert batch.LAST_RUN["pool"] and batch.LAST_RUN["in_caller"] + batch.LAST_RUN["in_workers"] == 6
     pd.testing.assert_frame_equal(df, features_table(recs, families=FAMS))
 
 

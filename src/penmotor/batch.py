@@ -54,9 +54,20 @@ LEAD_COLUMNS = ("path", "status", "error", "duplicate_of", "key", "seconds")
 #: Exit statuses above this are reserved by shells; more failures still exit with it.
 MAX_EXIT = 100
 
-#: Estimated seconds for a spawned worker to start and import the pipeline: a pool is started
-#: only when the remaining serial work is larger than this.
-POOL_STARTUP_S = 1.0
+#: Seconds a spawned worker is assumed to need to start, import the pipeline and warm up,
+#: until a pool has measured it (then the measured figure of this process is used).
+POOL_STARTUP_S = 2.0
+
+#: A pool starts only when the work left is at least this many times the start-up: while a
+#: worker starts it takes CPU from the caller on a busy machine.
+POOL_WORTH = 3.0
+
+_measured_startup: dict[str, float] = {}  # task function -> last measured worker start-up (s)
+
+#: Diagnostics of the last local run in this process: ``pool`` (whether one started),
+#: ``startup_s`` (first worker result after the pool start, s), ``in_caller`` and
+#: ``in_workers`` (tasks done by this process and by the workers).
+LAST_RUN: dict[str, Any] = {}
 
 
 # ------------------------------------------------------------------ finding and keying files
@@ -199,21 +210,30 @@ def _run_local(tasks: list[dict], call: _Call, workers: int, initializer: Callab
         yield from _run_pool_only(tasks, call, workers, initializer)
         return
     queue = deque(enumerate(tasks))
+    LAST_RUN.clear()
+    LAST_RUN.update(pool=False, startup_s=None, in_caller=len(queue), in_workers=0)
+    spent: list[float] = []
+    while queue and len(spent) < 2:  # two tasks here: the first pays lazy imports, the second is typical
+        i, t = queue.popleft()
+        t0 = time.perf_counter()
+        yield i, call(t)
+        spent.append(time.perf_counter() - t0)
     if not queue:
         return
-    i, t = queue.popleft()
-    t0 = time.perf_counter()
-    yield i, call(t)
-    first = time.perf_counter() - t0
-    if workers <= 1 or first * len(queue) * (1 - 1 / workers) < POOL_STARTUP_S:
-        while queue:  # not worth a pool: the serial loop is faster than starting one
+    name = getattr(call.fn, "__qualname__", repr(call.fn))
+    per_task = min(spent)
+    startup = max(_measured_startup.get(name, POOL_STARTUP_S), spent[0] - per_task)
+    if workers <= 1 or per_task * len(queue) < POOL_WORTH * startup:
+        while queue:  # not worth a pool: the serial loop finishes first
             i, t = queue.popleft()
             yield i, call(t)
         return
     import multiprocessing as mp
 
     # the calling process works too: workers - 1 extra processes
+    t_start = time.perf_counter()
     pool = mp.get_context("spawn").Pool(workers - 1, initializer=initializer)
+    LAST_RUN["pool"] = True
     pending: dict[int, tuple[dict, Any]] = {}
     done: set[int] = set()
     up = False  # a worker has delivered: the pool is running
@@ -224,9 +244,14 @@ def _run_local(tasks: list[dict], call: _Call, workers: int, initializer: Callab
                 pending[j] = (tj, pool.apply_async(call, (tj,)))
             for j in [j for j, (_, a) in pending.items() if a.ready()]:
                 _, a = pending.pop(j)
-                up = True
+                if not up:
+                    up = True
+                    _measured_startup[name] = max(0.0, time.perf_counter() - t_start - per_task)
+                    LAST_RUN["startup_s"] = time.perf_counter() - t_start
                 if j not in done:
                     done.add(j)
+                    LAST_RUN["in_workers"] += 1
+                    LAST_RUN["in_caller"] -= 1
                     yield j, a.get()
             if queue:
                 i, t = queue.popleft()
@@ -240,6 +265,8 @@ def _run_local(tasks: list[dict], call: _Call, workers: int, initializer: Callab
                     tj, _ = pending.pop(j)
                     done.add(j)
                     yield j, call(tj)
+        if not up:  # no worker came up in time: remember it took at least this long
+            _measured_startup[name] = max(_measured_startup.get(name, 0.0), time.perf_counter() - t_start)
     finally:
         pool.terminate()  # nothing is left in flight; workers still importing are stopped
         pool.join()
@@ -299,7 +326,9 @@ def run_tasks(
         of one) for the pool and Dask. An exception becomes an error row.
     workers : int
         1: in this process. N > 1: this process plus N - 1 ``spawn`` workers, started only
-        when the first task shows the rest is worth it.
+        when the work left (timed on the first tasks) is :data:`POOL_WORTH` times a worker's
+        start-up (:data:`POOL_STARTUP_S`, then as measured by this process); tasks a worker
+        has not taken yet when this process runs out of work are done here.
     client : dask.distributed.Client, optional
         Run on this Dask client (files are read on the workers).
     dask : str, optional
