@@ -16,7 +16,7 @@ from penmotor_capture import Decoder, decode, parse_evemu, read_evemu  # noqa: E
 from penmotor_capture.convert import to_recording  # noqa: E402
 from penmotor_capture.events import (  # noqa: E402
     ABS_DISTANCE, ABS_PRESSURE, ABS_TILT_X, ABS_X, ABS_Y, BTN_STYLUS, BTN_STYLUS2, BTN_TOOL_PEN,
-    BTN_TOOL_RUBBER, BTN_TOUCH, EV_ABS, EV_KEY, EV_MSC, EV_SYN, PEN_TOOLS, SYN_DROPPED, SYN_REPORT,
+    BTN_TOOL_RUBBER, BTN_TOUCH, EV_ABS, EV_KEY, EV_MSC, EV_SYN, PEN_TOOLS, SYN_DROPPED, SYN_REPORT, TOOL_KEYS,
 )
 
 FILES = {
@@ -56,8 +56,11 @@ def test_every_recording_decodes(evemu_dir, name):
     assert _runs(out["contact"]) == strokes == touches
     assert _runs(out["contact"] & out["eraser"]) == eraser_strokes
     assert np.all(np.diff(out["t_us"]) >= 0)
-    assert np.nanmax(out["pressure"]) == pmax
-    assert np.nanmin(out["pressure"]) == 0
+    if pmax:
+        assert np.nanmax(out["pressure"]) == pmax
+        assert np.nanmin(out["pressure"]) == 0
+    else:  # hover only: the pressure axis never reports, so it stays NaN (never made up)
+        assert np.isnan(out["pressure"]).all()
     if strokes:
         assert (~out["contact"]).any(), "hover before/after the strokes"
         # pressure during contact is positive except at the frames around touch-down/up
@@ -65,10 +68,12 @@ def test_every_recording_decodes(evemu_dir, name):
     assert np.isfinite(out["tilt_x"]).all() == has_tilt
     rec = to_recording(out, s.info)
     assert len(rec) == len(out)
-    assert rec.n_strokes == strokes
-    assert np.array_equal(rec.pen_down, out["contact"])
+    # eraser contacts are not ink: they leave the strokes and are counted on their own
+    assert rec.n_strokes == strokes - eraser_strokes
+    assert np.array_equal(rec.pen_down, out["contact"] & ~out["eraser"])
+    assert _runs(rec.extra["eraser_down"] > 0) == eraser_strokes
     p = rec.pressure[np.isfinite(rec.pressure)]
-    assert p.min() >= 0 and p.max() <= 1
+    assert not p.size or (p.min() >= 0 and p.max() <= 1)
     if pmax:
         assert p.max() == pytest.approx(pmax / s.info.absinfo[ABS_PRESSURE].max)
     w, h = s.info.size_mm
@@ -99,8 +104,17 @@ def test_cintiq_tilt_resolution_and_eraser(evemu_dir):
     raw = np.asarray(rec.raw["tilt_x"])
     assert rec.tilt_x == pytest.approx(raw * deg_per_unit)
     er = rec.extra["eraser"] == 1
-    assert er.any() and (rec.pen_down & er).any() and (rec.pen_down & ~er).any()
+    rub = rec.extra["eraser_down"] > 0
+    assert er.any() and rub.any() and (rec.pen_down & ~er).any() and not (rec.pen_down & er).any()
     assert rec.t[er].min() > rec.t[~er & rec.pen_down].max()  # eraser used after writing
+    # the tool and its serial travel with every sample
+    assert set(rec.extra["tool"][er]) == {1.0} and set(rec.extra["tool"][~er]) == {0.0}
+    assert rec.meta["tool_names"][1] == "eraser"
+    assert np.isfinite(rec.extra["tool_serial"]).all()
+    import penmotor
+
+    f = penmotor.features(rec, names=["stroke_count", "eraser_count"])
+    assert (f["stroke_count"], f["eraser_count"]) == (1.0, 1.0)  # before: stroke_count 2 (eraser rub counted)
 
 
 def test_uclogic_already_in_range(evemu_dir):
@@ -138,13 +152,14 @@ def test_usec_field_widths():
     assert s.t_us.tolist() == [2_500_000, 2_000_000, 2_000_007]
 
 
-def test_msc_serial_ignored_and_syn_dropped_discards_frame():
+def test_msc_serial_kept_and_syn_dropped_discards_frame():
     ev = [(0, EV_ABS, ABS_X, 10), (0, EV_ABS, ABS_Y, 20), (0, EV_MSC, 0, -17), (0, EV_SYN, SYN_REPORT, 0),
           (1, EV_ABS, ABS_X, 999), (1, EV_SYN, SYN_DROPPED, 0), (1, EV_SYN, SYN_REPORT, 0),
           (2, EV_ABS, ABS_Y, 30), (2, EV_SYN, SYN_REPORT, 0)]
     dec = Decoder()
     out = dec.feed(*zip(*ev))
     assert out["x"].tolist() == [10, 10] and out["y"].tolist() == [20, 30]
+    assert out["serial"].tolist() == [2**32 - 17] * 2  # MSC_SERIAL is an unsigned 32-bit serial
     assert dec.dropped_frames == 1
 
 
@@ -161,6 +176,7 @@ def test_side_buttons_and_distance():
 # ------------------------------------------------------------------ properties
 CODES = [(EV_ABS, ABS_X), (EV_ABS, ABS_Y), (EV_ABS, ABS_PRESSURE), (EV_ABS, ABS_DISTANCE),
          (EV_ABS, ABS_TILT_X), (EV_KEY, BTN_TOOL_PEN), (EV_KEY, BTN_TOOL_RUBBER), (EV_KEY, BTN_TOUCH),
+         (EV_KEY, BTN_TOUCH), (EV_KEY, 0x143), (EV_KEY, 0x147),
          (EV_KEY, BTN_STYLUS), (EV_KEY, BTN_STYLUS2), (EV_MSC, 0), (EV_SYN, SYN_REPORT),
          (EV_SYN, SYN_REPORT), (EV_SYN, SYN_DROPPED), (2, 8)]
 
@@ -181,22 +197,27 @@ def event_streams(draw):
 def reference(t, ty, co, va, pressure_min=0.0):
     """A plain per-event state machine: the spec, written the slow and obvious way."""
     state, frame, out = {}, [], []
+    latched = True  # BTN_TOUCH counts only when pressed since the tool last left range
     for ti, a, b, v in zip(t.tolist(), ty.tolist(), co.tolist(), va.tolist()):
         frame.append((a, b, v))
         if a == EV_SYN and b == SYN_REPORT:
             if not any(x == EV_SYN and y == SYN_DROPPED for x, y, _ in frame):
                 for x, y, val in frame:
-                    if x in (EV_ABS, EV_KEY):
+                    if x in (EV_ABS, EV_KEY, EV_MSC):
                         state[(x, y)] = val
-                tools = [state.get((EV_KEY, k)) for k in PEN_TOOLS]
+                    if (x, y, val) == (EV_KEY, BTN_TOUCH, 1):
+                        latched = True
+                tools = [state.get((EV_KEY, k)) for k in TOOL_KEYS]
                 touch = state.get((EV_KEY, BTN_TOUCH))
                 known = any(v is not None for v in tools)
-                in_range = (not known) or any(v == 1 for v in tools) or touch == 1
+                in_range = (not known) or any(v == 1 for v in tools)
+                if not in_range:
+                    latched = False
                 if in_range and (EV_ABS, ABS_X) in state and (EV_ABS, ABS_Y) in state:
                     p = state.get((EV_ABS, ABS_PRESSURE))
-                    contact = touch == 1 if touch is not None else (p is not None and p > pressure_min)
-                    out.append((ti, state[(EV_ABS, ABS_X)], state[(EV_ABS, ABS_Y)], contact,
-                                state.get((EV_KEY, BTN_TOOL_RUBBER)) == 1))
+                    contact = (touch == 1 and latched) if touch is not None else (p is not None and p > pressure_min)
+                    tool = next((i for i, v in enumerate(tools) if v == 1), 0)
+                    out.append((ti, state[(EV_ABS, ABS_X)], state[(EV_ABS, ABS_Y)], contact, tool == 1, tool))
             frame = []
     return out
 
@@ -207,10 +228,11 @@ def test_decoder_matches_reference_model(stream):
     want = reference(*stream)
     assert len(got) == len(want)  # no sample lost or invented
     if want:
-        ti, x, y, contact, eraser = map(np.array, zip(*want))
+        ti, x, y, contact, eraser, tool = map(np.array, zip(*want))
         assert np.array_equal(got["t_us"], ti)
         assert np.array_equal(got["x"], x) and np.array_equal(got["y"], y)
         assert np.array_equal(got["contact"], contact) and np.array_equal(got["eraser"], eraser)
+        assert np.array_equal(got["tool"], tool)
 
 
 @given(event_streams(), st.lists(st.integers(0, 120), max_size=6))

@@ -1,6 +1,6 @@
 """penmotor capture: pygame tablet sessions with full-rate pressure, tilt and hover, crash-safe.
 
-Pen sources (live evdev, pygame mouse/touch fallback, evemu replay) share one sample type
+Pen sources (live evdev, pygame mouse/touch on purpose, evemu replay) share one sample type
 (:class:`PenSample` rows of :data:`SAMPLE_DTYPE` blocks) and one pure decoder
 (:func:`decode` / :class:`Decoder`). A :class:`Session` files samples under task attempts,
 journals them (fsync'd) and saves a :class:`penmotor.Recording`; :class:`CaptureWindow`
@@ -20,7 +20,7 @@ from .convert import split_attempts, to_recording
 from .decoder import SAMPLE_DTYPE, Decoder, PenSample, decode, empty_samples
 from .events import AbsInfo, DeviceInfo, EventStream, parse_evemu, read_evemu
 from .journal import Journal, read_journal
-from .session import SaveError, Session, build_recording, recover, recover_all
+from .session import NoSpaceError, Recovered, SaveError, Session, build_recording, recover, recover_all
 from .sources import EvdevSource, MouseSource, NoTabletError, PenSource, ReplaySource, find_tablets
 from .window import CaptureWindow, ask_child
 
@@ -43,6 +43,8 @@ __all__ = [
     "read_journal",
     "Session",
     "SaveError",
+    "NoSpaceError",
+    "Recovered",
     "build_recording",
     "recover",
     "recover_all",

@@ -40,23 +40,46 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
 
 
+#: Exit status: saved to a fallback folder (the session folder could not be written).
+EXIT_FALLBACK = 3
+#: Exit status after Ctrl-C (the session was saved, or its journal is safe).
+EXIT_INTERRUPTED = 130
+
+
+def _epilog() -> str:
+    from .window import KEYS
+
+    keys = "\n".join(f"  {k:<18} {what}" for k, what in KEYS)
+    return ("keys in the capture window:\n" + keys + "\n  closing the window  save and quit\n\n"
+            "exit status: 0 saved; 1 not saved (journal kept for --recover); 2 refused or usage error; "
+            f"{EXIT_FALLBACK} saved, but to a fallback folder; {EXIT_INTERRUPTED} Ctrl-C")
+
+
 def _configure(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     from .templates import TASKS
 
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = _epilog()
     p.add_argument("--child", help="pseudonymous child id (e.g. C001; never a name)")
     p.add_argument("--task", nargs="+", metavar="TASK", default=None, choices=TASKS,
                    help=f"tasks in order, from {', '.join(TASKS)} (default: all)")
-    p.add_argument("--out", type=Path, help="session file (.pmr); default <sessions>/<child>/<child>_<time>.pmr")
+    p.add_argument("--out", type=Path, help="session file (.pmr; an .inkml name writes both); default "
+                   "<sessions>/<child>/<child>_<time>.pmr, for replays ./penmotor-replays/<name>_<time>.pmr")
     p.add_argument("--sessions", type=Path, default=None,
                    help="folder for sessions (default $PENMOTOR_SESSIONS or ~/penmotor-sessions)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--replay", metavar="FILE.evemu", help="play an evemu recording instead of a live pen")
     src.add_argument("--device", metavar="/dev/input/eventN", help="the tablet (default: first found)")
-    src.add_argument("--mouse", action="store_true", help="mouse/touch fallback (no pressure)")
+    src.add_argument("--mouse", action="store_true",
+                     help="record the mouse or touch screen on purpose (no pressure, no tilt, no hover)")
     p.add_argument("--speed", type=_speed, default=1.0, help="replay speed: 1 (recorded timing) or max")
     p.add_argument("--recover", action="store_true",
                    help="rebuild unfinished sessions from their journals, then exit")
     p.add_argument("--fullscreen", action="store_true")
+    p.add_argument("--display", type=int, default=0, metavar="N",
+                   help="display (monitor) for the window and --fullscreen, 0 = first (default)")
+    p.add_argument("--plan-minutes", type=float, default=None, metavar="MIN",
+                   help="planned session length for the free-space check at start (default 5 per task; 0 = no check)")
     p.add_argument("--size", type=_size, default=(1024, 768), help="window size WxH (default 1024x768)")
     p.add_argument("--mapping", choices=("aspect", "full"), default="aspect",
                    help="tablet -> window: keep aspect ratio (default) or stretch to full area")
@@ -94,50 +117,63 @@ def add_cli(subparsers: Any) -> argparse.ArgumentParser:
     return _configure(p)
 
 
+def _report_recovered(results: list[Any], *, prefix: str) -> int:
+    """Print one line per journal; returns how many failed."""
+    failed = 0
+    for r in results:
+        if r.error is None:
+            print(f"{prefix} {r.session}: {r.samples} samples -> {', '.join(map(str, r.files))}")
+        else:
+            failed += 1
+            print(f"penmotor capture: could not recover {r.session}: {r.error}", file=sys.stderr)
+    return failed
+
+
 def _recover(args: argparse.Namespace, folder: Path) -> int:
     from .journal import journal_paths
-    from .session import SaveError, recover, recover_all
+    from .session import Recovered, recover, recover_all
 
-    try:
-        if args.out is not None and journal_paths(args.out)[1].exists():
+    if args.out is not None and journal_paths(args.out)[1].exists():
+        try:
             rec, paths = recover(args.out, inkml=not args.no_inkml)
-            done = [(args.out, len(rec), paths)]
-        else:
-            done = recover_all(folder, inkml=not args.no_inkml)
-    except SaveError as exc:
-        print(f"penmotor capture: {exc}", file=sys.stderr)
-        return 1
+            done = [Recovered(args.out, len(rec), paths)]
+        except Exception as exc:  # reported with its path, like recover_all
+            done = [Recovered(args.out, 0, [], str(exc))]
+    else:
+        done = recover_all(folder, inkml=not args.no_inkml)
     if not done:
         print(f"no unfinished sessions under {folder}")
-    for s, n, paths in done:
-        print(f"recovered {s}: {n} samples -> {', '.join(map(str, paths))}")
-    return 0
+    return 1 if _report_recovered(done, prefix="recovered") else 0
+
+
+def _replay_out(args: argparse.Namespace) -> Path:
+    import datetime as dt
+
+    stem = Path(args.replay).name.split(".")[0]
+    return Path.cwd() / "penmotor-replays" / f"{stem}_{dt.datetime.now():%Y%m%d-%H%M%S}.pmr"
 
 
 def run(args: argparse.Namespace) -> int:
-    """The ``penmotor capture`` handler; returns the exit status."""
+    """The ``penmotor capture`` handler; returns the exit status (see ``--help``)."""
     from penmotor import PenmotorError
 
     from .session import SaveError, Session, default_session_path, recover_all
-    from .sources import MouseSource, NoTabletError, ReplaySource, EvdevSource
+    from .sources import EvdevSource, MouseSource, ReplaySource
 
     folder = args.sessions or (args.out.parent if args.out is not None else default_sessions_dir())
     if args.recover:
         return _recover(args, folder)
-    # an earlier session that crashed is rebuilt first
+    # earlier sessions that crashed are rebuilt first, each on its own
     if folder.is_dir():
-        try:
-            for s, n, paths in recover_all(folder, inkml=not args.no_inkml):
-                print(f"recovered unfinished session {s} ({n} samples)")
-        except PenmotorError as exc:
-            print(f"penmotor capture: could not recover an earlier session: {exc}", file=sys.stderr)
+        _report_recovered(recover_all(folder, inkml=not args.no_inkml), prefix="recovered unfinished session")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     child = args.child or ("REPLAY0" if args.replay else None)
     if child is None and sys.stdin.isatty() and os.environ.get("SDL_VIDEODRIVER") != "dummy":
         from .window import ask_child
 
         known = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-        picked = ask_child(size=args.size, fullscreen=args.fullscreen, known=known, tasks=args.task)
+        picked = ask_child(size=args.size, fullscreen=args.fullscreen, known=known, tasks=args.task,
+                           display=args.display)
         if picked is None:
             print("penmotor capture: cancelled")
             return 0
@@ -145,25 +181,23 @@ def run(args: argparse.Namespace) -> int:
     if child is None:
         print("penmotor capture: --child ID is required (a pseudonymous id such as C001)", file=sys.stderr)
         return 2
-    message = None
+    out = args.out
+    inkml = not args.no_inkml
+    if out is not None and out.suffix.lower() == ".inkml":  # --out x.inkml: x.pmr and x.inkml
+        out, inkml = out.with_suffix(".pmr"), True
+    if out is None:
+        out = _replay_out(args) if args.replay and not args.child else default_session_path(child, folder)
+    session = win = None
     try:
         if args.replay:
             source = ReplaySource(args.replay, speed=args.speed, start_delay_s=args.start_delay)
         elif args.mouse:
             source = MouseSource(args.size, args.px_per_mm)
         else:
-            try:
-                source = EvdevSource(args.device)
-            except NoTabletError as exc:
-                if args.device:
-                    raise
-                message = f"{exc} -- recording the mouse instead (no pressure)"
-                print(f"penmotor capture: {message}", file=sys.stderr)
-                source = MouseSource(args.size, args.px_per_mm)
+            source = EvdevSource(args.device)  # no silent fallback: NoTabletError says why and how
         from .templates import DEFAULT_SENTENCE, TASKS
-        from .window import CaptureWindow
+        from .window import STATUS_H, CaptureWindow
 
-        out = args.out or default_session_path(child, folder)
         on_sync = None
         if args.sync_log:
             def on_sync(n: int, in_stroke: bool) -> None:
@@ -171,23 +205,54 @@ def run(args: argparse.Namespace) -> int:
         tkw = {"x_height_mm": args.x_height_mm, "sentence": args.sentence or DEFAULT_SENTENCE}
         page = None
         if isinstance(source, MouseSource):
-            page = (args.size[0] / args.px_per_mm, (args.size[1] - 28) / args.px_per_mm)
+            page = (args.size[0] / args.px_per_mm, (args.size[1] - STATUS_H) / args.px_per_mm)
         session = Session(out, source.info, child=child, tasks=args.task or TASKS, template_kw=tkw,
                           page_mm=page, on_sync=on_sync, sync_interval_s=args.sync_interval,
+                          plan_minutes=args.plan_minutes,
                           meta={"capture_source": "replay" if args.replay else
                                 ("mouse" if isinstance(source, MouseSource) else "evdev")})
+        on_frame = None
+        if args.replay:
+            shown = [-1]
+
+            def on_frame(w: Any, frame: int) -> None:  # progress on stdout, every 10 %
+                p = w.source.progress
+                if p is not None and int(p * 10) > shown[0]:
+                    shown[0] = int(p * 10)
+                    print(f"replay {10 * shown[0]:3d}% ({w.session.n_samples} samples)", flush=True)
         win = CaptureWindow(source, session, size=args.size, fullscreen=args.fullscreen,
-                            mapping_mode=args.mapping, auto_finish=bool(args.replay and args.out),
-                            message=message)
+                            mapping_mode=args.mapping, auto_finish=bool(args.replay), on_frame=on_frame,
+                            display=args.display)
         paths = win.run(max_frames=args.max_frames, screenshot=args.screenshot)
     except SaveError as exc:
         print(f"penmotor capture: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_INTERRUPTED if win is not None and win.interrupted else 1
+    except KeyboardInterrupt:
+        if session is not None:
+            print(f"penmotor capture: interrupted; every sample that reached the journal is safe in "
+                  f"{session.journal.bin_path} - run `penmotor capture --recover --out {session.path}`",
+                  file=sys.stderr)
+        else:
+            print("penmotor capture: interrupted before the session started; nothing was recorded", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except PenmotorError as exc:
         print(f"penmotor capture: {exc}", file=sys.stderr)
         return 2
-    print(f"saved {session.n_samples} samples: {', '.join(map(str, paths))}")
-    return 0
+    status = 0
+    if session.storage_error:
+        print(f"penmotor capture: the journal failed during the session ({session.storage_error}); "
+              "every sample was kept in memory", file=sys.stderr)
+    if session.used_fallback:
+        print(f"penmotor capture: could not write {session.path}; the session was saved to a fallback "
+              "folder instead - copy it to the sessions folder once there is space", file=sys.stderr)
+        status = EXIT_FALLBACK
+    if win.interrupted:
+        print("penmotor capture: interrupted (Ctrl-C); the session was saved", file=sys.stderr)
+        status = status or EXIT_INTERRUPTED
+    for extra_file in paths[1:]:
+        print(f"also wrote {extra_file}")
+    print(f"saved {session.n_samples} samples: {paths[0]}", flush=True)
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 from penmotor import Recording
 from penmotor.errors import UnitsError
 
-from .events import DeviceInfo
+from .events import TOOL_NAMES, DeviceInfo
 
 __all__ = ["to_recording", "split_attempts"]
 
@@ -21,8 +21,11 @@ def to_recording(samples: np.ndarray, info: DeviceInfo, *, meta: Mapping[str, An
 
     Units come from the device: x/y resolution (absinfo or the named-device fallback),
     pressure range, tilt (units per radian, centred); time stamps are microseconds.
-    ``pen_down`` is contact (hover samples are pen-up). Extra channels: ``hover_distance``
-    (raw ABS_DISTANCE units; NaN if the device has none), ``eraser`` (0/1), ``buttons``
+    ``pen_down`` is contact (hover samples are pen-up; eraser contacts are not ink, see
+    :mod:`penmotor.recording`). Extra channels: ``hover_distance`` (raw ABS_DISTANCE units;
+    NaN if the device has none), ``eraser`` (0/1), ``eraser_down`` (eraser touching, 0/1),
+    ``tool`` (index into :data:`~penmotor_capture.events.TOOL_NAMES`, also in
+    ``meta["tool_names"]``), ``tool_serial`` (``MSC_SERIAL``, NaN when not sent), ``buttons``
     (bit mask 1 = BTN_STYLUS, 2 = BTN_STYLUS2), ``attempt`` (task attempt index).
 
     Raises
@@ -57,10 +60,12 @@ def to_recording(samples: np.ndarray, info: DeviceInfo, *, meta: Mapping[str, An
     extra = {
         "hover_distance": s["distance"],
         "eraser": s["eraser"].astype(np.float64),
+        "tool": s["tool"].astype(np.float64),
+        "tool_serial": s["serial"].astype(np.float64),
         "buttons": s["buttons"].astype(np.float64),
         "attempt": s["attempt"].astype(np.float64),
     }
-    m = {"source": source or info.path, "device_info": info.to_dict()}
+    m = {"source": source or info.path, "device_info": info.to_dict(), "tool_names": list(TOOL_NAMES)}
     m.update(meta or {})
     return Recording.from_raw(raw, dev, y_down=True, pen_down=s["contact"], meta=m, extra=extra,
                               source=source)

@@ -5,16 +5,26 @@ Rules (the same for live evdev and evemu replay):
 * a **frame** ends at ``SYN_REPORT``; its time is the SYN_REPORT time stamp;
 * axis and key **state is kept** across frames (the kernel only re-sends changed axes);
   within a frame the last value of a code wins;
-* the pen is **in range** while a tool key (``BTN_TOOL_PEN``/``RUBBER``/``BRUSH``/...)
-  is down; before any tool key was seen (pen already in range when recording started,
-  or a cheap tablet with no tool keys, e.g. UC-Logic) it is assumed in range;
-* **contact** is ``BTN_TOUCH`` once it has been seen, else ``pressure > pressure_min``;
-* **eraser** is ``BTN_TOOL_RUBBER``; **buttons** is a bit mask (1 = ``BTN_STYLUS``,
+* an axis is **NaN until the device reports it** (a declared axis that never reports stays
+  NaN; nothing is filled in from ``absinfo``);
+* a tool is **in range** (proximity) while one of its ``BTN_TOOL_*`` keys is down; before any
+  tool key was seen (pen already in range when recording started, or a cheap tablet with no
+  tool keys, e.g. UC-Logic) it is assumed in range;
+* the **tool** is the first ``BTN_TOOL_*`` key that is down, as an index into
+  :data:`~.events.TOOL_NAMES` (pen, eraser, brush, pencil, airbrush, mouse, lens; ``pen``
+  for devices without tool keys); ``serial`` is the last ``MSC_SERIAL`` (NaN until sent);
+* **contact** is ``BTN_TOUCH`` once it has been seen (the device's own tip threshold),
+  else ``pressure > pressure_min``; contact exists **only in range**: a frame out of range
+  releases it, and a ``BTN_TOUCH`` still down when the tool comes back does not count until
+  the device presses it again (buggy tablets that leave proximity with the tip down);
+* **eraser** is "tool is the eraser"; **buttons** is a bit mask (1 = ``BTN_STYLUS``,
   2 = ``BTN_STYLUS2``);
-* a frame gives **one sample** when the pen is in range (or touching) and x and y are
-  known; frames leaving range (where Wacom zeroes every axis) give none;
-* a frame holding ``SYN_DROPPED`` is discarded (its events are not applied);
-* ``MSC_SERIAL``, ``ABS_MISC`` and anything else is ignored.
+* a frame gives **one sample** when a tool is in range and x and y are known; frames
+  leaving range (where Wacom zeroes every axis) give none, so no sample sits at a
+  zeroed or never-set position;
+* a frame holding ``SYN_DROPPED`` is discarded (its events are not applied) and counted
+  in :attr:`Decoder.dropped_frames`;
+* ``ABS_MISC`` and anything else is ignored.
 
 Values stay in device units (y grows downward as on the device); :mod:`.convert`
 turns them into a :class:`penmotor.Recording` via ``Recording.from_raw``.
@@ -29,7 +39,7 @@ import numpy as np
 
 from .events import (
     ABS_DISTANCE, ABS_PRESSURE, ABS_TILT_X, ABS_TILT_Y, ABS_X, ABS_Y, BTN_STYLUS, BTN_STYLUS2,
-    BTN_TOOL_RUBBER, BTN_TOUCH, EV_ABS, EV_KEY, EV_SYN, PEN_TOOLS, SYN_DROPPED, SYN_REPORT,
+    BTN_TOUCH, EV_ABS, EV_KEY, EV_MSC, EV_SYN, MSC_SERIAL, SYN_DROPPED, SYN_REPORT, TOOL_KEYS,
     DeviceInfo,
 )
 
@@ -49,9 +59,13 @@ class PenSample(NamedTuple):
     pressure, tilt_x, tilt_y, distance : float
         Device units; NaN when the device has no such axis or it is not yet known.
     in_range, contact, eraser : bool
-        Pen in proximity; touching the surface; eraser end in use.
+        Tool in proximity; touching the surface; the tool is the eraser.
     buttons : int
         Side buttons bit mask (1 = BTN_STYLUS, 2 = BTN_STYLUS2).
+    tool : int
+        Index into :data:`~penmotor_capture.events.TOOL_NAMES` (0 = pen).
+    serial : float
+        Tool serial number (``MSC_SERIAL``), NaN when the device sends none.
     attempt : int
         Task attempt the session filed the sample under (0 from the sources).
     """
@@ -67,6 +81,8 @@ class PenSample(NamedTuple):
     contact: bool
     eraser: bool
     buttons: int
+    tool: int = 0
+    serial: float = float("nan")
     attempt: int = 0
 
 
@@ -74,7 +90,7 @@ class PenSample(NamedTuple):
 SAMPLE_DTYPE = np.dtype([
     ("t_us", "<i8"), ("x", "<f8"), ("y", "<f8"), ("pressure", "<f8"), ("tilt_x", "<f8"),
     ("tilt_y", "<f8"), ("distance", "<f8"), ("in_range", "?"), ("contact", "?"), ("eraser", "?"),
-    ("buttons", "u1"), ("attempt", "<u2"),
+    ("buttons", "u1"), ("tool", "u1"), ("serial", "<f8"), ("attempt", "<u2"),
 ])
 
 
@@ -87,14 +103,14 @@ def empty_samples(n: int = 0) -> np.ndarray:
     array([nan, nan])
     """
     a = np.zeros(n, SAMPLE_DTYPE)
-    for f in ("x", "y", "pressure", "tilt_x", "tilt_y", "distance"):
+    for f in ("x", "y", "pressure", "tilt_x", "tilt_y", "distance", "serial"):
         a[f] = np.nan
     return a
 
 
 _ABS = {"x": ABS_X, "y": ABS_Y, "pressure": ABS_PRESSURE, "tilt_x": ABS_TILT_X, "tilt_y": ABS_TILT_Y,
         "distance": ABS_DISTANCE}
-_KEYS = (*PEN_TOOLS, BTN_TOUCH, BTN_STYLUS, BTN_STYLUS2)
+_KEYS = (*TOOL_KEYS, BTN_TOUCH, BTN_STYLUS, BTN_STYLUS2)
 
 
 class Decoder:
@@ -122,7 +138,7 @@ class Decoder:
 
     def __init__(self, *, pressure_min: float = 0.0, initial: dict[Any, float] | None = None) -> None:
         self.pressure_min = float(pressure_min)
-        self.state: dict[Any, float] = {k: np.nan for k in (*_ABS, *_KEYS)}
+        self.state: dict[Any, float] = {k: np.nan for k in (*_ABS, *_KEYS, "serial")}
         for k, v in (initial or {}).items():
             if k not in self.state:
                 raise KeyError(f"initial: unknown state key {k!r}")
@@ -130,21 +146,23 @@ class Decoder:
         self._tail: tuple[np.ndarray, ...] = tuple(np.zeros(0, d) for d in ("<i8", "<u2", "<u2", "<i8"))
         self.frames = 0
         self.dropped_frames = 0
+        # contact latch: frame number of the last BTN_TOUCH press and of the last out-of-range
+        # frame (numbered from 1; the initial BTN_TOUCH state counts as pressed at frame 0)
+        self._last_press = 0
+        self._last_out = -1
 
     @classmethod
     def for_device(cls, info: DeviceInfo, **kw: Any) -> "Decoder":
         """A decoder set up from the device capabilities.
 
-        Pressure starts at its absinfo value (or minimum); on a device that has
-        ``BTN_TOUCH`` contact is "not touching" until BTN_TOUCH says otherwise (Wacom
-        sends a few low-pressure glitches in hover before the touch threshold).
+        On a device that has ``BTN_TOUCH`` contact is "not touching" until BTN_TOUCH says
+        otherwise (Wacom sends a few low-pressure glitches in hover before the touch
+        threshold). Axes start unknown (NaN) until the device reports them.
         """
         p = info.absinfo.get(ABS_PRESSURE)
         initial: dict[Any, float] = {}
         if BTN_TOUCH in info.keys:
             initial[BTN_TOUCH] = 0  # a device that has BTN_TOUCH signals contact with it
-        if p is not None:
-            initial["pressure"] = p.min if p.value is None else p.value
         initial.update(kw.pop("initial", None) or {})
         return cls(pressure_min=p.min if p is not None else 0.0, initial=initial, **kw)
 
@@ -171,7 +189,6 @@ class Decoder:
         dropped_frames = np.zeros(nf, bool)
         dropped_frames[fid[syn[:last] & (co == SYN_DROPPED)]] = True
         ok = ~dropped_frames[fid]
-        self.frames += nf
         self.dropped_frames += int(dropped_frames.sum())
 
         def track(evtype: int, c: int, key: Any) -> np.ndarray:
@@ -186,13 +203,27 @@ class Decoder:
 
         ax = {k: track(EV_ABS, c, k) for k, c in _ABS.items()}
         keys = {c: track(EV_KEY, c, c) for c in _KEYS}
+        serial = track(EV_MSC, MSC_SERIAL, "serial")
 
-        tools = np.stack([keys[c] for c in PEN_TOOLS])
+        tools = np.stack([keys[c] for c in TOOL_KEYS])
+        down = tools == 1
         tool_known = np.isfinite(tools).any(axis=0)
+        in_range = down.any(axis=0) | ~tool_known
+        tool = np.where(down.any(axis=0), np.argmax(down, axis=0), 0)
+        # contact latch (see the module docstring): BTN_TOUCH counts only if pressed after the
+        # last out-of-range frame
+        fno = self.frames + 1 + np.arange(nf)
+        pressed = np.zeros(nf, bool)
+        pidx = np.flatnonzero(ok & (ty == EV_KEY) & (co == BTN_TOUCH) & (va == 1))
+        pressed[fid[pidx]] = True
+        last_press = np.maximum.accumulate(np.where(pressed, fno, self._last_press))
+        last_out = np.maximum.accumulate(np.where(~in_range & ~dropped_frames, fno, self._last_out))
+        self._last_press, self._last_out = int(last_press[-1]), int(last_out[-1])
+        self.frames += nf
         touch = keys[BTN_TOUCH]
         touch_known = np.isfinite(touch)
-        contact = np.where(touch_known, touch == 1, ax["pressure"] > self.pressure_min)
-        in_range = (tools == 1).any(axis=0) | ~tool_known | (touch_known & (touch == 1))
+        contact = in_range & np.where(touch_known, (touch == 1) & (last_press > last_out),
+                                      ax["pressure"] > self.pressure_min)
         emit = in_range & np.isfinite(ax["x"]) & np.isfinite(ax["y"]) & ~dropped_frames
         out = np.zeros(int(emit.sum()), SAMPLE_DTYPE)
         out["t_us"] = t[ends[emit]]
@@ -200,7 +231,9 @@ class Decoder:
             out[k] = ax[k][emit]
         out["in_range"] = True
         out["contact"] = contact[emit]
-        out["eraser"] = keys[BTN_TOOL_RUBBER][emit] == 1
+        out["tool"] = tool[emit]
+        out["eraser"] = out["tool"] == 1
+        out["serial"] = np.where(np.isfinite(serial[emit]), np.mod(serial[emit], 2.0**32), np.nan)
         out["buttons"] = (keys[BTN_STYLUS][emit] == 1) * 1 + (keys[BTN_STYLUS2][emit] == 1) * 2
         return out
 

@@ -37,6 +37,8 @@ __all__ = [
     "EV_KEY",
     "EV_ABS",
     "EV_MSC",
+    "TOOL_NAMES",
+    "TOOL_KEYS",
 ]
 
 # event types
@@ -50,9 +52,14 @@ ABS_PRESSURE, ABS_DISTANCE, ABS_TILT_X, ABS_TILT_Y, ABS_MISC = 0x18, 0x19, 0x1A,
 BTN_TOOL_PEN, BTN_TOOL_RUBBER, BTN_TOOL_BRUSH, BTN_TOOL_PENCIL, BTN_TOOL_AIRBRUSH = (
     0x140, 0x141, 0x142, 0x143, 0x144,
 )
+BTN_TOOL_MOUSE, BTN_TOOL_LENS = 0x146, 0x147
 BTN_TOUCH, BTN_STYLUS, BTN_STYLUS2 = 0x14A, 0x14B, 0x14C
-#: tools that put a pen "in range" (proximity)
+#: pen-like tools (the tablet's styli)
 PEN_TOOLS = (BTN_TOOL_PEN, BTN_TOOL_RUBBER, BTN_TOOL_BRUSH, BTN_TOOL_PENCIL, BTN_TOOL_AIRBRUSH)
+#: every tool key that puts a tool "in range" (proximity), in the order of :data:`TOOL_NAMES`
+TOOL_KEYS = (*PEN_TOOLS, BTN_TOOL_MOUSE, BTN_TOOL_LENS)
+#: tool names; a sample's ``tool`` field (and ``extra["tool"]``) is an index into this tuple
+TOOL_NAMES = ("pen", "eraser", "brush", "pencil", "airbrush", "mouse", "lens")
 # EV_MSC
 MSC_SERIAL = 0x00
 
@@ -110,7 +117,7 @@ class DeviceInfo:
     ids : tuple of int
         (bus, vendor, product, version).
     notes : str
-        Caveats (e.g. ``"no pressure, event-loop time stamps"`` for the mouse fallback).
+        Caveats (e.g. ``"mouse: no pressure, no tilt; ..."`` for the mouse source).
     path : str
         Where it came from (``/dev/input/event7`` or an evemu file).
 
@@ -205,7 +212,7 @@ class DeviceInfo:
         src = "absinfo resolution" if all(
             self.absinfo.get(c, AbsInfo(0, 0)).resolution > 0 for c in (ABS_X, ABS_Y)
         ) else "named-device fallback (driver resolution 0)"
-        if "event-loop" in self.notes:  # the pygame mouse/touch fallback
+        if self.notes.startswith("mouse:"):  # the pygame mouse/touch source
             notes = f"{self.notes}; x/y from screen pixels per mm; time stamps in microseconds"
         else:
             notes = f"evdev; x/y units per mm from {src}; time stamps in microseconds"

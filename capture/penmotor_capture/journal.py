@@ -11,7 +11,8 @@ Two files per session ``S`` (e.g. ``C001_20260112-101500.pmr``):
 Samples are buffered in memory and written, flushed and ``os.fsync``-ed at every stroke
 end (contact released) and at least every :attr:`Journal.sync_interval_s` (1 s), so a
 crash loses at most the last second of an unfinished stroke. A journal without a
-``closed`` line is an unfinished session: :func:`read_journal` reads it back (a torn
+``closed`` line is an unfinished session. Both files are created ``0600`` (owner only, like
+the session files: children's data). An unfinished session: :func:`read_journal` reads it back (a torn
 last record or line is ignored) and :func:`penmotor_capture.session.recover` rebuilds it.
 """
 
@@ -50,6 +51,16 @@ def journal_paths(session_path: str | Path) -> tuple[Path, Path]:
     """
     p = Path(session_path)
     return p.with_name(p.name + ".journal"), p.with_name(p.name + ".journal.jsonl")
+
+
+def _open_private(path: Path, mode: str, **kw: Any) -> Any:
+    """Create `path` exclusively with mode 0600 and open it (`mode` as for :func:`open`)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        return os.fdopen(fd, mode.replace("x", "w"), **kw)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _fsync_dir(path: Path) -> None:
@@ -102,8 +113,8 @@ class Journal:
         self.session_path = Path(session_path)
         self.bin_path, self.log_path = journal_paths(self.session_path)
         self.session_path.parent.mkdir(parents=True, exist_ok=True)
-        self._bin = open(self.bin_path, "xb", buffering=0)
-        self._log = open(self.log_path, "x", encoding="utf-8")
+        self._bin = _open_private(self.bin_path, "xb", buffering=0)
+        self._log = _open_private(self.log_path, "x", encoding="utf-8")
         self._bin.write(HEADER.pack(MAGIC, SAMPLE_DTYPE.itemsize))
         self._pending: list[np.ndarray] = []
         self._lines: list[str] = []
@@ -159,7 +170,11 @@ class Journal:
         self._pending, self._lines = [], []
         self._last_sync = time.monotonic()
         if self._jobs is None:
-            self._write(job)
+            if self.error is None:
+                try:
+                    self._write(job)
+                except OSError as exc:
+                    self.error = exc
         else:
             self._jobs.put(job)
 
@@ -191,6 +206,11 @@ class Journal:
             finally:
                 self._jobs.task_done()
 
+    @property
+    def failed(self) -> bool:
+        """Whether a write or fsync has failed (disk full, device gone)."""
+        return self.error is not None
+
     def _raise(self) -> None:
         if self.error is not None:
             raise OSError(f"journal {self.bin_path}: {self.error}") from self.error
@@ -215,8 +235,11 @@ class Journal:
                 self._jobs.put(None)
                 self._writer.join()
                 self._jobs = None
-            self._bin.close()
-            self._log.close()
+            for fh in (self._bin, self._log):
+                try:
+                    fh.close()
+                except OSError:  # disk full: the flush on close fails too; nothing more to keep
+                    pass
 
 
 @dataclass

@@ -10,27 +10,42 @@ attempt (``extra["attempt"]`` says which sample belongs to which), with meta::
     tasks          task list of the session
     templates      {task: template name/params/page size}
     screen_mapping tablet -> window mapping (mode, scale, offset) at the end
-    device_info    evdev name, ids, absinfo, keys, notes (e.g. "no pressure, event-loop time stamps")
-    capture        software version, source, samples rejected while paused, dropped frames
+    device_info    evdev name, ids, absinfo, keys, notes (e.g. "mouse: no pressure, no tilt; ...")
+    capture        software version, source, ``mouse`` (True: recorded with the mouse/touch,
+                   no pressure, tilt or hover), samples rejected while paused, pauses, device
+                   unplugs, ``timing`` ({"syn_dropped_frames": kernel buffer overruns}),
+                   ``storage_error`` and ``saved_to_fallback`` when the disk failed
 
 :func:`split_attempts` cuts it into one Recording per attempt.
+
+Never losing accepted ink
+-------------------------
+* at start the session folder must have room for the planned session
+  (:func:`required_bytes`), else :class:`NoSpaceError`;
+* a device without a usable x/y resolution is refused at start (``UnitsError``), not at save;
+* when a journal write fails (disk full, USB stick pulled) the session keeps every sample
+  in memory (:attr:`Session.storage_error` says why) and :meth:`Session.save` writes to the
+  session path if it can, else to the first :func:`fallback_dirs` folder that works;
+  :attr:`Session.fallback` then says so.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
-import re
+import os
+import shutil
+import tempfile
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 import penmotor
 from penmotor import PenmotorError, PenmotorWarning, Recording
-from penmotor.errors import ParameterError, valid_child_id
+from penmotor.errors import ParameterError, UnitsError, valid_child_id
 
 from .convert import split_attempts, to_recording
 from .decoder import SAMPLE_DTYPE, empty_samples
@@ -38,14 +53,72 @@ from .events import DeviceInfo
 from .journal import Journal, JournalContents, find_unfinished, journal_paths, read_journal
 from .templates import TASKS, make_template
 
-__all__ = ["Session", "SaveError", "build_recording", "recover", "recover_all", "default_session_path",
-           "split_attempts"]
+__all__ = ["Session", "SaveError", "NoSpaceError", "Recovered", "build_recording", "recover", "recover_all",
+           "default_session_path", "split_attempts", "fallback_dirs", "required_bytes", "check_free_space"]
 
 VERSION = "0.1.0"
 
+#: Planning figures for the free-space check: a generous pen rate and the bytes one sample
+#: takes in the journal + the .pmr + the InkML export (measured on a Cintiq replay: 71 + 153 + 155 bytes).
+PLAN_RATE_HZ = 500.0
+BYTES_PER_SAMPLE = 400
+#: Minutes planned per task when the caller gives no plan.
+MINUTES_PER_TASK = 5.0
+
 
 class SaveError(PenmotorError):
-    """The session file could not be written; the journal is kept for ``--recover``."""
+    """The session file could not be written anywhere; the journal is kept for ``--recover``."""
+
+
+class NoSpaceError(PenmotorError):
+    """Too little free space for the planned session (checked before it starts)."""
+
+
+def required_bytes(minutes: float, *, rate_hz: float = PLAN_RATE_HZ) -> int:
+    """Disk space a session of `minutes` needs (journal, .pmr and InkML), with a 2x margin.
+
+    Examples
+    --------
+    >>> required_bytes(20) // 2**20   # a 20-minute session, in MiB
+    458
+    """
+    return int(2 * minutes * 60 * rate_hz * BYTES_PER_SAMPLE) + 2**20
+
+
+def check_free_space(folder: str | Path, need: int) -> int:
+    """Free bytes in `folder` (its nearest existing parent); :class:`NoSpaceError` below `need`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_free_space(tempfile.gettempdir(), 1) > 0
+    True
+    """
+    p = Path(folder)
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    free = shutil.disk_usage(p).free
+    if free < need:
+        raise NoSpaceError(
+            f"only {free / 2**20:.0f} MiB free in {p}; the planned session needs {need / 2**20:.0f} MiB "
+            "(journal, session file and InkML, with a 2x margin). Free some space, choose another "
+            "--sessions folder, or plan a shorter session with --plan-minutes"
+        )
+    return free
+
+
+def fallback_dirs() -> list[Path]:
+    """Where a session goes when its own folder cannot be written: the user data folder
+    (``$XDG_DATA_HOME/penmotor/rescued``, default ``~/.local/share/penmotor/rescued``), then
+    ``<temp dir>/penmotor-rescued``.
+
+    Examples
+    --------
+    >>> [p.name for p in fallback_dirs()]
+    ['rescued', 'penmotor-rescued']
+    """
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return [Path(data) / "penmotor" / "rescued", Path(tempfile.gettempdir()) / "penmotor-rescued"]
 
 
 def default_session_path(child: str, folder: str | Path, *, now: _dt.datetime | None = None) -> Path:
@@ -85,6 +158,19 @@ class Session:
         Longest time an accepted sample waits before it is fsync'd (stroke ends sync at once).
     background_journal : bool
         Write/fsync the journal on its own thread (the window never waits for the disk).
+    plan_minutes : float, optional
+        Planned length, for the free-space check at start (default 5 min per task);
+        ``0`` skips the check.
+    fallback : sequence of Path, optional
+        Folders tried in order when the session path cannot be written (default
+        :func:`fallback_dirs`).
+
+    Raises
+    ------
+    UnitsError
+        The device has no usable x/y resolution (refused before anything is recorded).
+    NoSpaceError
+        Too little free space for the planned session.
 
     Examples
     --------
@@ -104,9 +190,15 @@ class Session:
                  page_mm: tuple[float, float] | None = None, template_kw: dict[str, Any] | None = None,
                  mapping: dict[str, Any] | None = None, meta: dict[str, Any] | None = None,
                  on_sync: Callable[[int, bool], None] | None = None, sync_interval_s: float = 1.0,
-                 background_journal: bool = True) -> None:
+                 background_journal: bool = True, plan_minutes: float | None = None,
+                 fallback: Iterable[str | Path] | None = None) -> None:
         self.path = Path(path)
         self.info = info
+        if info.to_device().x_resolution is None or info.to_device().y_resolution is None:
+            raise UnitsError(
+                f"device {info.name!r} reports no x/y resolution and is not a known model, so positions "
+                "cannot be converted to mm; add it to penmotor_capture.events.NAMED_RESOLUTION "
+                "(units per mm) before recording", path=info.path or None)
         self.child = valid_child_id(child)
         self.tasks = list(tasks)
         if not self.tasks:
@@ -131,8 +223,16 @@ class Session:
             raise ParameterError(f"path: {self.path} exists already; choose another --out")
         if journal_paths(self.path)[0].exists():
             raise ParameterError(f"path: an unfinished journal for {self.path} exists; run `penmotor capture --recover`")
+        minutes = MINUTES_PER_TASK * len(self.tasks) if plan_minutes is None else float(plan_minutes)
+        if minutes > 0:
+            check_free_space(self.path.parent, required_bytes(minutes))
+        self.fallback = [Path(p) for p in (fallback_dirs() if fallback is None else fallback)]
         self.journal = Journal(self.path, self.header, on_sync=on_sync, sync_interval_s=sync_interval_s,
                                background=background_journal)
+        self.storage_error: str | None = None
+        self.saved_to: list[Path] = []
+        self.used_fallback = False
+        self.syn_dropped = 0
         self.events: list[dict[str, Any]] = []
         self.blocks: list[np.ndarray] = []
         self.n_samples = 0
@@ -146,13 +246,49 @@ class Session:
     def _note(self, kind: str, **data: Any) -> None:
         e = {"kind": kind, "at_sample": self.n_samples, **data}
         self.events.append(e)
-        self.journal.note(kind, **data)
+        if self.storage_error is None:
+            self.journal.note(kind, **data)
+
+    def _journal(self, method: str, *args: Any) -> None:
+        """Call a journal method; a failing disk switches the session to memory-only."""
+        if self.storage_error is not None:
+            return
+        try:
+            getattr(self.journal, method)(*args)
+            if self.journal.error is not None:
+                raise OSError(f"journal {self.journal.bin_path}: {self.journal.error}") from self.journal.error
+        except OSError as exc:
+            self.storage_error = str(exc)
+            self.events.append({"kind": "storage_error", "at_sample": self.n_samples, "error": str(exc)})
+
+    def check_storage(self) -> str | None:
+        """The journal's write error, if any (call once per frame); None while all is well."""
+        if self.storage_error is None and self.journal.error is not None:
+            self._journal("tick")
+        return self.storage_error
+
+    def note_device(self, kind: str, **data: Any) -> None:
+        """Record a device event (``unplugged``, ``replugged``) in the session and journal."""
+        self._note(kind, **data)
+        self._journal("request_sync")
+
+    def set_device_notes(self, notes: str) -> None:
+        """The source learned more about itself (e.g. which clock stamps mouse samples)."""
+        if notes != self.header["device_info"].get("notes"):
+            self.header["device_info"]["notes"] = notes
+            self._note("device_notes", notes=notes)
+
+    def set_syn_dropped(self, frames: int) -> None:
+        """Frames the kernel dropped so far (``SYN_DROPPED``); journaled when it changes."""
+        if int(frames) != self.syn_dropped:
+            self.syn_dropped = int(frames)
+            self._note("syn_dropped", frames=self.syn_dropped)
 
     def _start_attempt(self, task: str, redo_of: int | None = None) -> None:
         self.attempt += 1
         self._note("attempt", index=self.attempt, task=task, redo_of=redo_of,
                    template=self.templates[task].to_meta())
-        self.journal.request_sync()
+        self._journal("request_sync")
 
     @property
     def task(self) -> str:
@@ -188,17 +324,17 @@ class Session:
     def accept(self, block: np.ndarray) -> np.ndarray:
         """File a block under the current attempt and journal it; returns the accepted samples."""
         if block.size == 0:
-            self.journal.tick()
+            self._journal("tick")
             return block
         if self.paused:
             self.rejected += int(block.size)
-            self.journal.tick()
+            self._journal("tick")
             return empty_samples(0)
         block = np.array(block, dtype=SAMPLE_DTYPE, copy=True)
         block["attempt"] = self.attempt
         self.blocks.append(block)
         self.n_samples += int(block.size)
-        self.journal.append(block)
+        self._journal("append", block)
         return block
 
     def samples(self) -> np.ndarray:
@@ -214,35 +350,76 @@ class Session:
 
     def recording(self) -> Recording:
         """The session as one Recording (see the module docstring for meta)."""
-        extra = {"rejected_while_paused": self.rejected}
+        extra: dict[str, Any] = {"rejected_while_paused": self.rejected}
+        if self.storage_error is not None:
+            extra["storage_error"] = self.storage_error
         return build_recording(JournalContents(self.header, self.events, self.samples()), capture=extra)
 
     # ------------------------------------------------------------------- end
     def save(self, *, inkml: bool = True) -> list[Path]:
         """Write the session file (native format) and its InkML export; close the journal.
 
+        Tries the session path, then each :attr:`fallback` folder (same file name); the
+        files actually written are returned and kept in :attr:`saved_to`, and
+        :attr:`used_fallback` says whether the session path failed.
+
         Raises
         ------
         SaveError
-            When the session file cannot be written; the journal stays (unclosed)
-            so ``penmotor capture --recover`` can rebuild it later.
+            When no folder could be written; the journal stays (unclosed) so
+            ``penmotor capture --recover`` can rebuild whatever reached it.
         """
-        self.journal.sync()
+        self._journal("sync")
         rec = self.recording()
-        try:
-            paths = write_session(rec, self.path, inkml=inkml)
-        except PenmotorError as exc:
+        failures = []
+        for folder in [self.path.parent, *self.fallback]:
+            target = folder / self.path.name
+            if folder != self.path.parent:
+                if target.exists():
+                    target = folder / f"{self.path.stem}_{_dt.datetime.now():%H%M%S%f}{self.path.suffix}"
+                rec = rec.with_meta(capture={**rec.meta["capture"], "saved_to_fallback": True,
+                                             "intended_path": str(self.path)})
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                paths = write_session(rec, target, inkml=inkml)
+                break
+            except (PenmotorError, OSError) as exc:
+                failures.append(f"{target}: {exc}")
+        else:
             self.journal.close(closed=False)
             raise SaveError(
-                f"could not write {self.path}: {exc}; every sample is kept in {self.journal.bin_path} "
-                "- run `penmotor capture --recover` later"
-            ) from exc
-        self.journal.close(closed=True, saved=[str(p) for p in paths], samples=len(rec))
+                "could not write the session anywhere (" + "; ".join(failures) + f"); the samples that reached "
+                f"{self.journal.bin_path} are kept - run `penmotor capture --recover` once there is space"
+            )
+        self.saved_to = paths
+        self.used_fallback = paths[0].parent != self.path.parent
+        if failures:
+            warnings.warn(f"session saved to {paths[0]} because {'; '.join(failures)}", PenmotorWarning,
+                          stacklevel=2)
+        self._close_journal(saved=paths, samples=len(rec))
         return paths
+
+    def _close_journal(self, **data: Any) -> None:
+        """Mark the journal closed; if the disk refuses even that, rename it out of recovery's way."""
+        failed = self.storage_error is not None
+        try:
+            self.journal.close(closed=True, saved=[str(p) for p in data["saved"]], samples=data["samples"])
+        except OSError:
+            failed = True
+        if failed:  # the session is safe elsewhere: the stale journal must not be "recovered" later
+            for j in journal_paths(self.path):
+                try:
+                    j.replace(j.with_name(j.name + ".saved-elsewhere"))
+                except OSError:
+                    pass
 
     def close(self, *, saved: bool = False) -> None:
         """Close the journal without writing the session (``saved=False`` keeps it recoverable)."""
-        self.journal.close(closed=saved)
+        try:
+            self.journal.close(closed=saved)
+        except OSError:
+            if self.storage_error is None:
+                raise
 
 
 def _attempts(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -275,13 +452,20 @@ def build_recording(contents: JournalContents, *, capture: dict[str, Any] | None
     """
     h = contents.header
     info = DeviceInfo.from_dict(h["device_info"])
+    for e in contents.events:
+        if e.get("kind") == "device_notes":
+            info.notes = e.get("notes", info.notes)
     attempts = _attempts(contents.events)
     mapping = h.get("mapping", {})
     for e in contents.events:
         if e.get("kind") == "mapping":
             mapping = e.get("mapping", mapping)
+    drops = [e.get("frames", 0) for e in contents.events if e.get("kind") == "syn_dropped"]
     cap = {"software": f"penmotor_capture {VERSION}", "source": info.path, "notes": info.notes,
-           "pauses": sum(1 for e in contents.events if e.get("kind") == "pause")}
+           "pauses": sum(1 for e in contents.events if e.get("kind") == "pause"),
+           "unplugs": sum(1 for e in contents.events if e.get("kind") == "unplugged"),
+           "mouse": info.notes.startswith("mouse:"),  # flag: no pressure, tilt or hover
+           "timing": {"syn_dropped_frames": int(max(drops, default=0))}}
     cap.update(capture or {})
     meta = {
         "subject": h["child"],
@@ -301,19 +485,47 @@ def build_recording(contents: JournalContents, *, capture: dict[str, Any] | None
     return to_recording(contents.samples, info, meta=meta, source=info.path or None)
 
 
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_session(rec: Recording, path: str | Path, *, inkml: bool = True) -> list[Path]:
-    """``penmotor.write`` the session (native format by extension) plus an ``.inkml`` export."""
+    """``penmotor.write`` the session (native format by extension) plus an ``.inkml`` export.
+
+    The session file is written to a temporary name, ``fsync``-ed and renamed, so a full
+    disk or a power cut never leaves a truncated session file behind.
+    """
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp" + path.suffix)
-    penmotor.write(rec, tmp, format=None if path.suffix else "native")
-    tmp.replace(path)
+    try:
+        penmotor.write(rec, tmp, format=None if path.suffix else "native")
+        _fsync_file(tmp)
+        tmp.replace(path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:  # pragma: no cover - e.g. Windows
+        pass
     out = [path]
     if inkml:
         ink = path.with_suffix(".inkml")
         try:
             penmotor.write(rec, ink)
             out.append(ink)
-        except PenmotorError as exc:
+        except (PenmotorError, OSError) as exc:
             warnings.warn(f"InkML export of {path} failed: {exc}", PenmotorWarning, stacklevel=2)
     return out
 
@@ -351,10 +563,32 @@ def recover(session_path: str | Path, *, write: bool = True, inkml: bool = True)
     return rec, paths
 
 
-def recover_all(folder: str | Path, **kw: Any) -> list[tuple[Path, int, list[Path]]]:
-    """Recover every unfinished session under `folder`: [(session, n_samples, files)]."""
+class Recovered(NamedTuple):
+    """One journal's outcome in :func:`recover_all`: samples and files, or the error."""
+
+    session: Path
+    samples: int
+    files: list[Path]
+    error: str | None = None
+
+
+def recover_all(folder: str | Path, **kw: Any) -> list[Recovered]:
+    """Recover every unfinished session under `folder`, each on its own.
+
+    A journal that cannot be recovered (corrupt, unknown units, disk full) is reported
+    with its path and reason and does not stop the others.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> recover_all(tempfile.mkdtemp())
+    []
+    """
     out = []
     for s in find_unfinished(folder):
-        rec, paths = recover(s, **kw)
-        out.append((s, len(rec), paths))
+        try:
+            rec, paths = recover(s, **kw)
+            out.append(Recovered(s, len(rec), paths))
+        except (PenmotorError, OSError) as exc:
+            out.append(Recovered(s, 0, [], str(exc)))
     return out

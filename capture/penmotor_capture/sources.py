@@ -4,11 +4,14 @@
   kernel time stamps on the monotonic clock;
 * :class:`ReplaySource` -- an evemu recording played through the same :class:`~.Decoder`
   (at recorded speed or as fast as possible);
-* :class:`MouseSource` -- the pygame mouse/touch fallback, flagged "no pressure,
-  event-loop time stamps" (pressure is NaN, so pressure metrics say NaN).
+* :class:`MouseSource` -- the pygame mouse/touch, only on purpose (``--mouse``), flagged
+  "mouse: no pressure, no tilt" (pressure is NaN, so pressure metrics say NaN).
 
 Every source delivers blocks of :data:`~penmotor_capture.SAMPLE_DTYPE` through
-:meth:`PenSource.poll`, which never blocks: sampling runs beside the window.
+:meth:`PenSource.poll`, which never blocks: sampling runs beside the window. A source
+error never discards samples already delivered: :meth:`PenSource.poll` hands them out
+first and raises only once nothing is left. A live tablet that is unplugged pauses
+(:attr:`EvdevSource.unplugged`) and resumes when the same device comes back.
 """
 
 from __future__ import annotations
@@ -26,19 +29,22 @@ from penmotor.errors import PenmotorError
 
 from .decoder import Decoder, empty_samples
 from .events import (
-    ABS_PRESSURE, ABS_X, ABS_Y, BTN_TOOL_PEN, EV_ABS, EV_KEY, PEN_TOOLS, AbsInfo, DeviceInfo,
+    ABS_PRESSURE, ABS_X, ABS_Y, BTN_TOOL_PEN, EV_ABS, EV_KEY, TOOL_KEYS, TOOL_NAMES, AbsInfo, DeviceInfo,
     EventStream, read_evemu,
 )
 
 __all__ = [
     "PenSource", "EvdevSource", "ReplaySource", "MouseSource", "NoTabletError", "find_tablets", "tablet_score",
-    "MOUSE_NOTES",
+    "MOUSE_NOTES", "MOUSE_HINT",
 ]
 
-MOUSE_NOTES = "no pressure, event-loop time stamps"
+#: Device notes (and on-screen banner) of the mouse source.
+MOUSE_NOTES = "mouse: no pressure, no tilt"
+#: How to record the mouse on purpose; ends every "no tablet" message.
+MOUSE_HINT = "to record the mouse on purpose (no pressure, no tilt, no hover) run `penmotor capture --mouse`"
 PERMISSION_HINT = (
     "permission denied reading {path}: add your user to the 'input' group "
-    "(sudo usermod -aG input $USER, then log out and in again) or run `penmotor capture --mouse`"
+    "(sudo usermod -aG input $USER, then log out and in again); " + MOUSE_HINT
 )
 
 
@@ -56,6 +62,19 @@ class PenSource:
     info: DeviceInfo
     #: True once a finite source (a replay) has delivered everything.
     finished: bool = False
+    #: True while a live device is gone (unplugged) and the source waits for it to return.
+    unplugged: bool = False
+
+    @property
+    def dropped_frames(self) -> int:
+        """Frames the kernel dropped (``SYN_DROPPED``) so far; 0 for sources without a kernel buffer."""
+        decoder = getattr(self, "decoder", None)
+        return 0 if decoder is None else int(decoder.dropped_frames)
+
+    @property
+    def progress(self) -> float | None:
+        """Fraction of a finite source delivered so far (None for live sources)."""
+        return None
 
     def __init__(self) -> None:
         self._q: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
@@ -75,17 +94,21 @@ class PenSource:
             self._q.put(block)
 
     def poll(self) -> np.ndarray:
-        """All samples delivered since the last call (non-blocking)."""
+        """All samples delivered since the last call (non-blocking).
+
+        A source error is raised by the first call that has no samples left to hand out,
+        so nothing delivered before the error is lost.
+        """
         blocks = []
         while True:
             try:
                 blocks.append(self._q.get_nowait())
             except queue.Empty:
                 break
-        if self.error is not None:
-            err, self.error = self.error, None
-            raise err
         if not blocks:
+            if self.error is not None:  # raised only once every delivered sample was handed out
+                err, self.error = self.error, None
+                raise err
             return empty_samples(0)
         return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
@@ -135,8 +158,15 @@ class ReplaySource(PenSource):
         self.chunk_events = int(chunk_events)
         self.start_delay_s = float(start_delay_s)
         self.decoder = Decoder.for_device(self.info)
+        self.fed = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the recording's events played so far."""
+        n = len(self.stream)
+        return 1.0 if n == 0 or self.finished else self.fed / n
 
     def start(self) -> "ReplaySource":
         if self._thread is None:
@@ -161,6 +191,7 @@ class ReplaySource(PenSource):
                         return
                     b = a + self.chunk_events
                     self._put(self.decoder.feed(s.t_us[a:b], s.type[a:b], s.code[a:b], s.value[a:b]))
+                    self.fed = min(b, n)
             else:
                 rel = (s.t_us - (s.t_us[0] if n else 0)) / (1e6 * self.speed)
                 t0 = time.monotonic()
@@ -170,7 +201,7 @@ class ReplaySource(PenSource):
                     b = int(np.searchsorted(rel, now, side="right"))
                     if b > a:
                         self._put(self.decoder.feed(s.t_us[a:b], s.type[a:b], s.code[a:b], s.value[a:b]))
-                        a = b
+                        a = self.fed = b
                     if a < n:
                         self._stop.wait(min(max(rel[a] - (time.monotonic() - t0), 0.0), 0.05))
         except BaseException as exc:  # pragma: no cover - surfaced by poll()
@@ -276,16 +307,36 @@ class EvdevSource(PenSource):
         if path is None:
             tablets = find_tablets()
             if not tablets:
-                raise NoTabletError("no pen tablet found in /dev/input (need ABS_PRESSURE and BTN_TOOL_PEN); "
-                                    "plug one in, pass --device /dev/input/eventN, or use --mouse")
+                raise NoTabletError("no pen tablet found in /dev/input (need ABS_X, ABS_Y, ABS_PRESSURE and "
+                                    "BTN_TOOL_PEN or BTN_STYLUS): plug one in or pass --device /dev/input/eventN; "
+                                    + MOUSE_HINT)
             path = tablets[0][0]
         try:
             self.dev = evdev.InputDevice(path)
         except PermissionError:
             raise NoTabletError(PERMISSION_HINT.format(path=path)) from None
         except OSError as exc:
-            raise NoTabletError(f"cannot open {path}: {exc.strerror}") from None
+            raise NoTabletError(f"cannot open {path}: {exc.strerror}; {MOUSE_HINT}") from None
+        self.path = path
         self.info = _info_from_device(self.dev)
+        if self.info.size_mm is None:
+            name = self.info.name
+            self.dev.close()
+            raise NoTabletError(
+                f"{path} ({name!r}) reports no x/y resolution and is not a known model, so its "
+                "positions cannot be converted to mm; add it to "
+                "penmotor_capture.events.NAMED_RESOLUTION (units per mm); " + MOUSE_HINT)
+        self._set_clock()
+        self.info.notes = f"kernel {self.clock} time stamps"
+        self.decoder = Decoder.for_device(self.info, initial=self._initial_state())
+        self.grab = grab
+        self.unplugged = False
+        self.unplugs = 0
+        self.replug_poll_s = 0.25
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _set_clock(self) -> None:
         self.clock = "realtime"
         try:  # kernel time stamps on the monotonic clock (immune to wall-clock jumps)
             import fcntl
@@ -293,22 +344,26 @@ class EvdevSource(PenSource):
 
             fcntl.ioctl(self.dev.fd, self.EVIOCSCLOCKID, struct.pack("i", time.CLOCK_MONOTONIC))
             self.clock = "monotonic"
-        except OSError:  # pragma: no cover - very old kernels
+        except (OSError, TypeError, ValueError):  # pragma: no cover - very old kernels
             pass
-        self.info.notes = f"kernel {self.clock} time stamps"
+
+    def _initial_state(self) -> dict[Any, float]:
+        """Key state from the device; axes from ``absinfo.value`` only while a tool is in range.
+
+        Tilt and distance are never taken from ``absinfo``: an axis the device declares but
+        never reports stays NaN instead of a made-up constant.
+        """
         initial: dict[Any, float] = {}
-        names = {ABS_X: "x", ABS_Y: "y", ABS_PRESSURE: "pressure", 0x19: "distance", 0x1A: "tilt_x", 0x1B: "tilt_y"}
-        for code, ai in self.info.absinfo.items():
-            if code in names and ai.value is not None:
-                initial[names[code]] = ai.value
         active = set(self.dev.active_keys())
-        for k in (*PEN_TOOLS, 0x14A, 0x14B, 0x14C):
+        for k in (*TOOL_KEYS, 0x14A, 0x14B, 0x14C):
             if k in self.info.keys:
                 initial[k] = 1.0 if k in active else 0.0
-        self.decoder = Decoder.for_device(self.info, initial=initial)
-        self.grab = grab
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        if active & set(TOOL_KEYS):  # a tool is in range: its current position is real
+            for code, name in ((ABS_X, "x"), (ABS_Y, "y"), (ABS_PRESSURE, "pressure")):
+                ai = self.info.absinfo.get(code)
+                if ai is not None and ai.value is not None:
+                    initial[name] = ai.value
+        return initial
 
     def start(self) -> "EvdevSource":
         if self._thread is None:
@@ -321,49 +376,94 @@ class EvdevSource(PenSource):
     def _run(self) -> None:
         import select
 
-        fd = self.dev.fd
         try:
             while not self._stop.is_set():
-                r, _, _ = select.select([fd], [], [], 0.1)
-                if not r:
-                    continue
                 try:
+                    r, _, _ = select.select([self.dev.fd], [], [], 0.1)
+                    if not r:
+                        continue
                     events = list(self.dev.read())
                 except BlockingIOError:
                     continue
                 except OSError as exc:
-                    if exc.errno == errno.ENODEV:
-                        raise NoTabletError(f"tablet {self.dev.path} was unplugged") from None
-                    raise
-                if not events:
+                    if exc.errno not in (errno.ENODEV, errno.EBADF, errno.EIO):
+                        raise
+                    self._wait_for_replug()
                     continue
-                a = np.array([(e.sec * 1_000_000 + e.usec, e.type, e.code, e.value) for e in events],
-                             dtype=np.int64)
-                cut = len(a)
-                drops = np.flatnonzero((a[:, 1] == 0) & (a[:, 2] == 3))  # SYN_DROPPED
-                if drops.size:  # resync right after the discarded frame, before newer frames
-                    reports = np.flatnonzero((a[:, 1] == 0) & (a[:, 2] == 0) & (np.arange(len(a)) > drops[-1]))
-                    cut = int(reports[0]) + 1 if reports.size else len(a)
-                for part in (a[:cut], a[cut:]):
-                    if len(part):
-                        dropped = self.decoder.dropped_frames
-                        self._put(self.decoder.feed(part[:, 0], part[:, 1], part[:, 2], part[:, 3]))
-                        if self.decoder.dropped_frames != dropped:
-                            self._resync()
-        except BaseException as exc:  # pragma: no cover - needs hardware
+                if events:
+                    self._feed(events)
+        except BaseException as exc:  # surfaced by poll()
             self.error = exc
         finally:
             self.finished = self._stop.is_set() is False
+
+    def _feed(self, events: list[Any]) -> None:
+        a = np.array([(e.sec * 1_000_000 + e.usec, e.type, e.code, e.value) for e in events], dtype=np.int64)
+        cut = len(a)
+        drops = np.flatnonzero((a[:, 1] == 0) & (a[:, 2] == 3))  # SYN_DROPPED
+        if drops.size:  # resync right after the discarded frame, before newer frames
+            reports = np.flatnonzero((a[:, 1] == 0) & (a[:, 2] == 0) & (np.arange(len(a)) > drops[-1]))
+            cut = int(reports[0]) + 1 if reports.size else len(a)
+        for part in (a[:cut], a[cut:]):
+            if len(part):
+                dropped = self.decoder.dropped_frames
+                self._put(self.decoder.feed(part[:, 0], part[:, 1], part[:, 2], part[:, 3]))
+                if self.decoder.dropped_frames != dropped:
+                    self._resync()
+
+    def _same_device(self, dev: Any) -> bool:
+        i = dev.info
+        return dev.name == self.info.name and (i.bustype, i.vendor, i.product) == tuple(self.info.ids[:3])
+
+    def _wait_for_replug(self) -> None:
+        """The tablet is gone (ENODEV): keep what was delivered, wait for the same device, resume.
+
+        The unfinished frame of the lost device is dropped (its events cannot complete);
+        the decoder keeps its counters and restarts from the new device's key state.
+        """
+        self.unplugged = True
+        self.unplugs += 1
+        try:
+            self.dev.close()
+        except OSError:  # pragma: no cover
+            pass
+        evdev = _evdev()
+        while not self._stop.wait(self.replug_poll_s):
+            candidates = [self.path]
+            try:
+                candidates += [p for p, name in find_tablets() if name == self.info.name and p != self.path]
+            except (NoTabletError, OSError):
+                pass
+            for p in candidates:
+                try:
+                    dev = evdev.InputDevice(p)
+                except OSError:
+                    continue
+                if not self._same_device(dev):
+                    dev.close()
+                    continue
+                self.dev, self.path = dev, p
+                self._set_clock()
+                if self.grab:
+                    try:
+                        dev.grab()
+                    except OSError:  # pragma: no cover
+                        pass
+                old = self.decoder
+                self.decoder = Decoder.for_device(self.info, initial=self._initial_state())
+                self.decoder.frames, self.decoder.dropped_frames = old.frames, old.dropped_frames
+                self.unplugged = False
+                return
 
     def _resync(self) -> None:
         """After SYN_DROPPED (kernel buffer overrun): reload axis and key state from the device."""
         names = {ABS_X: "x", ABS_Y: "y", ABS_PRESSURE: "pressure", 0x19: "distance", 0x1A: "tilt_x",
                  0x1B: "tilt_y"}
-        for code, name in names.items():
-            if code in self.info.absinfo:
+        for code, name in names.items():  # axes never reported stay NaN
+            if code in self.info.absinfo and np.isfinite(self.decoder.state[name]):
                 self.decoder.state[name] = float(self.dev.absinfo(code).value)
         active = set(self.dev.active_keys())
-        for k in (*PEN_TOOLS, 0x14A, 0x14B, 0x14C):
+        for k in (*TOOL_KEYS, 0x14A, 0x14B, 0x14C):
             if k in self.info.keys:
                 self.decoder.state[k] = 1.0 if k in active else 0.0
 
@@ -372,20 +472,25 @@ class EvdevSource(PenSource):
         if self._thread is not None:
             self._thread.join(timeout=1.0)
         try:
-            if self.grab:
+            if self.grab and not self.unplugged:
                 self.dev.ungrab()
         except OSError:  # pragma: no cover
             pass
-        self.dev.close()
+        try:
+            self.dev.close()
+        except OSError:  # pragma: no cover - already gone
+            pass
 
 
 # --------------------------------------------------------------------------- mouse
 class MouseSource(PenSource):
-    """The pygame mouse/touch fallback: device units are window pixels.
+    """The pygame mouse/touch, recorded on purpose (``--mouse``): device units are window pixels.
 
-    Feed it the pygame events the window receives (:meth:`handle_event`); samples are
-    time-stamped by the event loop (``time.monotonic_ns``), contact = left button or finger,
-    pressure NaN. The device notes say ``"no pressure, event-loop time stamps"``.
+    Feed it the pygame events the window receives (:meth:`handle_event`); contact = left
+    button or finger, pressure and tilt NaN, tool ``mouse``. Time stamps are SDL's own event
+    time stamps when pygame exposes them (``event.timestamp``, ms) and otherwise the event
+    loop's monotonic clock; :attr:`clock` and the device notes say which, and the notes
+    start with :data:`MOUSE_NOTES` so the recording is flagged.
 
     Parameters
     ----------
@@ -393,11 +498,18 @@ class MouseSource(PenSource):
         Window size in pixels.
     px_per_mm : float
         Screen pixels per mm (from the screen size; 96 dpi = 3.78 px/mm by default).
+
+    Examples
+    --------
+    >>> src = MouseSource((800, 600), px_per_mm=4.0)
+    >>> src.info.notes.startswith(MOUSE_NOTES), src.info.size_mm
+    (True, (200.0, 150.0))
     """
 
     def __init__(self, size_px: tuple[int, int] = (1024, 768), px_per_mm: float = 96 / 25.4) -> None:
         super().__init__()
         self.px_per_mm = float(px_per_mm)
+        self.clock = "event-loop"
         self.resize(size_px)
         self._down = False
         self._clock = time.monotonic_ns
@@ -408,14 +520,22 @@ class MouseSource(PenSource):
         r = self.px_per_mm
         self.info = DeviceInfo(
             "pygame mouse/touch", {ABS_X: AbsInfo(0, w, resolution=r), ABS_Y: AbsInfo(0, h, resolution=r)},
-            notes=MOUSE_NOTES, path="pygame",
+            notes=f"{MOUSE_NOTES}; {self.clock} time stamps", path="pygame",
         )
+
+    def _time_us(self, ev: Any) -> int:
+        ts = getattr(ev, "timestamp", None)
+        if isinstance(ts, (int, np.integer)) and ts > 0:  # SDL_CommonEvent.timestamp: ms since SDL start
+            if self.clock != "SDL event":
+                self.clock = "SDL event"
+                self.info.notes = f"{MOUSE_NOTES}; SDL event time stamps (1 ms)"
+            return int(ts) * 1000
+        return self._clock() // 1000
 
     def handle_event(self, ev: Any) -> bool:
         """Turn a pygame mouse/finger event into a sample; returns True if it was one."""
         import pygame
 
-        t = self._clock() // 1000
         if ev.type in (pygame.FINGERDOWN, pygame.FINGERMOTION, pygame.FINGERUP):
             w = self.info.absinfo[ABS_X].max
             h = self.info.absinfo[ABS_Y].max
@@ -433,10 +553,11 @@ class MouseSource(PenSource):
             return False
         self._down = down
         s = empty_samples(1)
-        s["t_us"] = t
+        s["t_us"] = self._time_us(ev)
         s["x"], s["y"] = pos[0], pos[1]
         s["in_range"] = True
         s["contact"] = down
+        s["tool"] = TOOL_NAMES.index("mouse")
         self._put(s)
         return True
 

@@ -9,7 +9,17 @@ Units are part of the API:
 * ``pressure`` -- normalised 0..1 (NaN where the device has no pressure channel),
   the raw device scale is kept in :attr:`Recording.raw` and :attr:`Recording.device`;
 * ``tilt_x``, ``tilt_y`` -- degrees from vertical in the x-z and y-z planes (NaN if absent);
-* ``pen_down`` -- True on the surface, False in the air (hovering).
+* ``pen_down`` -- True when the pen **inks** the surface, False in the air (hovering).
+
+What counts as ink (the one place this is decided)
+--------------------------------------------------
+Eraser contacts are not handwriting. When a recording has an ``extra["eraser"]`` channel
+(non-zero where the eraser end / eraser tool is in use), :meth:`Recording.from_arrays`
+sets ``pen_down`` False on those samples, so every metric, stroke and segment ignores
+them; the eraser's own surface contact is kept as ``extra["eraser_down"]`` (1.0 / 0.0) and
+counted by the ``eraser_count`` metric. Recordings without an ``eraser`` channel are
+untouched. To study the eraser strokes themselves use
+``rec.replace(pen_down=rec.extra["eraser_down"] > 0)``.
 
 Time-stamp policy (real tablets emit duplicate, out-of-order and jittered time stamps)
 --------------------------------------------------------------------------------------
@@ -420,7 +430,9 @@ class Recording:
         tilt_x, tilt_y : array_like, optional
             Degrees; None if absent.
         pen_down : array_like of bool, optional
-            Default: ``pressure > 0`` where pressure exists, else all True.
+            Surface contact. Default: ``pressure > 0`` where pressure exists, else all True.
+            Samples with a non-zero ``extra["eraser"]`` are never ink (see "What counts as
+            ink" in the module docstring).
         device : Device or str, optional
             Device or preset name (see :data:`DEVICES`).
         meta : mapping, optional
@@ -446,6 +458,10 @@ class Recording:
         array([0.  , 0.01, 0.02])
         >>> rec.timing.duplicates_merged, rec.timing.t0
         (1, 10.0)
+        >>> rub = Recording.from_arrays(t=[0, 1, 2, 3], x=[0, 1, 2, 3], y=[0] * 4, pen_down=[1, 1, 0, 1],
+        ...                             extra={"eraser": [0, 0, 1, 1]})
+        >>> rub.pen_down.tolist(), rub.extra["eraser_down"].tolist()
+        ([True, True, False, False], [0.0, 0.0, 0.0, 1.0])
         """
         t = as_float_array(t, "t")
         n = t.shape[0]
@@ -476,6 +492,11 @@ class Recording:
             ch["pen_down"] = pd.astype(bool)
         rawd = {k: np.asarray(v) for k, v in (raw or {}).items()}
         extd = {k: as_float_array(v, f"extra[{k!r}]", n=n) for k, v in (extra or {}).items()}
+        if "eraser" in extd:  # eraser contacts are not ink (module docstring); idempotent on re-read
+            rubbing = np.nan_to_num(extd["eraser"]) != 0
+            if "eraser_down" not in extd:
+                extd["eraser_down"] = (ch["pen_down"] & rubbing).astype(np.float64)
+            ch["pen_down"] = ch["pen_down"] & ~rubbing
         for k, v in rawd.items():
             if v.shape[:1] != (n,):
                 raise ParameterError(f"raw[{k!r}]: expected {n} values (as many as t), got shape {v.shape}")

@@ -29,6 +29,7 @@ __all__ = [
     "duration_in_air",
     "in_air_ratio",
     "stroke_count",
+    "eraser_count",
     "pen_lifts",
     "pen_lifts_per_s",
     "pen_lifts_per_100mm",
@@ -186,6 +187,33 @@ def stroke_count(rec: Recording) -> float:
     2.0
     """
     return float(rec.n_strokes)
+
+
+@metric(unit="count", better=None, needs=("t", "eraser_down"))
+def eraser_count(rec: Recording) -> float:
+    """Number of eraser contacts (runs of ``extra["eraser_down"]``).
+
+    Eraser contacts are not handwriting: they never count as strokes or ink (see
+    "What counts as ink" in :mod:`penmotor.recording`); this counts them instead.
+
+    Returns
+    -------
+    float
+        Count; NaN when the recording has no eraser information (no ``eraser`` channel).
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=range(6), x=range(6), y=[0] * 6, pen_down=[1, 1, 0, 1, 0, 1],
+    ...                             extra={"eraser": [0, 0, 1, 1, 1, 1]})
+    >>> stroke_count(rec), eraser_count(rec)
+    (1.0, 2.0)
+    """
+    down = rec.extra.get("eraser_down")
+    if down is None:
+        return math.nan
+    m = np.concatenate(([False], np.asarray(down) > 0, [False]))
+    return float(np.count_nonzero(m[1:] & ~m[:-1]))
 
 
 def pen_lifts(rec: Recording) -> int:
