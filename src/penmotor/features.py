@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import FormatError, ParameterError, PenmotorError, PenmotorWarning, valid_recording
+from .errors import ParameterError, PenmotorWarning, valid_recording
 from .recording import Recording
 from .registry import FEATURES
 
-__all__ = ["features", "features_table", "file_tasks", "file_rows", "is_recording_file"]
+__all__ = ["features", "features_table", "scalar_meta"]
 
 
 def _selected(families: Iterable[str] | None, names: Iterable[str] | None) -> list[str]:
@@ -96,7 +96,15 @@ def features(
     return out
 
 
-def _scalar_meta(rec: Recording, keys: Sequence[str] | None) -> dict[str, Any]:
+def scalar_meta(rec: Recording, keys: Sequence[str] | None = None) -> dict[str, Any]:
+    """The recording's meta values that fit a table cell (str, int, float, bool, None).
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> scalar_meta(synth.handwriting("a", seed=0).with_meta(subject="S1", extra=[1, 2]))["subject"]
+    'S1'
+    """
     row: dict[str, Any] = {}
     for k in (keys if keys is not None else list(rec.meta)):
         v = rec.meta.get(k)
@@ -108,114 +116,12 @@ def _scalar_meta(rec: Recording, keys: Sequence[str] | None) -> dict[str, Any]:
 def _recording_row(task: dict) -> list[dict]:
     """Task function for in-memory recordings: one row (meta, then features)."""
     rec = task["rec"]
-    row = _scalar_meta(rec, task["meta"])
+    row = scalar_meta(rec, task["meta"])
     try:
         row.update(features(rec, families=task["families"], names=task["names"]))
     except Exception as exc:  # one bad recording must not crash the table
         row["error"] = str(exc)
     return [row]
-
-
-def is_recording_file(path: str | os.PathLike[str]) -> bool:
-    """Whether a file found in a folder is a recording: its name or content identifies a format.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> f = Path(tempfile.mkdtemp()) / "README.md"; _ = f.write_text("# notes")
-    >>> is_recording_file(f)
-    False
-    """
-    from .io import detect_format
-
-    return detect_format(path) is not None
-
-
-def file_tasks(
-    files: Sequence[str | os.PathLike[str]],
-    *,
-    read_kwargs: dict[str, Any] | None = None,
-    families: Iterable[str] | str | None = None,
-    names: Iterable[str] | None = None,
-    meta: Sequence[str] | None = None,
-) -> tuple[list[dict], list[dict]]:
-    """One task per recording file, keyed by content and options; unreadable files as error rows.
-
-    The key covers the file's bytes and name (readers take columns, units and meta from
-    it), `read_kwargs`, the selected features and the registry version, so a changed file or
-    option is scored again on resume.
-
-    Examples
-    --------
-    >>> import penmotor, tempfile
-    >>> d = Path(tempfile.mkdtemp()); penmotor.write(penmotor.synth.handwriting("a", seed=0), d / "a.pmr")
-    >>> tasks, failed = file_tasks([d / "a.pmr", d / "gone.svc"])
-    >>> len(tasks), failed[0]["status"]
-    (1, 'error')
-    >>> file_tasks([d / "a.pmr"], read_kwargs={"device": "x"})[0][0]["key"] != tasks[0]["key"]
-    True
-    """
-    from .batch import error_row, file_digest, task_key
-    from .registry import REGISTRY_VERSION
-
-    read_kwargs = dict(read_kwargs or {})
-    fams = None if families is None else sorted([families] if isinstance(families, str) else families)
-    nms = None if names is None else sorted([names] if isinstance(names, str) else names)
-    options = {"read": read_kwargs, "families": fams, "names": nms, "meta": None if meta is None else list(meta),
-               "registry": REGISTRY_VERSION}
-    tasks, failed = [], []
-    for f in files:
-        try:
-            digest = file_digest(f)
-        except OSError as exc:
-            failed.append(error_row({"path": str(f), "key": None}, f"{f}: cannot read file ({exc.strerror or exc})",
-                                    item="recording"))
-            continue
-        # readers take units, columns and meta from the name, so the name is part of the key
-        key = task_key(digest, options | {"name": Path(f).name})
-        tasks.append({"path": str(f), "key": key, "read_kwargs": read_kwargs,
-                      "families": fams, "names": nms, "meta": None if meta is None else list(meta)})
-    return tasks, failed
-
-
-def file_rows(task: dict) -> list[dict]:
-    """Score one recording file inside a worker: one row per recording it holds.
-
-    The file is read here (``penmotor.read(path, **task["read_kwargs"])``), so a batch never
-    holds all recordings in the calling process. A file that cannot be read raises; the
-    batch engine turns that into its error row.
-
-    Examples
-    --------
-    >>> import penmotor, tempfile
-    >>> d = Path(tempfile.mkdtemp()); penmotor.write(penmotor.synth.handwriting("a", seed=0), d / "a.pmr")
-    >>> rows = file_rows(file_tasks([d / "a.pmr"], families="kinematics")[0][0])
-    >>> rows[0]["status"], rows[0]["recording"], rows[0]["speed_mean"] > 0
-    ('ok', 0, True)
-    """
-    import time
-
-    from .io import read
-
-    t0 = time.perf_counter()
-    got = read(task["path"], **task["read_kwargs"])
-    recs = got if isinstance(got, list) else [got]
-    if not recs:
-        raise FormatError("the file holds no recording", path=task["path"])
-    rows = []
-    for i, rec in enumerate(recs):
-        row: dict[str, Any] = {"path": task["path"], "recording": i, "status": "ok", "error": None,
-                               "key": task["key"]}
-        row.update({k: v for k, v in _scalar_meta(rec, task["meta"]).items() if k not in row})
-        try:
-            row.update(features(rec, families=task["families"], names=task["names"]))
-        except PenmotorError as exc:
-            row.update(status="error", error=f"{task['path']}: {exc}")
-        rows.append(row)
-    dt = (time.perf_counter() - t0) / len(recs)
-    for r in rows:
-        r["seconds"] = dt
-    return rows
 
 
 def features_table(
@@ -295,7 +201,7 @@ def features_table(
     """
     import pandas as pd
 
-    from .batch import find_files, run_batch, run_tasks
+    from .batch import file_rows, file_tasks, find_files, is_recording_file, run_batch, run_tasks
 
     if families is not None and not isinstance(families, str):
         families = list(families)
