@@ -212,6 +212,58 @@ def rel(a: float, b: float, key: str = "") -> float:
     return 0.0 if den == 0 else abs(a - b) / den
 
 
+LONG_TEXTS = ["the quick brown fox jumps over the lazy dog", "pack my box with five dozen liquor jugs",
+              "sphinx of black quartz judge my vow", "how vexingly quick daft zebras jump",
+              "the five boxing wizards jump quickly"]
+
+
+def long_recordings(k: int) -> list[Recording]:
+    """`k` synthetic handwriting recordings of 10-30 k samples (3-6 sentences at 200 Hz, pressure)."""
+    out = []
+    for i in range(k):
+        n_sent = 3 + i % 4
+        text = " ".join(LONG_TEXTS[(i + j) % len(LONG_TEXTS)] for j in range(n_sent))
+        out.append(penmotor.synth.handwriting(text, seed=i, x_height_mm=3.0 + 0.5 * (i % 3)))
+    return out
+
+
+def bdalab_items(recs: list[Recording], folder: Path) -> list[dict]:
+    """Recordings as text files for the BDALab worker: a header line, then x y t pen azimuth tilt
+    pressure per sample, in mm and s (so the worker's scaling is 1)."""
+    items = []
+    for i, r in enumerate(recs):
+        f = folder / f"rec_{i:04d}.txt"
+        p = r.pressure if r.has("pressure") else np.where(r.pen_down, 0.5, 0.0)
+        zeros = np.zeros(len(r))
+        np.savetxt(f, np.column_stack([r.x, r.y, r.t, r.pen_down.astype(float), zeros, zeros, p * 1023]),
+                   header="n", comments="", fmt="%.6f")
+        items.append(dict(path=str(f), x_col=0, y_col=1, x_res=1.0, y_res=1.0, t_scale=1.0))
+    return items
+
+
+def per_recording(label: str, recs: list[Recording], python: str, repeats: int, summary: dict) -> None:
+    """ms per recording of the full registry on fresh copies vs BDALab's core set (no intersections)."""
+    n = sum(len(r) for r in recs)
+    best = math.inf
+    for _ in range(repeats):
+        fresh = [r[:] for r in recs]  # new Recording objects: empty caches
+        t0 = time.perf_counter()
+        for r in fresh:
+            penmotor.features(r)
+        best = min(best, time.perf_counter() - t0)
+    ms = 1000 * best / len(recs)
+    line = (f"{label}: {len(recs)} recordings, {n / len(recs):,.0f} samples each on average: penmotor full set "
+            f"{ms:.1f} ms/recording ({n / best / 1e6:.2f} M samples/s)")
+    with tempfile.TemporaryDirectory() as d:
+        bd = run_bdalab(python, bdalab_items(recs, Path(d)), intersections=False)
+    if bd is not None:
+        bd_ms = 1000 * sum(b["seconds"] for b in bd) / len(bd)
+        line += f"; BDALab core set {bd_ms:.1f} ms/recording -> ratio {bd_ms / ms:.1f} x (target >= 20 x)"
+        summary[f"ratio {label}"] = bd_ms / ms
+    summary[f"ms {label}"] = ms
+    print(line)
+
+
 def synthetic(n: int, seed: int = 0) -> Recording:
     """n samples at 200 Hz: cursive-like loops along 200 mm lines 12 mm apart, 0.8 s strokes
     with 0.2 s lifts, pressure and tilt."""
@@ -330,6 +382,10 @@ def _print_summary(s: dict[str, float]) -> None:
     if "big_rate" in s:
         print(f"penmotor, {int(s['big_n']):,}-sample recording: {s['big_rate']:14,.0f} samples/s, "
               f"peak {s['big_bps']:.0f} B/sample")
+    for k, v in s.items():
+        if k.startswith("ms "):
+            r = s.get("ratio " + k[3:])
+            print(f"penmotor per recording, {k[3:]:38s}: {v:6.1f} ms" + (f"  = {r:.1f} x BDALab's core set" if r else ""))
     if "floor" in s:
         print(f"NumPy floor, same recording          : {s['big_n'] / s['floor']:14,.0f} samples/s "
               f"(penmotor takes {s['big_n'] / s['big_rate'] / s['floor']:.1f} x the floor's time)")
@@ -342,6 +398,7 @@ def main() -> None:
     ap.add_argument("--no-intersections", action="store_true", help="leave BDALab's O(N^2) intersections out")
     ap.add_argument("--big-samples", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3, help="penmotor timing: best of this many runs")
+    ap.add_argument("--long", type=int, default=20, help="synthetic 10-30 k-sample recordings for part 1b")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
 
@@ -407,6 +464,21 @@ def main() -> None:
         if errs:
             kinds = sorted({f for b in bd for f in b["failed"]})
             print(f"   BDALab calls that raised (its own errors, skipped): {kinds}")
+
+    # ------------------------------------------------------------------ 1b. per recording
+    print("\n## 1b. Per recording (fresh Recording objects; BDALab core set = no intersections, same run)")
+    per_recording("PaHaW", recs, args.bdalab_python, args.repeats, summary)
+    uci = []
+    for f in sorted((Path(args.data).parent / "uci_spiral").rglob("*.txt")):
+        try:
+            got = penmotor.read(f)
+        except penmotor.PenmotorError:
+            continue
+        uci += [r for r in (got if isinstance(got, list) else [got]) if len(r) >= 1000]
+    if uci:
+        per_recording("UCI spirals >= 1 k samples", uci, args.bdalab_python, args.repeats, summary)
+    per_recording("synthetic handwriting 10-30 k samples", long_recordings(args.long), args.bdalab_python,
+                  args.repeats, summary)
 
     # ------------------------------------------------------------------ 2. big recording
     print(f"\n## 2. Synthetic recording, full feature set")
