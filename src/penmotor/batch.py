@@ -159,26 +159,29 @@ def error_row(task: Mapping[str, Any], message: str, *, item: str = "page", seco
 
 
 # ------------------------------------------------------------------------------ engines
-def _safe(fn: Callable[[dict], list[dict]], task: dict, item: str) -> list[dict]:
-    """Run a task function; a bug becomes an error row instead of stopping the batch."""
+def _safe(fn: Callable[[dict], list[dict]], task: dict, item: str,
+          describe: Callable[[BaseException], str] | None = None) -> list[dict]:
+    """Run a task function; bad input and bugs become error rows instead of stopping the batch."""
     t0 = time.perf_counter()
     try:
         return list(fn(task))
     except (PenmotorError, MemoryError, OSError) as exc:
-        return [error_row(task, str(exc) or type(exc).__name__, item=item, seconds=time.perf_counter() - t0)]
+        msg = describe(exc) if describe is not None else str(exc)
+        return [error_row(task, msg or type(exc).__name__, item=item, seconds=time.perf_counter() - t0)]
     except Exception as exc:
         return [error_row(task, f"internal error: {type(exc).__name__}: {exc}", item=item,
                           seconds=time.perf_counter() - t0)]
 
 
 class _Call:
-    """Picklable ``_safe(fn, task, item)`` for process pools and Dask."""
+    """Picklable ``_safe(fn, task, item, describe)`` for process pools and Dask."""
 
-    def __init__(self, fn: Callable[[dict], list[dict]], item: str) -> None:
-        self.fn, self.item = fn, item
+    def __init__(self, fn: Callable[[dict], list[dict]], item: str,
+                 describe: Callable[[BaseException], str] | None = None) -> None:
+        self.fn, self.item, self.describe = fn, item, describe
 
     def __call__(self, task: dict) -> list[dict]:
-        return _safe(self.fn, task, self.item)
+        return _safe(self.fn, task, self.item, self.describe)
 
 
 def _run_pool_only(tasks: list[dict], call: _Call, workers: int,
@@ -311,6 +314,7 @@ def run_tasks(
     item: str = "page",
     initializer: Callable[[], None] | None = None,
     share: bool = True,
+    describe_error: Callable[[BaseException], str] | None = None,
     progress: bool = False,
     desc: str = "batch",
     unit: str = "file",
@@ -341,6 +345,9 @@ def run_tasks(
         With ``workers > 1``: the calling process works too and the pool starts only when
         the batch is worth it (default). False: always start `workers` processes and leave
         every task to them.
+    describe_error : callable, optional
+        Turns a task's error (bad input) into its row's ``error`` text (default ``str``); the
+        command line passes one that names its flags. Must pickle for the pool and Dask.
     progress : bool
         tqdm progress bar.
 
@@ -353,7 +360,7 @@ def run_tasks(
     if workers < 1:
         raise ParameterError(f"workers: expected >= 1, got {workers}")
     tasks = list(tasks)
-    call = _Call(fn, item)
+    call = _Call(fn, item, describe_error)
     it: Iterator[tuple[int, list[dict]]]
     if client is not None or dask:
         it = _run_dask(tasks, call, client, dask, workers)
@@ -570,6 +577,7 @@ def run_batch(
     dask: str | None = None,
     initializer: Callable[[], None] | None = None,
     share: bool = True,
+    describe_error: Callable[[BaseException], str] | None = None,
     progress: bool = False,
     desc: str = "batch",
     unit: str = "file",
@@ -601,7 +609,7 @@ def run_batch(
         Rows of this run that failed before any task could be made (e.g. unreadable files).
     resume : bool
         Skip tasks already scored "ok" in `out`.
-    workers, client, dask, initializer, share, progress, desc, unit
+    workers, client, dask, initializer, share, describe_error, progress, desc, unit
         As in :func:`run_tasks`.
 
     Returns
@@ -649,8 +657,8 @@ def run_batch(
     journal = None if outp is None else open(_journal_path(outp), "a", encoding="utf-8")
     try:
         for i, rows in run_tasks(todo, fn, workers=workers, client=client, dask=dask, item=item,
-                                 initializer=initializer, share=share, progress=progress, desc=desc,
-                                 unit=unit):
+                                 initializer=initializer, share=share, describe_error=describe_error,
+                                 progress=progress, desc=desc, unit=unit):
             computed[todo[i]["key"]] = rows
             if journal is not None:
                 journal.write("".join(json.dumps(_jsonable(r)) + "\n" for r in rows))

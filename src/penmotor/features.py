@@ -137,6 +137,7 @@ def features_table(
     read_kwargs: dict[str, Any] | None = None,
     out: str | os.PathLike[str] | None = None,
     resume: bool = True,
+    describe_error: Any = None,
 ) -> Any:
     """Features of many recordings or recording files as a pandas DataFrame.
 
@@ -167,6 +168,8 @@ def features_table(
         options are not scored again.
     resume : bool
         With `out`: skip what it already holds.
+    describe_error : callable, optional
+        For files: turns a reading error into its row's ``error`` text (default ``str``).
 
     Returns
     -------
@@ -222,7 +225,8 @@ def features_table(
         units = {"seconds": "s"} | {n: FEATURES[n].unit for n in selected}
         return run_batch(tasks, file_rows, out=out, item="recording", metrics=selected,
                          units=units, failed_rows=failed, resume=resume, workers=workers, client=client,
-                         dask=dask, progress=progress, desc="features", unit="file")
+                         dask=dask, describe_error=describe_error, progress=progress, desc="features",
+                         unit="file")
     if out is not None:
         raise ParameterError("out: only for files (recordings in memory have no path to resume by)")
     for x in items:
