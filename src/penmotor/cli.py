@@ -82,7 +82,7 @@ def _cmd_features(args: argparse.Namespace) -> int:
 
     df = features_table(args.inputs, families=args.families, read_kwargs=reader_kwargs(args), workers=args.workers,
                         dask=args.dask, out=args.out, resume=not args.no_resume,
-                        progress=bool(args.out) and not args.no_progress)
+                        progress=not args.no_progress and (bool(args.out) or sys.stderr.isatty()))
     failed = int(df.attrs.get("failed", 0))
     units = df.attrs.get("units", {})
     bad = df[df["status"] != "ok"]
