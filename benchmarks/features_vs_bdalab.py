@@ -92,7 +92,11 @@ for item in job["files"]:
     vals = np.column_stack([raw[:, cx] / item["x_res"], raw[:, cy] / item["y_res"], raw[:, 2] * item["t_scale"],
                             raw[:, 3], raw[:, 4], raw[:, 5], raw[:, 6]])
     t0, c0 = time.perf_counter(), time.process_time()
-    hf = HandwritingFeatures.from_numpy_array(vals, LABELS)
+    try:
+        hf = HandwritingFeatures.from_numpy_array(vals, LABELS)
+    except Exception as exc:  # BDALab refuses the recording (e.g. nothing left after its trimming)
+        out.append(dict(path=item["path"], n=int(raw.shape[0]), refused=f"{type(exc).__name__}: {exc}"))
+        continue
     errors = 0
     failed = []
     t_conv = None
@@ -261,6 +265,10 @@ def per_recording(label: str, recs: list[Recording], python: str, repeats: int, 
     with tempfile.TemporaryDirectory() as d:
         bd = run_bdalab(python, bdalab_items(recs, Path(d)), intersections=False)
     if bd is not None:
+        refused = [b for b in bd if "refused" in b]
+        bd = [b for b in bd if "refused" not in b]
+        if refused:
+            line += f"\n   BDALab refused {len(refused)} recording(s) ({refused[0]['refused'][:80]}); mean over the rest"
         bd_ms = 1000 * sum(b["seconds"] for b in bd) / len(bd)
         bd_cpu = 1000 * sum(b["cpu_seconds"] for b in bd) / len(bd)
         line += (f"\n   BDALab core set:   {bd_ms:.1f} ms/recording wall, {bd_cpu:.1f} ms CPU -> ratio "
@@ -480,6 +488,7 @@ def main() -> None:
                   t_scale=dev.time_scale_s) for f in files]
     bd = run_bdalab(args.bdalab_python, items, intersections=not args.no_intersections)
     if bd is not None:
+        bd = [b for b in bd if "refused" not in b]
         bd_time = sum(b["seconds"] for b in bd)
         bd_rate = sum(b["n"] for b in bd) / bd_time
         errs = sum(b["errors"] for b in bd)
