@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import penmotor  # noqa: E402
-from penmotor.batch import file_rows, file_tasks, find_files, is_recording_file, run_batch  # noqa: E402
+from penmotor.batch import find_files, run_batch  # noqa: E402
 
-from penmotor.features import features_table  # noqa: E402
+from penmotor.registry import features_table, file_rows, file_tasks, is_recording_file  # noqa: E402
 
 TEXTS = ["the quick brown fox jumps over the lazy dog", "pack my box with five dozen liquor jugs",
          "sphinx of black quartz judge my vow"]

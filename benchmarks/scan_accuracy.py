@@ -23,7 +23,7 @@ TEXT = "the quick brown fox jumps over the lazy dog"
 def main(argv: list[str] | None = None) -> int:
     from penmotor import synth
     from penmotor.scan import score_page
-    from penmotor.scan.render import degrade, render
+    from penmotor.synth import degrade, render
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=30)

@@ -43,7 +43,7 @@ def make_pages(folder: Path, n: int, *, dpi: float = 300.0) -> list[Path]:
     from PIL import Image
 
     from penmotor import synth
-    from penmotor.scan.render import degrade, render
+    from penmotor.synth import degrade, render
 
     out = []
     for p in range(n):

@@ -12,9 +12,9 @@ import pytest
 
 import penmotor
 from penmotor import batch
-from penmotor.batch import file_rows, file_tasks, is_recording_file, read_table, run_batch, run_tasks, task_key
+from penmotor.batch import read_table, run_batch, run_tasks, task_key
 from penmotor.cli import main
-from penmotor.features import features_table
+from penmotor.registry import features_table, file_rows, file_tasks, is_recording_file
 
 FAMS = ["kinematics", "temporal"]
 S1 = "00001_w.cz.fnusa.1_1.svc"  # one base name in two folders (a PaHaW-style name: columns known)

@@ -20,6 +20,15 @@ def test_resample_interpolates_within_segments_only():
     assert src.tolist() == [0, 0, 0, 0, 1, 1, 1]
 
 
+def test_resample_result_is_named_and_still_unpacks():
+    t = np.array([0.0, 0.01, 0.03, 5.0, 5.02])
+    r = resample(t, np.column_stack((t, 2 * t)), starts=[0, 3], stops=[3, 5], rate_hz=100)
+    assert r._fields == ("t", "values", "starts", "stops", "source")
+    assert r.values.shape == (7, 2) and r.starts.tolist() == [0, 4] and r.stops.tolist() == [4, 7]
+    tu, vu, s, e, src = r
+    assert tu is r.t and vu is r.values and src is r.source
+
+
 def test_resample_averages_tied_time_stamps():
     tu, vu, *_ = resample([0, 0.01, 0.01, 0.02], [0.0, 1.0, 3.0, 4.0], starts=[0], stops=[4], rate_hz=100)
     np.testing.assert_allclose(vu, [0, 2, 4])

@@ -265,7 +265,7 @@ def test_letter_x_heights_meta():
 def test_any_text_and_parameters_give_a_consistent_recording(text, xh, slant, size_cv, seed, rate):
     rec = synth.handwriting(text, x_height_mm=xh, slant_deg=slant, size_cv=size_cv, rate_hz=rate, seed=seed)
     tr = rec.meta["truth"]
-    assert rec.n_strokes == tr["stroke_count"] == sum(len(synth._alphabet(2.0, 1.0)[c]) for c in text if c != " ")
+    assert rec.n_strokes == tr["stroke_count"] == sum(len(synth.writing._alphabet(2.0, 1.0)[c]) for c in text if c != " ")
     assert np.all(rec.pressure[rec.pen_down] > 0) and np.all(rec.pressure[~rec.pen_down] == 0)
     assert np.all(np.diff(rec.t) >= 0)
     n_words = len(text.split())

@@ -11,14 +11,14 @@ Quick tour
 
 from __future__ import annotations
 
-from typing import Any
-
+from . import metrics  # noqa: F401  (registers every metric family in FEATURES)
 from . import synth
+from .devices import DEVICES, Device
 from .errors import FormatError, ParameterError, PenmotorError, PenmotorWarning, UnitsError
-from .features import features, features_table
 from .io import read, write
-from .recording import DEVICES, Device, Recording
-from .registry import FEATURES
+from .recording import Recording
+from .registry import FEATURES, features, features_table
+from .synth import render
 
 __version__ = "0.1.0"
 
@@ -42,10 +42,3 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # Heavy, optional parts load lazily so ``import penmotor`` stays light.
-    if name == "render":
-        from .scan.render import render
-
-        return render
-    raise AttributeError(f"module 'penmotor' has no attribute {name!r}")

@@ -1,6 +1,8 @@
 """The one batch engine: many files -> one tidy table, in parallel, resumable, on Dask if asked.
 
-``penmotor features`` (recordings) and ``penmotor scan`` (scanned pages) both run on it.
+``penmotor features`` (recordings: task functions in :mod:`penmotor.registry`) and
+``penmotor scan`` (scanned pages: :mod:`penmotor.scan.batch`) both run on it. It knows
+nothing of metrics: it imports no other penmotor module but the errors.
 
 Tasks
     A task is a small dict with at least ``path`` (the file, as the user gave it) and ``key``
@@ -41,11 +43,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import FormatError, ParameterError, PenmotorError
+from .errors import ParameterError, PenmotorError
 
 __all__ = [
     "LEAD_COLUMNS", "MAX_EXIT", "find_files", "file_digest", "task_key", "error_row", "run_tasks",
-    "run_batch", "read_table", "write_table", "is_recording_file", "file_tasks", "file_rows",
+    "run_batch", "read_table", "write_table",
 ]
 
 #: Columns every batch table starts with; the item column (``page``/``recording``) follows ``path``.
@@ -682,104 +684,3 @@ def run_batch(
     df.attrs["failed"] = sum(r.get("status") != "ok" for r in now)
     df.attrs["skipped"] = sum(t["key"] in done for t in tasks)
     return df
-
-
-# ------------------------------------------------------------------ recording files (features)
-def is_recording_file(path: str | os.PathLike[str]) -> bool:
-    """Whether a file found in a folder is a recording: its name or content identifies a format.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> f = Path(tempfile.mkdtemp()) / "README.md"; _ = f.write_text("# notes")
-    >>> is_recording_file(f)
-    False
-    """
-    from .io import detect_format
-
-    return detect_format(path) is not None
-
-
-def file_tasks(
-    files: Sequence[str | os.PathLike[str]],
-    *,
-    read_kwargs: dict[str, Any] | None = None,
-    families: Iterable[str] | str | None = None,
-    names: Iterable[str] | None = None,
-    meta: Sequence[str] | None = None,
-) -> tuple[list[dict], list[dict]]:
-    """One task per recording file, keyed by content and options; unreadable files as error rows.
-
-    The key covers the file's bytes and name (readers take columns, units and meta from
-    it), `read_kwargs`, the selected features and the registry version, so a changed file or
-    option is scored again on resume.
-
-    Examples
-    --------
-    >>> import penmotor, tempfile
-    >>> d = Path(tempfile.mkdtemp()); penmotor.write(penmotor.synth.handwriting("a", seed=0), d / "a.pmr")
-    >>> tasks, failed = file_tasks([d / "a.pmr", d / "gone.svc"])
-    >>> len(tasks), failed[0]["status"]
-    (1, 'error')
-    >>> file_tasks([d / "a.pmr"], read_kwargs={"device": "x"})[0][0]["key"] != tasks[0]["key"]
-    True
-    """
-    from .registry import REGISTRY_VERSION
-
-    read_kwargs = dict(read_kwargs or {})
-    fams = None if families is None else sorted([families] if isinstance(families, str) else families)
-    nms = None if names is None else sorted([names] if isinstance(names, str) else names)
-    options = {"read": read_kwargs, "families": fams, "names": nms, "meta": None if meta is None else list(meta),
-               "registry": REGISTRY_VERSION}
-    tasks, failed = [], []
-    for f in files:
-        try:
-            digest = file_digest(f)
-        except OSError as exc:
-            failed.append(error_row({"path": str(f), "key": None}, f"{f}: cannot read file ({exc.strerror or exc})",
-                                    item="recording"))
-            continue
-        # readers take units, columns and meta from the name, so the name is part of the key
-        key = task_key(digest, options | {"name": Path(f).name})
-        tasks.append({"path": str(f), "key": key, "read_kwargs": read_kwargs,
-                      "families": fams, "names": nms, "meta": None if meta is None else list(meta)})
-    return tasks, failed
-
-
-def file_rows(task: dict) -> list[dict]:
-    """Score one recording file inside a worker: one row per recording it holds.
-
-    The file is read here (``penmotor.read(path, **task["read_kwargs"])``), so a batch never
-    holds all recordings in the calling process. A file that cannot be read raises; the
-    batch engine turns that into its error row.
-
-    Examples
-    --------
-    >>> import penmotor, tempfile
-    >>> d = Path(tempfile.mkdtemp()); penmotor.write(penmotor.synth.handwriting("a", seed=0), d / "a.pmr")
-    >>> rows = file_rows(file_tasks([d / "a.pmr"], families="kinematics")[0][0])
-    >>> rows[0]["status"], rows[0]["recording"], rows[0]["speed_mean"] > 0
-    ('ok', 0, True)
-    """
-    from .features import features, scalar_meta
-    from .io import read
-
-    t0 = time.perf_counter()
-    got = read(task["path"], **task["read_kwargs"])
-    recs = got if isinstance(got, list) else [got]
-    if not recs:
-        raise FormatError("the file holds no recording", path=task["path"])
-    rows = []
-    for i, rec in enumerate(recs):
-        row: dict[str, Any] = {"path": task["path"], "recording": i, "status": "ok", "error": None,
-                               "key": task["key"]}
-        row.update({k: v for k, v in scalar_meta(rec, task["meta"]).items() if k not in row})
-        try:
-            row.update(features(rec, families=task["families"], names=task["names"]))
-        except PenmotorError as exc:
-            row.update(status="error", error=f"{task['path']}: {exc}")
-        rows.append(row)
-    dt = (time.perf_counter() - t0) / len(recs)
-    for r in rows:
-        r["seconds"] = dt
-    return rows

@@ -77,7 +77,7 @@ def _cmd_features(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .batch import MAX_EXIT, write_table
-    from .features import features_table
+    from .registry import features_table
     from .io.options import reader_kwargs
 
     df = features_table(args.inputs, families=args.families, read_kwargs=reader_kwargs(args), workers=args.workers,

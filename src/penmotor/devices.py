@@ -1,4 +1,8 @@
-"""Named device presets for the public data sets penmotor reads (registered on import).
+"""Pen digitisers and their units: :class:`Device`, the named presets :data:`DEVICES`, and
+:func:`register_device` / :func:`get_device`.
+
+Every preset penmotor ships is defined here, so a preset name resolves as soon as
+:mod:`penmotor` (or only :mod:`penmotor.recording`) is imported.
 
 Every preset says where its figures come from. Two of them describe *recordings*
 rather than tablets: the software that wrote PaHaW and the UCI spiral files rescaled
@@ -59,7 +63,6 @@ levels; the evdev description in ``../shared/data/evemu`` agrees). Time stamps i
 
 Examples
 --------
->>> from penmotor.recording import get_device
 >>> get_device("pahaw").x_resolution
 40.0
 >>> round(get_device("uci-cintiq12wx").x_resolution, 3)
@@ -68,9 +71,169 @@ Examples
 
 from __future__ import annotations
 
-from .recording import Device, register_device
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["PAHAW", "UCI_CINTIQ12WX", "WACOM_CINTIQ12WX"]
+import numpy as np
+
+from .errors import ParameterError
+
+__all__ = ["Device", "DEVICES", "register_device", "get_device", "WACOM_INTUOS4", "PAHAW", "UCI_CINTIQ12WX",
+           "WACOM_CINTIQ12WX"]
+
+
+@dataclass(frozen=True)
+class Device:
+    """A pen digitiser and the units of its raw values.
+
+    Parameters
+    ----------
+    name : str
+        Human-readable device name.
+    x_resolution, y_resolution : float or None
+        Raw position units per millimetre ("lines per mm"). None when unknown:
+        converting positions then raises :class:`~penmotor.UnitsError`.
+    pressure_range : tuple of float or None
+        Raw (min, max) of the pressure channel; None when the device has no pressure.
+    tilt_deg_per_unit : float or None
+        Degrees per raw tilt/angle unit (0.1 for tenths of a degree); None if no tilt.
+    tilt_zero : float
+        Raw tilt value that means "vertical" (64 on Intuos4 evdev tilt 0..127).
+    nominal_rate_hz : float or None
+        Sampling rate the maker states (effective rate is in :attr:`Recording.timing`).
+    time_scale_s : float
+        Seconds per raw time unit (1e-3 for millisecond time stamps).
+    notes : str
+        Where the figures come from.
+
+    Examples
+    --------
+    >>> dev = Device("Example", x_resolution=200.0, y_resolution=200.0, pressure_range=(0, 1023))
+    >>> dev.x_resolution
+    200.0
+    >>> dev.has_pressure
+    True
+    """
+
+    name: str
+    x_resolution: float | None = None
+    y_resolution: float | None = None
+    pressure_range: tuple[float, float] | None = None
+    tilt_deg_per_unit: float | None = None
+    tilt_zero: float = 0.0
+    nominal_rate_hz: float | None = None
+    time_scale_s: float = 1e-3
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("x_resolution", "y_resolution", "nominal_rate_hz", "tilt_deg_per_unit"):
+            v = getattr(self, name)
+            if v is not None and not (np.isfinite(v) and v > 0):
+                raise ParameterError(f"Device.{name}: expected a positive number or None, got {v!r}")
+        if self.pressure_range is not None:
+            lo, hi = self.pressure_range
+            if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+                raise ParameterError(
+                    f"Device.pressure_range: expected (min, max) with max > min, got {self.pressure_range!r}"
+                )
+            object.__setattr__(self, "pressure_range", (float(lo), float(hi)))
+        if not (self.time_scale_s > 0):
+            raise ParameterError(f"Device.time_scale_s: expected > 0, got {self.time_scale_s!r}")
+
+    @property
+    def has_pressure(self) -> bool:
+        """Whether the device reports pressure."""
+        return self.pressure_range is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (JSON-serialisable), the inverse of :meth:`from_dict`.
+
+        Examples
+        --------
+        >>> Device.from_dict(Device("a", 1.0, 1.0).to_dict()) == Device("a", 1.0, 1.0)
+        True
+        """
+        d = dataclasses.asdict(self)
+        if d["pressure_range"] is not None:
+            d["pressure_range"] = list(d["pressure_range"])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Device":
+        """Build a Device from :meth:`to_dict` output (unknown keys are an error).
+
+        Examples
+        --------
+        >>> Device.from_dict({"name": "x", "x_resolution": 10, "y_resolution": 10}).y_resolution
+        10
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ParameterError(f"Device: unknown field(s) {sorted(unknown)}")
+        kw = dict(d)
+        if kw.get("pressure_range") is not None:
+            kw["pressure_range"] = tuple(kw["pressure_range"])
+        return cls(**kw)
+
+
+#: Named device presets. Readers and the CLI accept these names for ``device=``.
+DEVICES: dict[str, Device] = {}
+
+
+def register_device(key: str, device: Device) -> Device:
+    """Add a named preset to :data:`DEVICES` (used by readers and ``device=`` arguments).
+
+    Examples
+    --------
+    >>> _ = register_device("my-tablet", Device("My tablet", 100.0, 100.0))
+    >>> get_device("my-tablet").name
+    'My tablet'
+    """
+    DEVICES[key] = device
+    return device
+
+
+def get_device(device: "Device | str | None") -> Device | None:
+    """Resolve a :class:`Device` or a preset name from :data:`DEVICES`.
+
+    Examples
+    --------
+    >>> get_device("wacom-intuos4").x_resolution
+    200.0
+    >>> get_device("nope")
+    Traceback (most recent call last):
+    ...
+    penmotor.errors.ParameterError: device: unknown preset 'nope'; known: ...
+    """
+    if device is None or isinstance(device, Device):
+        return device
+    if isinstance(device, str):
+        try:
+            return DEVICES[device]
+        except KeyError:
+            raise ParameterError(
+                f"device: unknown preset {device!r}; known: {', '.join(sorted(DEVICES))}"
+            ) from None
+    raise ParameterError(f"device: expected a penmotor.Device or a preset name, got {type(device).__name__}")
+
+
+WACOM_INTUOS4 = register_device(
+    "wacom-intuos4",
+    Device(
+        "Wacom Intuos 4",
+        x_resolution=200.0,
+        y_resolution=200.0,
+        pressure_range=(0.0, 2047.0),
+        tilt_deg_per_unit=0.1,
+        nominal_rate_hz=200.0,
+        time_scale_s=1e-3,
+        notes="5080 lines/inch = 200 lines/mm; pressure 0..2047; azimuth 0..3600 and "
+        "altitude 0..900 in tenths of a degree (Wintab).",
+    ),
+)
 
 PAHAW = register_device(
     "pahaw",

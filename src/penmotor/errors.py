@@ -1,21 +1,19 @@
-"""Exceptions, warnings and the shared input validators of penmotor.
+"""Exceptions, warnings and the shared argument validators of penmotor.
 
 One module for every error penmotor raises, in the style of librosa's
 ``ParameterError`` and scikit-image's ``check_nD``: messages name the argument
-(or the file, line and field) and say what was expected.
+(or the file, line and field) and say what was expected. This module imports nothing
+from penmotor, so every other module can import it; the validator of a
+:class:`~penmotor.Recording` is :func:`penmotor.recording.valid_recording`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .recording import Recording
 
 __all__ = [
     "PenmotorError",
@@ -23,8 +21,8 @@ __all__ = [
     "UnitsError",
     "ParameterError",
     "PenmotorWarning",
-    "valid_recording",
     "valid_child_id",
+    "as_float_array",
 ]
 
 
@@ -112,52 +110,6 @@ class PenmotorWarning(UserWarning):
     >>> issubclass(PenmotorWarning, UserWarning)
     True
     """
-
-
-def valid_recording(rec: Any, *, needs: Iterable[str] = (), min_samples: int = 0) -> "Recording":
-    """Check that `rec` is a :class:`~penmotor.Recording` with the channels a function needs.
-
-    Parameters
-    ----------
-    rec : Recording
-        The recording to check.
-    needs : iterable of str
-        Channel names that must hold at least one finite value
-        (e.g. ``("pressure",)``).
-    min_samples : int
-        Minimum number of samples.
-
-    Returns
-    -------
-    Recording
-        `rec` itself, for chaining.
-
-    Raises
-    ------
-    ParameterError
-        When `rec` is not a Recording, is too short, or lacks a needed channel.
-
-    Examples
-    --------
-    >>> from penmotor import Recording
-    >>> rec = Recording.from_arrays(t=[0, 0.01], x=[0, 1], y=[0, 0])
-    >>> valid_recording(rec, needs=("x",)) is rec
-    True
-    >>> valid_recording(rec, needs=("pressure",))
-    Traceback (most recent call last):
-    ...
-    penmotor.errors.ParameterError: rec: channel 'pressure' is absent (all NaN); this needs it
-    """
-    from .recording import Recording
-
-    if not isinstance(rec, Recording):
-        raise ParameterError(f"rec: expected a penmotor.Recording, got {type(rec).__name__}")
-    if len(rec) < min_samples:
-        raise ParameterError(f"rec: needs at least {min_samples} samples, has {len(rec)}")
-    for name in needs:
-        if not rec.has(name):
-            raise ParameterError(f"rec: channel {name!r} is absent (all NaN); this needs it")
-    return rec
 
 
 def as_float_array(values: Any, name: str, *, n: int | None = None) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The one data model for pen recordings: :class:`Device` and :class:`Recording`.
+"""The one data model for pen recordings: :class:`Recording` (devices: :mod:`penmotor.devices`).
 
 Units are part of the API:
 
@@ -37,172 +37,22 @@ Time-stamp policy (real tablets emit duplicate, out-of-order and jittered time s
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
+from .devices import DEVICES, Device, get_device, register_device
 from .errors import ParameterError, UnitsError, as_float_array
 
-__all__ = ["Device", "Recording", "Timing", "DEVICES", "get_device"]
+__all__ = ["Recording", "Timing", "valid_recording", "tilt_from_azimuth_altitude",
+           # device presets live in penmotor.devices; re-exported here
+           "Device", "DEVICES", "get_device", "register_device"]
 
 #: Channels every Recording has, in this order.
 CHANNELS = ("t", "x", "y", "pressure", "tilt_x", "tilt_y", "pen_down")
-
-
-@dataclass(frozen=True)
-class Device:
-    """A pen digitiser and the units of its raw values.
-
-    Parameters
-    ----------
-    name : str
-        Human-readable device name.
-    x_resolution, y_resolution : float or None
-        Raw position units per millimetre ("lines per mm"). None when unknown:
-        converting positions then raises :class:`~penmotor.UnitsError`.
-    pressure_range : tuple of float or None
-        Raw (min, max) of the pressure channel; None when the device has no pressure.
-    tilt_deg_per_unit : float or None
-        Degrees per raw tilt/angle unit (0.1 for tenths of a degree); None if no tilt.
-    tilt_zero : float
-        Raw tilt value that means "vertical" (64 on Intuos4 evdev tilt 0..127).
-    nominal_rate_hz : float or None
-        Sampling rate the maker states (effective rate is in :attr:`Recording.timing`).
-    time_scale_s : float
-        Seconds per raw time unit (1e-3 for millisecond time stamps).
-    notes : str
-        Where the figures come from.
-
-    Examples
-    --------
-    >>> dev = Device("Example", x_resolution=200.0, y_resolution=200.0, pressure_range=(0, 1023))
-    >>> dev.x_resolution
-    200.0
-    >>> dev.has_pressure
-    True
-    """
-
-    name: str
-    x_resolution: float | None = None
-    y_resolution: float | None = None
-    pressure_range: tuple[float, float] | None = None
-    tilt_deg_per_unit: float | None = None
-    tilt_zero: float = 0.0
-    nominal_rate_hz: float | None = None
-    time_scale_s: float = 1e-3
-    notes: str = ""
-
-    def __post_init__(self) -> None:
-        for name in ("x_resolution", "y_resolution", "nominal_rate_hz", "tilt_deg_per_unit"):
-            v = getattr(self, name)
-            if v is not None and not (np.isfinite(v) and v > 0):
-                raise ParameterError(f"Device.{name}: expected a positive number or None, got {v!r}")
-        if self.pressure_range is not None:
-            lo, hi = self.pressure_range
-            if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
-                raise ParameterError(
-                    f"Device.pressure_range: expected (min, max) with max > min, got {self.pressure_range!r}"
-                )
-            object.__setattr__(self, "pressure_range", (float(lo), float(hi)))
-        if not (self.time_scale_s > 0):
-            raise ParameterError(f"Device.time_scale_s: expected > 0, got {self.time_scale_s!r}")
-
-    @property
-    def has_pressure(self) -> bool:
-        """Whether the device reports pressure."""
-        return self.pressure_range is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (JSON-serialisable), the inverse of :meth:`from_dict`.
-
-        Examples
-        --------
-        >>> Device.from_dict(Device("a", 1.0, 1.0).to_dict()) == Device("a", 1.0, 1.0)
-        True
-        """
-        d = dataclasses.asdict(self)
-        if d["pressure_range"] is not None:
-            d["pressure_range"] = list(d["pressure_range"])
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Device":
-        """Build a Device from :meth:`to_dict` output (unknown keys are an error).
-
-        Examples
-        --------
-        >>> Device.from_dict({"name": "x", "x_resolution": 10, "y_resolution": 10}).y_resolution
-        10
-        """
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ParameterError(f"Device: unknown field(s) {sorted(unknown)}")
-        kw = dict(d)
-        if kw.get("pressure_range") is not None:
-            kw["pressure_range"] = tuple(kw["pressure_range"])
-        return cls(**kw)
-
-
-#: Named device presets. Readers and the CLI accept these names for ``device=``.
-DEVICES: dict[str, Device] = {}
-
-
-def register_device(key: str, device: Device) -> Device:
-    """Add a named preset to :data:`DEVICES` (used by readers and ``device=`` arguments).
-
-    Examples
-    --------
-    >>> _ = register_device("my-tablet", Device("My tablet", 100.0, 100.0))
-    >>> get_device("my-tablet").name
-    'My tablet'
-    """
-    DEVICES[key] = device
-    return device
-
-
-register_device(
-    "wacom-intuos4",
-    Device(
-        "Wacom Intuos 4",
-        x_resolution=200.0,
-        y_resolution=200.0,
-        pressure_range=(0.0, 2047.0),
-        tilt_deg_per_unit=0.1,
-        nominal_rate_hz=200.0,
-        time_scale_s=1e-3,
-        notes="5080 lines/inch = 200 lines/mm; pressure 0..2047; azimuth 0..3600 and "
-        "altitude 0..900 in tenths of a degree (Wintab).",
-    ),
-)
-
-
-def get_device(device: "Device | str | None") -> Device | None:
-    """Resolve a :class:`Device` or a preset name from :data:`DEVICES`.
-
-    Examples
-    --------
-    >>> get_device("wacom-intuos4").x_resolution
-    200.0
-    >>> get_device("nope")
-    Traceback (most recent call last):
-    ...
-    penmotor.errors.ParameterError: device: unknown preset 'nope'; known: ...
-    """
-    if device is None or isinstance(device, Device):
-        return device
-    if isinstance(device, str):
-        try:
-            return DEVICES[device]
-        except KeyError:
-            raise ParameterError(
-                f"device: unknown preset {device!r}; known: {', '.join(sorted(DEVICES))}"
-            ) from None
-    raise ParameterError(f"device: expected a penmotor.Device or a preset name, got {type(device).__name__}")
 
 
 @dataclass(frozen=True)
@@ -811,6 +661,49 @@ def tilt_from_azimuth_altitude(azimuth_deg: Any, altitude_deg: Any) -> tuple[np.
     alt = np.deg2rad(np.asarray(altitude_deg, dtype=np.float64))
     c, s = np.cos(alt), np.sin(alt)
     return (np.rad2deg(np.arctan2(c * np.cos(az), s)), np.rad2deg(np.arctan2(c * np.sin(az), s)))
+
+
+def valid_recording(rec: Any, *, needs: Iterable[str] = (), min_samples: int = 0) -> "Recording":
+    """Check that `rec` is a :class:`~penmotor.Recording` with the channels a function needs.
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording to check.
+    needs : iterable of str
+        Channel names that must hold at least one finite value
+        (e.g. ``("pressure",)``).
+    min_samples : int
+        Minimum number of samples.
+
+    Returns
+    -------
+    Recording
+        `rec` itself, for chaining.
+
+    Raises
+    ------
+    ParameterError
+        When `rec` is not a Recording, is too short, or lacks a needed channel.
+
+    Examples
+    --------
+    >>> rec = Recording.from_arrays(t=[0, 0.01], x=[0, 1], y=[0, 0])
+    >>> valid_recording(rec, needs=("x",)) is rec
+    True
+    >>> valid_recording(rec, needs=("pressure",))
+    Traceback (most recent call last):
+    ...
+    penmotor.errors.ParameterError: rec: channel 'pressure' is absent (all NaN); this needs it
+    """
+    if not isinstance(rec, Recording):
+        raise ParameterError(f"rec: expected a penmotor.Recording, got {type(rec).__name__}")
+    if len(rec) < min_samples:
+        raise ParameterError(f"rec: needs at least {min_samples} samples, has {len(rec)}")
+    for name in needs:
+        if not rec.has(name):
+            raise ParameterError(f"rec: channel {name!r} is absent (all NaN); this needs it")
+    return rec
 
 
 def _rebuild(channels: dict, device: Any, meta: dict, raw: dict, extra: dict, timing: Any) -> Recording:

@@ -1,19 +1,34 @@
-"""The feature registry: every metric's name, unit, meaning, family and direction of "better".
+"""The feature registry and the functions that run it.
 
-Online metrics register with the :func:`metric` decorator; metrics that exist only for
-scanned worksheets (stroke width, ink darkness, ...) register with :func:`register_feature`.
-A metric computed both online and from scans has **one** entry: same name, unit and meaning.
+Every metric's name, unit, meaning, family and direction of "better" is a
+:class:`FeatureInfo` in :data:`FEATURES`. Online metrics register with the :func:`metric`
+decorator; metrics that exist only for scanned worksheets (stroke width, ink darkness,
+...) are declared with :func:`register_feature` (in :mod:`penmotor.metrics.scan_only`) and
+computed by :mod:`penmotor.scan`. A metric computed both online and from scans has
+**one** entry: same name, unit and meaning.
+
+:func:`features` and :func:`features_table` run the registered online metrics over
+recordings. The families in :mod:`penmotor.metrics` register when :mod:`penmotor` is
+imported (the package imports :mod:`penmotor.metrics`); this module imports none of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from .errors import ParameterError
+import numpy as np
 
-__all__ = ["FeatureInfo", "FEATURES", "metric", "register_feature", "REGISTRY_VERSION"]
+from .errors import FormatError, ParameterError, PenmotorError, PenmotorWarning
+from .recording import Recording, valid_recording
+
+__all__ = ["FeatureInfo", "FEATURES", "metric", "register_feature", "REGISTRY_VERSION", "features",
+           "features_table", "scalar_meta", "is_recording_file", "file_tasks", "file_rows"]
 
 #: Bumped whenever a registered metric changes meaning or algorithm (stored with values).
 REGISTRY_VERSION = "1"
@@ -63,34 +78,21 @@ class FeatureInfo:
 
 
 class _Registry(Mapping[str, FeatureInfo]):
-    """Read-only mapping name -> FeatureInfo; loads the metric modules on first use."""
+    """Read-only mapping name -> FeatureInfo, in registration order."""
 
     def __init__(self) -> None:
         self._d: dict[str, FeatureInfo] = {}
-        self._loaded = False
-
-    def _load(self) -> None:
-        if not self._loaded:
-            self._loaded = True
-            from . import metrics  # noqa: F401  (registers the online families)
-            try:
-                from .scan import metrics as _scan_metrics  # noqa: F401
-            except ImportError:  # pragma: no cover - scan module not built yet
-                pass
 
     def __getitem__(self, key: str) -> FeatureInfo:
-        self._load()
         try:
             return self._d[key]
         except KeyError:
             raise KeyError(f"unknown feature {key!r}") from None
 
     def __iter__(self) -> Iterator[str]:
-        self._load()
         return iter(self._d)
 
     def __len__(self) -> int:
-        self._load()
         return len(self._d)
 
     def families(self) -> list[str]:
@@ -101,8 +103,23 @@ class _Registry(Mapping[str, FeatureInfo]):
         >>> "tremor" in FEATURES.families()
         True
         """
-        self._load()
         return sorted({i.family for i in self._d.values()})
+
+    def online(self, families: Iterable[str] | None = None) -> list[str]:
+        """Names of the features with an online function, in registration order.
+
+        Parameters
+        ----------
+        families : iterable of str, optional
+            Keep only these families; default all.
+
+        Examples
+        --------
+        >>> "speed_mean" in FEATURES.online(), "stroke_width" in FEATURES.online()
+        (True, False)
+        """
+        fams = None if families is None else set(families)
+        return [n for n, i in self._d.items() if i.func is not None and (fams is None or i.family in fams)]
 
     def to_frame(self) -> Any:
         """The registry as a pandas DataFrame (name, unit, family, better, modalities, description).
@@ -114,7 +131,6 @@ class _Registry(Mapping[str, FeatureInfo]):
         """
         import pandas as pd
 
-        self._load()
         rows = [
             {"name": i.name, "unit": i.unit, "family": i.family, "better": i.better,
              "modalities": ",".join(sorted(i.modalities)), "description": i.description}
@@ -217,4 +233,332 @@ def register_feature(
     mods = frozenset(modalities)
     _check(name, unit, better, mods)
     FEATURES._add(FeatureInfo(name, unit, description, family, better, mods))
-    return FEATURES._d[name]
+    return FEATURES[name]
+
+
+def _selected(families: Iterable[str] | None, names: Iterable[str] | None) -> list[str]:
+    known_fams = set(FEATURES.families())
+    if families is not None:
+        fams = {families} if isinstance(families, str) else set(families)
+        unknown = fams - known_fams
+        if unknown:
+            raise ParameterError(f"families: unknown {sorted(unknown)}; known: {sorted(known_fams)}")
+    else:
+        fams = known_fams
+    out = FEATURES.online(fams)
+    if names is not None:
+        names = [names] if isinstance(names, str) else list(names)
+        unknown = [n for n in names if n not in FEATURES or FEATURES[n].func is None]
+        if unknown:
+            raise ParameterError(f"names: not online features: {unknown}")
+        out = [n for n in out if n in set(names)]
+    return out
+
+
+def features(
+    rec: Recording,
+    *,
+    families: Iterable[str] | str | None = None,
+    names: Iterable[str] | None = None,
+) -> dict[str, float]:
+    """Compute registered online features of one recording.
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording.
+    families : str or iterable of str, optional
+        Restrict to these families (see ``FEATURES.families()``); default all.
+    names : iterable of str, optional
+        Restrict to these feature names.
+
+    Returns
+    -------
+    dict of str to float
+        Feature name -> value in the unit given by ``FEATURES[name].unit``; NaN where
+        the metric is undefined for this recording (too short, no pressure channel, ...).
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> f = features(synth.handwriting("ab cd", seed=1), families=["kinematics"])
+    >>> f["speed_mean"] > 0
+    True
+    """
+    valid_recording(rec)
+    out: dict[str, float] = {}
+    empty = len(rec) == 0
+    has: dict[str, bool] = {}  # channel -> present, checked once per call
+
+    def present(channels: tuple[str, ...]) -> bool:
+        for c in channels:
+            h = has.get(c)
+            if h is None:
+                h = has[c] = rec.has(c)
+            if not h:
+                return False
+        return True
+
+    # one warnings/errstate context for the whole run (not one per metric): empty slices
+    # and 0/0 give NaN by design
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name in _selected(families, names):
+            info = FEATURES[name]
+            if empty or not present(info.needs):
+                out[name] = math.nan
+                continue
+            v = info.func(rec)  # type: ignore[misc]
+            out[name] = float(v) if v is not None else math.nan
+    return out
+
+
+def scalar_meta(rec: Recording, keys: Sequence[str] | None = None) -> dict[str, Any]:
+    """The recording's meta values that fit a table cell (str, int, float, bool, None).
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> scalar_meta(synth.handwriting("a", seed=0).with_meta(subject="S1", extra=[1, 2]))["subject"]
+    'S1'
+    """
+    row: dict[str, Any] = {}
+    for k in (keys if keys is not None else list(rec.meta)):
+        v = rec.meta.get(k)
+        if v is None or isinstance(v, (str, int, float, bool)):
+            row[k] = v
+    return row
+
+
+def _recording_row(task: dict) -> list[dict]:
+    """Task function for in-memory recordings: one row (meta, then features)."""
+    rec = task["rec"]
+    row = scalar_meta(rec, task["meta"])
+    try:
+        row.update(features(rec, families=task["families"], names=task["names"]))
+    except Exception as exc:  # one bad recording must not crash the table
+        row["error"] = str(exc)
+    return [row]
+
+
+def is_recording_file(path: str | os.PathLike[str]) -> bool:
+    """Whether a file found in a folder is a recording: its name or content identifies a format.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "README.md"; _ = f.write_text("# notes")
+    >>> is_recording_file(f)
+    False
+    """
+    from .io import detect_format
+
+    return detect_format(path) is not None
+
+
+def file_tasks(
+    files: Sequence[str | os.PathLike[str]],
+    *,
+    read_kwargs: dict[str, Any] | None = None,
+    families: Iterable[str] | str | None = None,
+    names: Iterable[str] | None = None,
+    meta: Sequence[str] | None = None,
+) -> tuple[list[dict], list[dict]]:
+    """One task per recording file, keyed by content and options; unreadable files as error rows.
+
+    The key covers the file's bytes and name (readers take columns, units and meta from
+    it), `read_kwargs`, the selected features and the registry version, so a changed file or
+    option is scored again on resume.
+
+    Examples
+    --------
+    >>> import penmotor, tempfile
+    >>> d = Path(tempfile.mkdtemp()); penmotor.write(penmotor.synth.handwriting("a", seed=0), d / "a.pmr")
+    >>> tasks, failed = file_tasks([d / "a.pmr", d / "gone.svc"])
+    >>> len(tasks), failed[0]["status"]
+    (1, 'error')
+    >>> file_tasks([d / "a.pmr"], read_kwargs={"device": "x"})[0][0]["key"] != tasks[0]["key"]
+    True
+    """
+    from .batch import error_row, file_digest, task_key
+
+    read_kwargs = dict(read_kwargs or {})
+    fams = None if families is None else sorted([families] if isinstance(families, str) else families)
+    nms = None if names is None else sorted([names] if isinstance(names, str) else names)
+    options = {"read": read_kwargs, "families": fams, "names": nms, "meta": None if meta is None else list(meta),
+               "registry": REGISTRY_VERSION}
+    tasks, failed = [], []
+    for f in files:
+        try:
+            digest = file_digest(f)
+        except OSError as exc:
+            failed.append(error_row({"path": str(f), "key": None}, f"{f}: cannot read file ({exc.strerror or exc})",
+                                    item="recording"))
+            continue
+        # readers take units, columns and meta from the name, so the name is part of the key
+        key = task_key(digest, options | {"name": Path(f).name})
+        tasks.append({"path": str(f), "key": key, "read_kwargs": read_kwargs,
+                      "families": fams, "names": nms, "meta": None if meta is None else list(meta)})
+    return tasks, failed
+
+
+def file_rows(task: dict) -> list[dict]:
+    """Score one recording file inside a worker: one row per recording it holds.
+
+    The file is read here (``penmotor.read(path, **task["read_kwargs"])``), so a batch never
+    holds all recordings in the calling process. A file that cannot be read raises; the
+    batch engine turns that into its error row.
+
+    Examples
+    --------
+    >>> import penmotor, tempfile
+    >>> d = Path(tempfile.mkdtemp()); penmotor.write(penmotor.synth.handwriting("a", seed=0), d / "a.pmr")
+    >>> rows = file_rows(file_tasks([d / "a.pmr"], families="kinematics")[0][0])
+    >>> rows[0]["status"], rows[0]["recording"], rows[0]["speed_mean"] > 0
+    ('ok', 0, True)
+    """
+    import time
+
+    from .io import read
+
+    t0 = time.perf_counter()
+    got = read(task["path"], **task["read_kwargs"])
+    recs = got if isinstance(got, list) else [got]
+    if not recs:
+        raise FormatError("the file holds no recording", path=task["path"])
+    rows = []
+    for i, rec in enumerate(recs):
+        row: dict[str, Any] = {"path": task["path"], "recording": i, "status": "ok", "error": None,
+                               "key": task["key"]}
+        row.update({k: v for k, v in scalar_meta(rec, task["meta"]).items() if k not in row})
+        try:
+            row.update(features(rec, families=task["families"], names=task["names"]))
+        except PenmotorError as exc:
+            row.update(status="error", error=f"{task['path']}: {exc}")
+        rows.append(row)
+    dt = (time.perf_counter() - t0) / len(recs)
+    for r in rows:
+        r["seconds"] = dt
+    return rows
+
+
+def features_table(
+    items: Any,
+    *,
+    families: Iterable[str] | str | None = None,
+    names: Iterable[str] | None = None,
+    meta: Sequence[str] | None = None,
+    progress: bool = False,
+    workers: int = 1,
+    client: Any = None,
+    dask: str | None = None,
+    read_kwargs: dict[str, Any] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    resume: bool = True,
+    describe_error: Any = None,
+) -> Any:
+    """Features of many recordings or recording files as a pandas DataFrame.
+
+    Parameters
+    ----------
+    items : iterable of Recording, or path(s)
+        Recordings in memory: one row each (meta columns, then features). Or files, folders
+        (searched recursively for files whose name or content identifies a recording
+        format) and globs: one row per recording in each file (see below).
+    families, names : optional
+        As in :func:`features`.
+    meta : sequence of str, optional
+        Meta keys to keep as columns; default every meta key found (non-scalar values skipped).
+    progress : bool
+        Show a tqdm progress bar.
+    workers : int
+        1: in this process; N: this process plus N - 1 worker processes, started only when
+        the batch is worth it (see :func:`penmotor.batch.run_tasks`).
+    client : dask.distributed.Client, optional
+        Run on Dask; files are read on the workers.
+    dask : str, optional
+        ``"local"`` (a LocalCluster of `workers` processes) or a scheduler address.
+    read_kwargs : dict, optional
+        Keyword arguments of :func:`penmotor.read` for files (format, columns, device, ...).
+    out : path, optional
+        For files: also write the table (``.csv`` with units in a second header row, or
+        ``.parquet``) and resume from it: files already scored with the same content and
+        options are not scored again.
+    resume : bool
+        With `out`: skip what it already holds.
+    describe_error : callable, optional
+        For files: turns a reading error into its row's ``error`` text (default ``str``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Recordings: meta columns, then one column per feature (``error`` when one failed).
+        Files: ``path`` (as given or found, never the base name alone), ``recording``
+        (0-based, within the file), ``status``, ``error``, ``duplicate_of``, ``key``,
+        ``seconds``, meta columns, then one column per feature; one error row per file that
+        cannot be read. Units in ``df.attrs["units"]``; for files ``df.attrs["failed"]``
+        counts this run's error rows. The values do not depend on `workers` or the engine.
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> recs = [synth.handwriting("ab", seed=s).with_meta(subject=f"S{s}") for s in (1, 2)]
+    >>> df = features_table(recs, families="kinematics")
+    >>> df["subject"].tolist(), df.attrs["units"]["speed_mean"]
+    (['S1', 'S2'], 'mm/s')
+
+    From files (a folder of two sessions and a file that is not a recording):
+
+    >>> import penmotor, tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> for s in (1, 2):
+    ...     penmotor.write(recs[s - 1], d / f"s{s}.pmr")
+    >>> _ = (d / "bad.svc").write_text("not numbers")
+    >>> t = features_table(d, families="kinematics")
+    >>> [Path(p).name for p in t["path"]], t["status"].tolist(), t.attrs["failed"]
+    (['bad.svc', 's1.pmr', 's2.pmr'], ['error', 'ok', 'ok'], 1)
+    >>> bool(t["speed_mean"].iloc[1] == df["speed_mean"].iloc[0])
+    True
+    """
+    import pandas as pd
+
+    from .batch import find_files, run_batch, run_tasks
+
+    if families is not None and not isinstance(families, str):
+        families = list(families)
+    if names is not None and not isinstance(names, str):
+        names = list(names)
+    if isinstance(items, (str, os.PathLike)):
+        items = [items]
+    items = list(items)
+    is_path = [isinstance(x, (str, os.PathLike)) for x in items]
+    if any(is_path):
+        if not all(is_path):
+            raise ParameterError("items: pass recordings or paths, not a mix of both")
+        files = find_files(items, is_recording_file)
+        if not files:
+            raise ParameterError(f"items: no recording files found in {[str(x) for x in items]}")
+        tasks, failed = file_tasks(files, read_kwargs=read_kwargs, families=families, names=names, meta=meta)
+        selected = _selected(families, names)  # unknown families/names: one error here, not one per file
+        units = {"seconds": "s"} | {n: FEATURES[n].unit for n in selected}
+        return run_batch(tasks, file_rows, out=out, item="recording", metrics=selected,
+                         units=units, failed_rows=failed, resume=resume, workers=workers, client=client,
+                         dask=dask, describe_error=describe_error, progress=progress, desc="features",
+                         unit="file")
+    if out is not None:
+        raise ParameterError("out: only for files (recordings in memory have no path to resume by)")
+    for x in items:
+        if not isinstance(x, Recording):
+            raise ParameterError(f"items: expected Recordings or paths, got {type(x).__name__}")
+    _selected(families, names)
+    tasks = [{"path": str(i), "key": str(i), "rec": r, "families": families, "names": names, "meta": meta}
+             for i, r in enumerate(items)]
+    rows: list[dict] = [{} for _ in tasks]
+    for i, got in run_tasks(tasks, _recording_row, workers=workers, client=client, dask=dask, item="recording",
+                            progress=progress, desc="features", unit="rec"):
+        rows[i] = got[0]
+        if "error" in rows[i]:
+            warnings.warn(f"features failed for {items[i]!r}: {rows[i]['error']}", PenmotorWarning, stacklevel=2)
+    df = pd.DataFrame(rows)
+    df.attrs["units"] = {c: FEATURES[c].unit for c in df.columns if c in FEATURES}
+    return df

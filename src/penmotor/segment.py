@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ._stats import otsu_split
 from .errors import ParameterError
 from .recording import Recording
 
@@ -247,21 +248,15 @@ def gap_threshold(gaps_xh: Any, *, default_xh: float = 1.0, bounds_xh: tuple[flo
     >>> gap_threshold([0.3, 0.32, 0.35])
     1.0
     """
-    g = np.sort(np.asarray(gaps_xh, dtype=np.float64))
+    g = np.asarray(gaps_xh, dtype=np.float64)
     g = g[np.isfinite(g)]
     if g.size < 3:
         return float(default_xh)
-    n = g.size
-    cs = np.cumsum(g)
-    k = np.arange(1, n)  # split after k values
-    m0 = cs[:-1] / k
-    m1 = (cs[-1] - cs[:-1]) / (n - k)
-    between = k * (n - k) * (m0 - m1) ** 2
-    j = int(np.argmax(between))
-    lo_mean, hi_mean = m0[j], m1[j]
+    split = otsu_split(g)
+    lo_mean, hi_mean = split.lower_mean, split.upper_mean
     if hi_mean < bounds_xh[0] or hi_mean < 2.0 * max(lo_mean, 0.05):
         return float(default_xh)
-    thr = 0.5 * (g[j] + g[j + 1])
+    thr = split.threshold
     return float(np.clip(thr, *bounds_xh))
 
 
@@ -443,13 +438,19 @@ def component_pauses(rec: Recording, comp: np.ndarray) -> np.ndarray:
 # --- sub-strokes -------------------------------------------------------------------------
 # (metrics-C) Velocity-minima segmentation of the smoothed pen trace; used by
 # penmotor.metrics.kinematics (substroke_count, substroke_duration_mean).
-__all__ += ["substroke_bounds"]
+__all__ += ["substroke_bounds", "local_extrema"]
 
 
-def _local_extrema(values: np.ndarray, seg: np.ndarray, minima: bool) -> np.ndarray:
+def local_extrema(values: np.ndarray, seg: np.ndarray, minima: bool) -> np.ndarray:
     """Interior local minima (or maxima) of `values` whose two neighbours are in the same segment.
 
     A plateau counts once, at its first sample (strict on the left, loose on the right).
+
+    Examples
+    --------
+    >>> v = np.array([0.0, 2.0, 1.0, 3.0, 3.0, 0.0])
+    >>> np.flatnonzero(local_extrema(v, np.zeros(6, int), minima=False)).tolist()
+    [1, 3]
     """
     n = values.size
     out = np.zeros(n, dtype=bool)
@@ -517,7 +518,7 @@ def substroke_bounds(
     nonempty = tr.stops > tr.starts
     cut = np.zeros(n, dtype=bool)
     cut[tr.starts[nonempty]] = True
-    minima = _local_extrema(np.asarray(tr.speed), seg, minima=True)
+    minima = local_extrema(np.asarray(tr.speed), seg, minima=True)
     gap = max(int(round(min_duration_s * rate_hz)), 1)
     pos = np.arange(n)
     sid = np.maximum(seg, 0)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_CUTOFF_HZ",
     "Trace",
     "kinematics",
+    "Resampled",
     "resample",
     "lowpass",
     "derivative",
@@ -53,6 +54,30 @@ __all__ = [
 DEFAULT_RATE_HZ = 200.0
 #: Default low-pass cut-off (Hz): handwriting movement is below ~10 Hz, tremor up to ~12 Hz.
 DEFAULT_CUTOFF_HZ = 12.0
+
+
+class Resampled(NamedTuple):
+    """Output of :func:`resample`: uniform samples, segment by segment.
+
+    A named tuple, so ``t, values, starts, stops, source = resample(...)`` also works.
+
+    Attributes
+    ----------
+    t : ndarray, shape (m,)
+        Uniform time stamps, s (each segment on its own grid).
+    values : ndarray, shape (m,) or (m, k)
+        Interpolated values.
+    starts, stops : ndarray of int
+        Segment bounds in the output (one output segment per input segment, empty ones kept empty).
+    source : ndarray of int, shape (m,)
+        Input segment index of each output sample.
+    """
+
+    t: np.ndarray
+    values: np.ndarray
+    starts: np.ndarray
+    stops: np.ndarray
+    source: np.ndarray
 
 
 def _bounds(starts: Any, stops: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -215,7 +240,7 @@ def resample(
     starts: Any,
     stops: Any,
     rate_hz: float = DEFAULT_RATE_HZ,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> Resampled:
     """Resample each segment of an irregularly sampled signal onto its own uniform grid.
 
     Segment k's grid is ``t[start_k] + i / rate_hz`` for ``i = 0 .. floor(duration_k * rate_hz)``;
@@ -234,18 +259,14 @@ def resample(
 
     Returns
     -------
-    t_uniform : ndarray, shape (m,)
-    values_uniform : ndarray, shape (m,) or (m, k)
-    new_starts, new_stops : ndarray
-        Segment bounds in the output (one output segment per input segment, empty ones kept empty).
-    source : ndarray, shape (m,)
-        Input segment index of each output sample.
+    Resampled
+        ``t``, ``values``, ``starts``, ``stops`` (segment bounds in the output) and ``source``
+        (input segment of each output sample), as a named tuple.
 
     Examples
     --------
-    >>> tu, vu, s, e, src = resample([0, .01, .03, 1, 1.02], [0., 1, 3, 5, 7], starts=[0, 3], stops=[3, 5],
-    ...                              rate_hz=100)
-    >>> tu.round(2).tolist(), vu.tolist(), s.tolist(), e.tolist()
+    >>> r = resample([0, .01, .03, 1, 1.02], [0., 1, 3, 5, 7], starts=[0, 3], stops=[3, 5], rate_hz=100)
+    >>> r.t.round(2).tolist(), r.values.tolist(), r.starts.tolist(), r.stops.tolist()
     ([0.0, 0.01, 0.02, 0.03, 1.0, 1.01, 1.02], [0.0, 1.0, 2.0, 3.0, 5.0, 6.0, 7.0], [0, 4], [4, 7])
     """
     if not (np.isfinite(rate_hz) and rate_hz > 0):
@@ -294,7 +315,7 @@ def resample(
         for c, col in enumerate(vin):
             vu[:, c] = np.interp(qkey, ukey, col)
     vu = vu.reshape((qkey.size,) + v.shape[1:])
-    return tu, vu, new_s, new_e, seg_out
+    return Resampled(tu, vu, new_s, new_e, seg_out)
 
 
 @functools.lru_cache(maxsize=64)
@@ -595,7 +616,8 @@ def _resampled(rec: Recording, phase: str, rate_hz: float) -> tuple[np.ndarray, 
     def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         s, e = _phase_bounds(rec, phase)
         pos = np.column_stack((rec.x, rec.y, rec.pressure))
-        t, v, ns, ne, _ = resample(rec.t, pos, starts=s, stops=e, rate_hz=rate_hz)
+        res = resample(rec.t, pos, starts=s, stops=e, rate_hz=rate_hz)
+        t, v, ns, ne = res.t, res.values, res.starts, res.stops
         return t, v, ns, ne
 
     return rec.cached(("signal.resampled", phase, float(rate_hz)), compute)

@@ -14,7 +14,6 @@ from typing import Any
 
 from ..errors import FormatError, ParameterError
 from ..recording import Recording
-from .. import devices as _devices  # noqa: F401  (registers the data-set device presets)
 
 __all__ = ["read", "write", "detect_format", "FORMATS", "register_format"]
 

@@ -52,10 +52,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, ParameterError, PenmotorError, UnitsError
-from ..recording import CHANNELS, Device, Recording, Timing, get_device
+from ..devices import Device, get_device
+from ..recording import CHANNELS, Recording, Timing
 from . import Format, register_format
 from ._text import DEFAULT_MAX_BYTES, atomic_write, check_size, no_columns
-from .native import _dec, _enc
+from .native import decode_meta, encode_meta
 
 __all__ = ["read_inkml", "write_inkml", "sniff_inkml", "INKML_NS"]
 
@@ -155,7 +156,7 @@ def write_inkml(rec: Recording, path: str | Path) -> None:
     q = lambda tag: f"{{{INKML_NS}}}{tag}"  # noqa: E731
     ink = ET.Element(q("ink"))
     ann = ET.SubElement(ink, q("annotation"), {"type": _ANNOT})
-    ann.text = json.dumps(_enc(doc, ""), ensure_ascii=True, allow_nan=False)
+    ann.text = json.dumps(encode_meta(doc, ""), ensure_ascii=True, allow_nan=False)
     defs = ET.SubElement(ink, q("definitions"))
     ctx = ET.SubElement(defs, q("context"), {_XML_ID: "ctx0"})
     dev = rec.device
@@ -413,7 +414,7 @@ def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[st
     for c in root:
         if _local(c.tag) == "annotation" and c.get("type") == _ANNOT:
             try:
-                own = _dec(json.loads(c.text or "{}"))
+                own = decode_meta(json.loads(c.text or "{}"))
             except ValueError as exc:
                 raise FormatError(f"penmotor annotation is not valid JSON: {exc}", path=p, field="annotation") from None
             if not isinstance(own, dict):

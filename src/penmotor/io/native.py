@@ -42,7 +42,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, ParameterError
-from ..recording import CHANNELS, Device, Recording, Timing
+from ..devices import Device
+from ..recording import CHANNELS, Recording, Timing
 from . import Format, register_format
 from ._text import atomic_write, no_columns
 
@@ -54,8 +55,16 @@ _JSON = "penmotor.json"
 
 
 # ------------------------------------------------------------------ JSON with tags
-def _enc(v: Any, where: str) -> Any:
-    """Encode a meta value into JSON, tagging types JSON lacks so they come back exactly."""
+def encode_meta(v: Any, where: str) -> Any:
+    """Encode a meta value into JSON, tagging types JSON lacks so they come back exactly.
+
+    `where` names the value in error messages. Inverse: :func:`decode_meta`.
+
+    Examples
+    --------
+    >>> encode_meta((1, 2.5), "meta['pair']")
+    {'__tuple__': [1, 2.5]}
+    """
     if v is None or isinstance(v, (bool, str)):
         return v
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
@@ -66,9 +75,9 @@ def _enc(v: Any, where: str) -> Any:
     if isinstance(v, np.bool_):
         return bool(v)
     if isinstance(v, tuple):
-        return {"__tuple__": [_enc(x, f"{where}[{i}]") for i, x in enumerate(v)]}
+        return {"__tuple__": [encode_meta(x, f"{where}[{i}]") for i, x in enumerate(v)]}
     if isinstance(v, list):
-        return [_enc(x, f"{where}[{i}]") for i, x in enumerate(v)]
+        return [encode_meta(x, f"{where}[{i}]") for i, x in enumerate(v)]
     if isinstance(v, Mapping):
         out = {}
         for k, x in v.items():
@@ -76,7 +85,7 @@ def _enc(v: Any, where: str) -> Any:
                 raise ParameterError(f"meta{where}: keys must be str, got {k!r}")
             if k.startswith("__") and k.endswith("__"):
                 raise ParameterError(f"meta{where}: key {k!r} is reserved")
-            out[k] = _enc(x, f"{where}[{k!r}]")
+            out[k] = encode_meta(x, f"{where}[{k!r}]")
         return out
     if isinstance(v, _dt.datetime):
         return {"__datetime__": v.isoformat()}
@@ -88,21 +97,28 @@ def _enc(v: Any, where: str) -> Any:
     )
 
 
-def _dec(v: Any) -> Any:
+def decode_meta(v: Any) -> Any:
+    """Decode a meta value written by :func:`encode_meta` (tagged tuples, floats, dates) exactly.
+
+    Examples
+    --------
+    >>> decode_meta(encode_meta({"a": (1, float("nan"))}, "meta"))
+    {'a': (1, nan)}
+    """
     if isinstance(v, list):
-        return [_dec(x) for x in v]
+        return [decode_meta(x) for x in v]
     if isinstance(v, dict):
         if len(v) == 1:
             (k, x), = v.items()
             if k == "__tuple__":
-                return tuple(_dec(y) for y in x)
+                return tuple(decode_meta(y) for y in x)
             if k == "__float__":
                 return float(x)
             if k == "__datetime__":
                 return _dt.datetime.fromisoformat(x)
             if k == "__date__":
                 return _dt.date.fromisoformat(x)
-        return {k: _dec(x) for k, x in v.items()}
+        return {k: decode_meta(x) for k, x in v.items()}
     return v
 
 
@@ -171,9 +187,9 @@ def write_native(rec: Recording, path: str | Path) -> None:
         "magic": _MAGIC,
         "format_version": FORMAT_VERSION,
         "n_samples": len(rec),
-        "device": None if rec.device is None else _enc(rec.device.to_dict(), "[device]"),
-        "meta": _enc(dict(rec.meta), ""),
-        "timing": _enc({f.name: getattr(rec.timing, f.name) for f in _timing_fields()}, "[timing]"),
+        "device": None if rec.device is None else encode_meta(rec.device.to_dict(), "[device]"),
+        "meta": encode_meta(dict(rec.meta), ""),
+        "timing": encode_meta({f.name: getattr(rec.timing, f.name) for f in _timing_fields()}, "[timing]"),
         "raw": sorted(rec.raw),
         "extra": sorted(rec.extra),
     }
@@ -313,9 +329,9 @@ def read_native(
             if n and (not np.isfinite(t).all() or (np.diff(t) < 0).any()):
                 raise FormatError("time stamps must be finite and non-decreasing", path=p, field="ch/t.npy")
             try:
-                dev = None if doc.get("device") is None else Device.from_dict(_dec(doc["device"]))
-                md = _dec(doc.get("meta") or {})
-                tm = _dec(doc.get("timing") or {})
+                dev = None if doc.get("device") is None else Device.from_dict(decode_meta(doc["device"]))
+                md = decode_meta(doc.get("meta") or {})
+                tm = decode_meta(doc.get("timing") or {})
                 timing = Timing(**tm)
             except (ParameterError, TypeError, ValueError, AttributeError) as exc:
                 raise FormatError(f"bad device/meta/timing: {exc}", path=p, field=_JSON) from None

@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, ParameterError, PenmotorError
-from ..recording import Device, Recording, get_device
+from ..devices import Device, get_device
+from ..recording import Recording
 from . import Format, register_format
 from ._text import DEFAULT_MAX_BYTES, check_size, numeric_row, parse_table, read_text
 

@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import FormatError, PenmotorError
-from ..recording import Device, Recording, get_device
+from ..devices import Device, get_device
+from ..recording import Recording
 from . import Format, register_format
 from ._text import DEFAULT_MAX_BYTES, line_of_row, no_columns, numeric_row, parse_table, read_text
 

@@ -1,19 +1,16 @@
-"""Metric families. Importing this package registers every family in :data:`penmotor.FEATURES`.
+"""Metric families: importing this package registers every family in :data:`penmotor.FEATURES`.
 
 Each family is a module of pure, vectorised functions ``f(rec, *, params) -> float``:
 ``kinematics``, ``pressure``, ``temporal``, ``tremor``, ``spiral``, ``sizing``,
-``spacing``, ``geometry``.
+``spacing``, ``geometry``. :mod:`~penmotor.metrics.scan_only` declares the metrics that
+only the scanned-worksheet pipeline (:mod:`penmotor.scan`) computes.
+:mod:`penmotor` imports this package, so the registry is complete after ``import penmotor``.
 """
 
 from __future__ import annotations
 
-import importlib
+from . import geometry, kinematics, pressure, sizing, spacing, spiral, temporal, tremor
+from . import scan_only  # last: scan-only names follow the online ones in the registry
 
-__all__ = ["kinematics", "pressure", "temporal", "tremor", "spiral", "sizing", "spacing", "geometry"]
-
-for _m in __all__:
-    try:
-        importlib.import_module(f"{__name__}.{_m}")
-    except ModuleNotFoundError as _exc:  # pragma: no cover - while a family is being written
-        if _exc.name != f"{__name__}.{_m}":
-            raise
+__all__ = ["kinematics", "pressure", "temporal", "tremor", "spiral", "sizing", "spacing", "geometry",
+           "scan_only"]

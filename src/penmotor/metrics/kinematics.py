@@ -41,9 +41,10 @@ from .. import signal
 from ..errors import ParameterError
 from ..recording import Recording
 from ..registry import metric
-from ..segment import _local_extrema, substroke_bounds
+from ..segment import local_extrema, substroke_bounds
 
 __all__ = [
+    "phase_trace",
     "kinematic_stat",
     "substroke_bounds",
     "substroke_count",
@@ -64,8 +65,19 @@ def _empty_trace(mode: str, rate_hz: float) -> signal.Trace:
     return signal.Trace(z, z, z, z, z, z, z, z, z, z, z, z, z, z, i, i, i, float(rate_hz), mode)
 
 
-def _trace(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz: float) -> signal.Trace:
-    """The cached trace of `phase`; an empty trace when the recording has no such samples."""
+def phase_trace(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz: float) -> signal.Trace:
+    """The cached kinematic trace of `phase`; an empty trace when the recording has no such samples.
+
+    :func:`penmotor.signal.kinematics` with an empty result (instead of an error) for a
+    recording without pen-down (``phase="down"``) or in-air (``phase="air"``) samples.
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> tr = phase_trace(synth.handwriting("ab", seed=1), "down", "smooth", 200.0, 10.0)
+    >>> bool(len(tr) > 0 and np.nanmax(tr.speed) > 0)
+    True
+    """
     pd = rec.pen_down
     if len(rec) == 0 or (phase == "down" and not pd.any()) or (phase == "air" and pd.all()):
         if mode not in ("smooth", "raw"):
@@ -136,7 +148,7 @@ def kinematic_stat(
         return math.nan
 
     def compute() -> dict[str, float]:
-        tr = _trace(rec, phase, mode, rate_hz, cutoff_hz)
+        tr = phase_trace(rec, phase, mode, rate_hz, cutoff_hz)
         return _summaries(np.asarray(getattr(tr, quantity)))
 
     key = ("kinematics.stats", quantity, phase, mode, float(rate_hz), float(cutoff_hz))
@@ -264,7 +276,7 @@ def niv(
     """
     if len(rec) < 2 or not rec.pen_down.any():
         return math.nan
-    tr = _trace(rec, "down", "smooth", rate_hz, cutoff_hz)
+    tr = phase_trace(rec, "down", "smooth", rate_hz, cutoff_hz)
     n = len(tr)
     if n < 3:
         return math.nan
@@ -275,7 +287,7 @@ def niv(
     cut[tr.starts[tr.stops > tr.starts]] = True
     cut[1:] |= (sign[1:] * sign[:-1] < 0) | (seg[1:] != seg[:-1])
     vid = np.cumsum(cut) - 1
-    maxima = _local_extrema(np.asarray(tr.speed), seg, minima=False)
+    maxima = local_extrema(np.asarray(tr.speed), seg, minima=False)
     counts = np.bincount(vid, weights=maxima.astype(float), minlength=vid[-1] + 1)
     lengths = np.bincount(vid, minlength=vid[-1] + 1)
     # drop the first and last vertical piece of each stroke when cut short? keep all long enough
@@ -287,7 +299,7 @@ def _stroke_jerk_parts(
     rec: Recording, mode: str, rate_hz: float, cutoff_hz: float, min_duration_s: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per stroke: T (s), L (mm), peak speed (mm/s), integral of |jerk|^2 dt."""
-    tr = _trace(rec, "down", mode, rate_hz, cutoff_hz)
+    tr = phase_trace(rec, "down", mode, rate_hz, cutoff_hz)
     s, e = np.asarray(tr.starts), np.asarray(tr.stops)
     keep = e > s
     s, e = s[keep], e[keep]

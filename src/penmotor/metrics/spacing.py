@@ -31,7 +31,7 @@ import numpy as np
 from ..recording import Recording
 from ..registry import metric
 from ..segment import component_pauses, gap_threshold, stroke_boxes, word_breaks
-from .sizing import _component_zones, layout, letter_components, x_height
+from .sizing import layout, letter_components, letter_sizing, x_height
 
 __all__ = [
     "Spacing",
@@ -225,7 +225,8 @@ def line_straightness(rec: Recording) -> float:
     sp = spacing_layout(rec)
     if not lay.ok or sp.word_of_component.size == 0:
         return NAN
-    _, off, cu = _component_zones(rec, lay)
+    sizes = letter_sizing(rec)
+    off, cu = sizes.letter_offsets, sizes.letter_u
     wid = sp.word_of_component
     ok = np.isfinite(off)
     nw = int(wid.max()) + 1

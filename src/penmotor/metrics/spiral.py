@@ -54,6 +54,7 @@ import numpy as np
 
 from ..recording import Recording
 from ..registry import metric
+from ..tasks import is_named_text
 
 __all__ = [
     "SpiralFit",
@@ -67,7 +68,6 @@ __all__ = [
 ]
 
 NAN = float("nan")
-TEXT_TASKS = frozenset({"sentence", "text", "words", "word", "letters", "letter", "syllables", "copy"})
 GRID_RAD = 2.0 * math.pi / 100.0
 
 
@@ -265,7 +265,7 @@ def spiral_fit(rec: Recording) -> SpiralFit:
 def _fit(rec: Recording) -> SpiralFit:
     from scipy.optimize import leastsq
 
-    if str(rec.meta.get("task", "")).lower() in TEXT_TASKS:
+    if is_named_text(rec):
         return _INVALID
     down = rec.pen_down
     x, y = rec.x[down], rec.y[down]

@@ -324,9 +324,9 @@ def pause_runs(
     if not min_pause_s >= 0:
         raise ParameterError(f"min_pause_s: expected >= 0, got {min_pause_s!r}")
     from ..signal import DEFAULT_CUTOFF_HZ
-    from .kinematics import _trace
+    from .kinematics import phase_trace
 
-    tr = _trace(rec, "down", "smooth", rate_hz, DEFAULT_CUTOFF_HZ)
+    tr = phase_trace(rec, "down", "smooth", rate_hz, DEFAULT_CUTOFF_HZ)
     speed = np.asarray(tr.speed)
     if speed.size == 0:
         return np.empty(0)

@@ -78,8 +78,10 @@ from .. import signal as psig
 from ..errors import ParameterError
 from ..recording import Recording
 from ..registry import metric
+from ..tasks import is_labelled_writing
 
-__all__ = ["Spectrum", "tremor_spectrum", "run_residual", "tremor_frequency", "tremor_amplitude", "tremor_power_ratio"]
+__all__ = ["Spectrum", "tremor_spectrum", "run_residual", "tremor_frequency", "tremor_amplitude", "tremor_power_ratio",
+           "line_concentration"]
 
 NAN = float("nan")
 #: Tremor band searched on spirals, lines and unlabelled recordings, Hz.
@@ -175,7 +177,7 @@ def tremor_spectrum(
     return rec.cached(key, lambda: _spectrum(rec, rate_hz, highpass_hz, segment_s))
 
 
-def _runs(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sampling_runs(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Runs of continuous sampling (pen-down and hover alike), split where the clock jumps."""
     dt = np.diff(t)
     pos = dt[dt > 0]
@@ -210,9 +212,9 @@ def run_residual(
     """
 
     def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        rs, re_ = _runs(rec.t)
-        tu, xy, ns, ne, _ = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_,
-                                          rate_hz=rate_hz)
+        rs, re_ = _sampling_runs(rec.t)
+        res = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_, rate_hz=rate_hz)
+        tu, xy, ns, ne = res.t, res.values, res.starts, res.stops
         low = psig.lowpass(xy, rate_hz=rate_hz, cutoff_hz=highpass_hz, starts=ns, stops=ne,
                            numtaps=_odd(4.0 * rate_hz / highpass_hz + 1))
         return tu, xy - low, ns, ne
@@ -384,13 +386,24 @@ def _line_peak(sp: Spectrum, band: tuple[float, float], halfwidth_hz: float, min
             best = (f0, amp, power)
     if fine is not None and np.isfinite(best[0]):
         fsp = fine()
-        if fsp is None or _concentration(fsp, best[0]) < MIN_LINE_CONCENTRATION:
+        if fsp is None or line_concentration(fsp, best[0]) < MIN_LINE_CONCENTRATION:
             return NAN, 0.0
     return best[0], best[1]
 
 
-def _concentration(sp: Spectrum, f0: float) -> float:
-    """Share of the power within 1 Hz of the local maximum near `f0` that lies within 0.3 Hz of it."""
+def line_concentration(sp: Spectrum, f0: float) -> float:
+    """Share of the power within 1 Hz of the local maximum near `f0` that lies within 0.3 Hz of it.
+
+    Near 1 for a narrow spectral line (a tremor), lower for a broad bump (the rhythm of
+    the writing). 0 when no frequency of `sp` lies within 0.3 Hz of `f0`.
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> sp = tremor_spectrum(synth.tremor_spiral(freq_hz=7.0, amplitude_mm=0.3, seed=0))
+    >>> bool(line_concentration(sp, 7.0) > 0.6)
+    True
+    """
     f, p = sp.f, sp.psd
     near = np.abs(f - f0) <= 0.3
     if not near.any():
@@ -401,14 +414,6 @@ def _concentration(sp: Spectrum, f0: float) -> float:
     return float(np.sum(p[d <= 0.3])) / tot if tot > 0 else 0.0
 
 
-def _is_handwriting(rec: Recording) -> bool:
-    """A labelled writing task (not a spiral, line, ... and not unlabelled)."""
-    from .sizing import NON_TEXT_TASKS
-
-    task = str(rec.meta.get("task", "") or "").lower()
-    return bool(task) and task not in NON_TEXT_TASKS and "spiral" not in task
-
-
 def _check_mode(mode: str) -> None:
     if mode not in ("auto", "spiral", "handwriting"):
         raise ParameterError(f"mode: expected 'auto', 'spiral' or 'handwriting', got {mode!r}")
@@ -416,8 +421,8 @@ def _check_mode(mode: str) -> None:
 
 def _peak(rec: Recording, sp: Spectrum, mode: str, band: tuple[float, float] | None,
           halfwidth_hz: float | None, min_prominence: float) -> tuple[float, float]:
-    if mode == "handwriting" or (mode == "auto" and _is_handwriting(rec)):
-        rs, re_ = _runs(rec.t)
+    if mode == "handwriting" or (mode == "auto" and is_labelled_writing(rec)):
+        rs, re_ = _sampling_runs(rec.t)
         if float(np.sum(rec.t[re_ - 1] - rec.t[rs])) < HANDWRITING_MIN_S:
             return NAN, 0.0  # one or two Welch segments: every bump of the writing looks like a line
 

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store import IngestResult, Store, open_store, valid_child_id
+from .ingest import IngestResult
+from .store import Store, open_store
 from .trends import reliable_change_index, summarize, theil_sen_trend, within_session_sd
 
 __all__ = [
     "Store",
     "IngestResult",
     "open_store",
-    "valid_child_id",
     "summarize",
     "theil_sen_trend",
     "reliable_change_index",

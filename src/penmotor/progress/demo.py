@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PenmotorError
-from .store import IngestResult, Store
+from .ingest import IngestResult
+from .store import Store
 
 __all__ = ["run_demo", "DemoResult", "DEMO_CHILD"]
 
@@ -141,7 +142,7 @@ def run_demo(out_dir: str | os.PathLike[str] = "demo-out", *, n_sessions: int = 
     with Store(db) as store:
         results += store.ingest(DEMO_CHILD, sorted(files), on_result=note)
         if scan:
-            from ..scan.render import render
+            from ..synth import render
 
             last = synth.child_sessions(n_sessions, child=DEMO_CHILD, seed=seed + 100)[-2]
             page = render(last, dpi=300)

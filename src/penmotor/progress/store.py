@@ -8,7 +8,7 @@ Tables
 ------
 ``children``
     ``child_id`` -- a pseudonymous code such as ``C001`` (never a name; see
-    :func:`valid_child_id`).
+    :func:`penmotor.errors.valid_child_id`).
 ``sessions``
     one row per recording or scanned page: ``date``, ``task``, ``modality``
     (``"online"`` or ``"scan"``), ``device``, ``source`` (the file path as given),
@@ -22,7 +22,8 @@ Tables
 
 Safety
 ------
-* Every write is one transaction; :meth:`Store.ingest` uses one transaction per file,
+* Every write is one transaction; :meth:`Store.ingest` uses one transaction per file
+  (the rows come from :mod:`penmotor.progress.ingest`, which reads and scores but never writes),
   so a killed ingest leaves every earlier file complete and no half-written session.
 * SQLite runs in WAL mode with a busy timeout, and write transactions start with
   ``BEGIN IMMEDIATE``, so concurrent ``penmotor add`` processes queue instead of failing.
@@ -33,36 +34,42 @@ Safety
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
-import io
 import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 
-from ..errors import FormatError, ParameterError, PenmotorError, valid_child_id
+from ..errors import ParameterError, PenmotorError, valid_child_id
 from ..recording import Recording
 from ..registry import REGISTRY_VERSION
+from .ingest import (
+    SCAN_EXTENSIONS,
+    IngestResult,
+    as_date,
+    decode_ink,
+    encode_ink,
+    file_sessions,
+    file_sha256,
+    recording_session,
+)
 
 __all__ = [
     "Store",
-    "IngestResult",
     "open_store",
-    "valid_child_id",
+    "SCHEMA_VERSION",
+    # ingest (penmotor.progress.ingest) names, re-exported for existing code
+    "IngestResult",
     "file_sha256",
     "SCAN_EXTENSIONS",
     "encode_ink",
     "decode_ink",
 ]
 
-#: File extensions treated as scanned worksheets (scored with :func:`penmotor.scan.score_page`).
-SCAN_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf")
 
 SCHEMA_VERSION = "1"
 
@@ -111,83 +118,6 @@ store_info = sa.Table(
 )
 
 
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's content (hex), read in 1 MiB blocks.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> p = os.path.join(tempfile.mkdtemp(), "a.txt")
-    >>> _ = open(p, "wb").write(b"abc")
-    >>> file_sha256(p)[:16]
-    'ba7816bf8f01cfea'
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def encode_ink(rec: Recording) -> bytes:
-    """A compact copy of a recording's ink for the store (``"xy-npz"``).
-
-    Keeps ``t`` (float64, s), ``x``, ``y`` (float32, mm), ``pressure`` (float32, 0-1)
-    and ``pen_down``: enough for the report's ink plots, pressure map and tremor
-    spectrum. Inverse: :func:`decode_ink`.
-
-    Examples
-    --------
-    >>> rec = Recording.from_arrays(t=[0, .01, .02], x=[0, 1, 2], y=[0, 1, 0], pressure=[.2, .5, .2])
-    >>> back = decode_ink(encode_ink(rec))
-    >>> np.allclose(back.x, rec.x), np.allclose(back.pressure, rec.pressure)
-    (True, True)
-    """
-    buf = io.BytesIO()
-    np.savez_compressed(
-        buf,
-        t=np.asarray(rec.t, np.float64),
-        x=np.asarray(rec.x, np.float32),
-        y=np.asarray(rec.y, np.float32),
-        pressure=np.asarray(rec.pressure, np.float32),
-        pen_down=np.asarray(rec.pen_down, bool),
-    )
-    return buf.getvalue()
-
-
-def decode_ink(blob: bytes) -> Recording:
-    """Rebuild a :class:`~penmotor.Recording` from :func:`encode_ink` bytes.
-
-    Examples
-    --------
-    >>> rec = Recording.from_arrays(t=[0, .01], x=[0, 1], y=[0, 0])
-    >>> len(decode_ink(encode_ink(rec)))
-    2
-    """
-    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-        p = z["pressure"].astype(np.float64)
-        return Recording.from_arrays(
-            t=z["t"], x=z["x"].astype(np.float64), y=z["y"].astype(np.float64),
-            pressure=np.clip(p, 0.0, 1.0), pen_down=z["pen_down"],
-        )
-
-
-def _png_thumbnail(page: np.ndarray, max_px: int = 1400) -> bytes:
-    import cv2
-
-    page = np.asarray(page)
-    if page.dtype != np.uint8:
-        page = np.clip(page, 0, 255).astype(np.uint8)
-    h, w = page.shape[:2]
-    f = min(1.0, max_px / max(h, w))
-    if f < 1.0:
-        page = cv2.resize(page, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
-    ok, enc = cv2.imencode(".png", page)
-    if not ok:  # pragma: no cover
-        raise PenmotorError("could not encode the page thumbnail")
-    return enc.tobytes()
-
-
 def _to_url(url_or_path: str | os.PathLike[str]) -> str:
     s = os.fspath(url_or_path)
     if s == ":memory:":
@@ -197,19 +127,6 @@ def _to_url(url_or_path: str | os.PathLike[str]) -> str:
     if s.startswith("postgresql://") or s.startswith("postgres://"):
         return "postgresql+psycopg://" + s.split("://", 1)[1]
     return s
-
-
-def _as_date(value: Any, *, what: str) -> _dt.date:
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return _dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    raise ParameterError(f"{what}: expected an ISO date YYYY-MM-DD, got {value!r}")
 
 
 def _clean_value(v: Any) -> float | None:
@@ -227,36 +144,6 @@ def _unit(name: str) -> str:
         return FEATURES[name].unit
     except KeyError:
         return "?"
-
-
-@dataclass
-class IngestResult:
-    """What :meth:`Store.ingest` did with one file.
-
-    Attributes
-    ----------
-    path : str
-    status : {"added", "duplicate", "error"}
-    session_ids : list of int
-        New session ids (empty unless added).
-    message : str
-        Error text for ``"error"``; a short note otherwise.
-
-    Examples
-    --------
-    >>> IngestResult("a.pmr", "duplicate").ok
-    True
-    """
-
-    path: str
-    status: str
-    session_ids: list[int] = field(default_factory=list)
-    message: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True unless the file could not be ingested."""
-        return self.status != "error"
 
 
 class Store:
@@ -412,7 +299,7 @@ class Store:
         Parameters
         ----------
         child : str
-            Pseudonymous id (checked with :func:`valid_child_id`); created when new.
+            Pseudonymous id (checked with :func:`penmotor.errors.valid_child_id`); created when new.
         date : str or date
             Session date (ISO ``YYYY-MM-DD``).
         task : str
@@ -441,7 +328,7 @@ class Store:
         1
         """
         valid_child_id(child)
-        d = _as_date(date, what="date")
+        d = as_date(date, what="date")
         if modality not in ("online", "scan"):
             raise ParameterError(f"modality: expected 'online' or 'scan', got {modality!r}")
         if not (isinstance(sha256, str) and re.fullmatch(r"[0-9a-f]{64}", sha256)):
@@ -511,29 +398,9 @@ class Store:
         >>> s.add_recording("C003", rec, values={"stroke_count": 1.0}) is None
         True
         """
-        if not isinstance(rec, Recording):
-            raise ParameterError(f"rec: expected a penmotor.Recording, got {type(rec).__name__}")
-        subj = rec.meta.get("subject")
-        if subj not in (None, "") and str(subj) != child:
-            raise ParameterError(f"rec: belongs to subject {subj!r}, not {child!r} (check the child id)")
-        ink = encode_ink(rec)
-        if sha256 is None:
-            sha256 = hashlib.sha256(ink).hexdigest()
-        d = date if date is not None else rec.meta.get("date")
-        if d is None:
-            raise ParameterError("date: not given and the recording has no meta['date']")
-        t = task or rec.meta.get("task") or "unknown"
-        if values is None:
-            from ..features import features
-
-            values = features(rec)
-        dev = rec.device.name if rec.device is not None else None
-        return self.add_session(
-            child, date=d, task=str(t), modality="online", sha256=sha256, part=part, values=values,
-            device=dev, source=source if source is not None else rec.meta.get("source"),
-            n_samples=len(rec), duration_s=rec.duration if len(rec) else None,
-            ink=ink if keep_ink else None, ink_format="xy-npz",
-        )
+        row = recording_session(child, rec, date=date, task=task, source=source, sha256=sha256,
+                                values=values, keep_ink=keep_ink)
+        return self.add_session(child, part=part, **row)
 
     def ingest(
         self,
@@ -595,7 +462,7 @@ class Store:
         """
         valid_child_id(child)
         if date is not None:
-            date = _as_date(date, what="date")
+            date = as_date(date, what="date")
         out = []
         for p in paths:
             res = self._ingest_one(child, Path(p), date=date, task=task, dpi=dpi, device=device,
@@ -611,49 +478,18 @@ class Store:
                     featurize: Callable[[Recording], Mapping[str, float]] | None) -> IngestResult:
         sp = str(path)
         try:
-            if not path.is_file():
-                raise FormatError("no such file" if not path.exists() else "not a regular file", path=path)
-            digest = file_sha256(path)
-            if self.has_content(digest):
-                return IngestResult(sp, "duplicate", message="already in the store (same content)")
-            mdate = _dt.date.fromtimestamp(path.stat().st_mtime)
-            if path.suffix.lower() in SCAN_EXTENSIONS:
-                parts = self._score_scan(path, dpi=dpi, keep_ink=keep_ink)
-                rows = [dict(modality="scan", task=task or "worksheet", date=date or mdate,
-                             device=None, **p) for p in parts]
-            else:
-                from ..features import features as _features
-                from ..io import read
-
-                kw = dict(read_options)
-                if device is not None:
-                    kw["device"] = device
-                got = read(path, **kw)
-                recs = got if isinstance(got, list) else [got]
-                if not recs:
-                    raise FormatError("file holds no recording", path=path)
-                rows = []
-                for rec in recs:
-                    subj = rec.meta.get("subject")
-                    if subj not in (None, "") and str(subj) != child:
-                        raise FormatError(f"the recording belongs to subject {subj!r}, not {child!r}; "
-                                          "nothing was added (check the child id)", path=path)
-                    vals = (featurize or _features)(rec)
-                    rows.append(dict(
-                        modality="online",
-                        task=task or str(rec.meta.get("task") or path.stem.split("_")[0] or "unknown"),
-                        date=date or (rec.meta.get("date") and _as_date(rec.meta["date"], what=f"{path}: meta date")) or mdate,
-                        device=rec.device.name if rec.device is not None else None,
-                        values=vals, n_samples=len(rec),
-                        duration_s=rec.duration if len(rec) else None,
-                        ink=encode_ink(rec) if keep_ink else None, ink_format="xy-npz",
-                    ))
+            got = file_sessions(path, child, date=date, task=task, dpi=dpi, device=device,
+                                read_options=read_options, keep_ink=keep_ink, featurize=featurize,
+                                is_stored=self.has_content)
         except PenmotorError as exc:
             return IngestResult(sp, "error", message=str(exc))
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
         except Exception as exc:  # a reader bug must not stop a batch: report it on this file
             return IngestResult(sp, "error", message=f"{sp}: {type(exc).__name__}: {exc}")
+        if got is None:
+            return IngestResult(sp, "duplicate", message="already in the store (same content)")
+        digest, rows = got
         ids: list[int] = []
         with self.engine.begin() as conn:
             for i, r in enumerate(rows):
@@ -663,21 +499,6 @@ class Store:
         if not ids:
             return IngestResult(sp, "duplicate", message="already in the store (same content)")
         return IngestResult(sp, "added", ids, message=f"{len(ids)} session(s)")
-
-    @staticmethod
-    def _score_scan(path: Path, *, dpi: float | None, keep_ink: bool) -> list[dict[str, Any]]:
-        """Score every page of an image/PDF file (one session part per page)."""
-        from ..scan import load_pages, score_page
-
-        out = []
-        for page in load_pages(path, dpi=dpi):
-            vals = score_page(page)
-            grey = getattr(page, "grey", None)
-            ink = _png_thumbnail(grey) if (keep_ink and grey is not None) else None
-            out.append(dict(values=vals, ink=ink, ink_format="png"))
-        if not out:
-            raise FormatError("no page found", path=path)
-        return out
 
     # ------------------------------------------------------------------ reads
     def children(self) -> list[str]:

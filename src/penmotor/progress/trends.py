@@ -28,6 +28,7 @@ from ..errors import ParameterError
 
 __all__ = [
     "TrendFit",
+    "format_by_magnitude",
     "theil_sen_trend",
     "reliable_change_index",
     "within_session_sd",
@@ -208,11 +209,18 @@ def _lookup(table: Mapping[Any, float] | None, task: str, metric: str) -> float 
     return None
 
 
-def _by_magnitude(v: float, steps: tuple[tuple[float, str], ...], small: str, missing: str) -> str:
+def format_by_magnitude(v: float, steps: tuple[tuple[float, str], ...], small: str, missing: str) -> str:
     """`v` formatted with the spec of the first ``(bound, spec)`` in `steps` with ``|v| >= bound``.
 
     ``"0"`` for zero, the spec `small` below the last bound, `missing` when `v` is not finite.
     The one rounding rule of the progress texts (:func:`summarize`) and of the report.
+
+    Examples
+    --------
+    >>> format_by_magnitude(12.345, ((100, ".0f"), (10, ".1f")), ".2f", "n/a")
+    '12.3'
+    >>> format_by_magnitude(float("nan"), ((10, ".1f"),), ".2f", "n/a")
+    'n/a'
     """
     if not math.isfinite(v):
         return missing
@@ -224,7 +232,7 @@ def _by_magnitude(v: float, steps: tuple[tuple[float, str], ...], small: str, mi
 
 
 def _fmt(v: float) -> str:
-    return _by_magnitude(v, ((100, ".0f"), (10, ".1f"), (0.1, ".2f")), ".3g", "n/a")
+    return format_by_magnitude(v, ((100, ".0f"), (10, ".1f"), (0.1, ".2f")), ".3g", "n/a")
 
 
 def summarize(

@@ -10,7 +10,7 @@ The pipeline is a chain of small functions, each callable and inspectable on its
 5. :func:`penmotor.scan.segment.segment_page` -- text lines, words, components, skeleton;
 6. :func:`penmotor.scan.trace.centre_line_paths` -- each text line's centre line traced into
    pen-like paths (mm, no timing), measured by the online letter-size estimator itself
-   (:func:`penmotor.metrics.sizing.sizing_from_paths`, behind the online ``x_height``,
+   (:func:`penmotor.letters.sizing_from_paths`, behind the online ``x_height``,
    ``ascender_height``, ``descender_height``, ``size_cv`` and ``baseline_deviation``), so
    paper and tablet share one estimator;
 7. :func:`penmotor.scan.metrics.page_metrics` -- the registered metrics.
@@ -32,7 +32,15 @@ Examples
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+from ..synth import pages as _pages
+from ..synth.pages import render
+
+# Simulated pages moved to penmotor.synth.pages. Kept for existing code: the function
+# ``penmotor.scan.render`` and the old module path (``from penmotor.scan.render import degrade``).
+sys.modules.setdefault(f"{__name__}.render", _pages)
 
 __all__ = ["analyze_page", "score_page", "load_pages", "render", "scan_files", "PageAnalysis", "Page"]
 
@@ -42,7 +50,6 @@ _LAZY = {
     "PageAnalysis": ("pipeline", "PageAnalysis"),
     "load_pages": ("io", "load_pages"),
     "Page": ("io", "Page"),
-    "render": ("render", "render"),
     "scan_files": ("batch", "scan_files"),
 }
 

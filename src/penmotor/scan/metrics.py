@@ -3,8 +3,8 @@
 Metrics whose meaning is the same online and on paper (``x_height``, ``word_spacing``,
 ``slant``, ...) are registered once by the online families (:mod:`penmotor.metrics.sizing`,
 :mod:`penmotor.metrics.spacing`, flagged ``scan=True``); this module registers only the
-**scan-only** metrics (:data:`SCAN_ONLY`). Importing it is cheap (no OpenCV): the
-registry imports it when :data:`penmotor.FEATURES` loads.
+**scan-only** metrics, declared in :mod:`penmotor.metrics.scan_only` (:data:`SCAN_ONLY`).
+Importing it is cheap (no OpenCV).
 
 Definitions (all on the centre line, y up, mm):
 
@@ -15,10 +15,10 @@ Definitions (all on the centre line, y up, mm):
   both measured from the baseline. :func:`penmotor.scan.pipeline.analyze_page` replaces
   these (and the letters' heights and baseline offsets, hence ``size_cv`` and
   ``baseline_deviation``) by the online estimator's on the traced centre line
-  (:func:`penmotor.metrics.sizing.sizing_from_paths`, see :mod:`penmotor.scan.trace`);
+  (:func:`penmotor.letters.sizing_from_paths`, see :mod:`penmotor.scan.trace`);
   the contour x-height is kept as ``x_height_contour`` and stands in where that finds no
   x-zone. ``size_cv`` and ``baseline_deviation`` pool the letters of all lines with the
-  online formulas (:func:`penmotor.metrics.sizing.letter_size_cv`, outliers dropped as online).
+  online formulas (:func:`penmotor.letters.letter_size_cv`, outliers dropped as online).
 * *letters* = glyph clusters (components overlapping horizontally, e.g. ``i`` and its
   dot); *words* = groups of letters split by a gap threshold (Otsu on gaps in x-heights).
   ``word_spacing`` = mean horizontal gap between the centre-line bounding boxes of
@@ -37,8 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from ..metrics.sizing import _baseline_residuals, _median, letter_size_cv
-from ..registry import register_feature
+from .._stats import group_median, median, otsu_split
+from ..letters import baseline_residuals, letter_size_cv
+from ..metrics.scan_only import SCAN_ONLY
 
 __all__ = ["SCAN_ONLY", "SHARED", "MINNESOTA_MM", "line_measures", "page_metrics", "stroke_width_mm",
            "ink_darkness"]
@@ -50,26 +51,6 @@ MINNESOTA_MM = 25.4 / 16
 SHARED = ("x_height", "ascender_height", "descender_height", "size_cv", "baseline_deviation", "slant",
           "word_spacing", "letter_spacing", "word_spacing_xh", "letter_spacing_xh", "spacing_cv",
           "line_straightness")
-
-_FAMILY = "scan"
-#: Scan-only metrics: name -> (unit, better, description).
-SCAN_ONLY: dict[str, tuple[str, str | None, str]] = {
-    "stroke_width": ("mm", None, "Ink stroke width: twice the distance transform on the centre line "
-                     "(scan only; pen and paper dependent)."),
-    "ink_darkness": ("1", None, "Share of light the ink absorbs on its centre line, relative to the local "
-                     "paper (0 = invisible, 1 = black); a pressure proxy on paper (scan only)."),
-    "left_margin_drift": ("mm", "lower", "Horizontal drift of the lines' left edges from the first to the "
-                          "last text line, from a straight-line fit (scan only)."),
-    "minnesota_baseline_share": ("1", "lower", "Share of letters whose bottom is more than 1/16 inch "
-                                 "(1.59 mm) off the ruled line, or off the fitted baseline when the "
-                                 "page is unruled (Minnesota rule; scan only)."),
-    "ruled_line_spacing": ("mm", None, "Median distance between printed ruled lines: a check of the "
-                           "scale (scan only)."),
-}
-
-for _name, (_unit, _better, _desc) in SCAN_ONLY.items():
-    register_feature(_name, unit=_unit, description=_desc, family=_FAMILY, better=_better,
-                     modalities=("scan",))
 
 _NAN = math.nan
 
@@ -89,34 +70,13 @@ def _mode(values: np.ndarray, bin_mm: float, bw_mm: float) -> float:
 
 def _otsu_upper(h: np.ndarray) -> float | None:
     """Threshold between two clearly separated height classes (upper mean >= 1.4 x lower), else None."""
-    g = np.sort(h[np.isfinite(h)])
+    g = h[np.isfinite(h)]
     if g.size < 4:
         return None
-    n = g.size
-    cs = np.cumsum(g)
-    k = np.arange(1, n)
-    m0 = cs[:-1] / k
-    m1 = (cs[-1] - cs[:-1]) / (n - k)
-    j = int(np.argmax(k * (n - k) * (m0 - m1) ** 2))
-    if m0[j] > 0 and m1[j] >= 1.4 * m0[j]:
-        return float(0.5 * (g[j] + g[j + 1]))
+    split = otsu_split(g)
+    if split.lower_mean > 0 and split.upper_mean >= 1.4 * split.lower_mean:
+        return float(split.threshold)
     return None
-
-
-def _group_median(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Median of `values` per group id 0..n-1 (NaN for empty groups), vectorised."""
-    out = np.full(n, np.nan)
-    if values.size == 0:
-        return out
-    order = np.lexsort((values, groups))
-    g, v = groups[order], values[order]
-    starts = np.searchsorted(g, np.arange(n))
-    ends = np.searchsorted(g, np.arange(n), side="right")
-    ok = ends > starts
-    lo = (starts + ends - 1) // 2
-    hi = (starts + ends) // 2
-    out[ok] = 0.5 * (v[lo[ok]] + v[hi[ok]])
-    return out
 
 
 def _fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -124,7 +84,7 @@ def _fit_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     if x.size >= 3 and np.ptp(x) > 0:
         b, a = np.polyfit(x, y, 1)
         return float(a), float(b)
-    return float(_median(y)) if y.size else _NAN, 0.0
+    return float(median(y)) if y.size else _NAN, 0.0
 
 
 def _shear_scores(xs: np.ndarray, ys: np.ndarray, angles: np.ndarray) -> np.ndarray:
@@ -288,7 +248,7 @@ def line_measures(
         np.minimum.at(lo, inv, y)
         ext = hi - lo
         tiny = (ext < 0.3 * ext.max())[inv]
-        prom = 0.15 * float(_median(ext[ext >= 0.3 * ext.max()]))
+        prom = 0.15 * float(median(ext[ext >= 0.3 * ext.max()]))
     else:
         prom = 0.15 * float(np.ptp(y))
     top, bottom = _on_envelope(x, y, top & ~tiny, bottom & ~tiny, out["slant"], mm, use=~tiny,
@@ -329,16 +289,16 @@ def line_measures(
     has_fb = np.bincount(cb[cb_core & fb], minlength=n_cl) > 0
     use_t = core_t & (ft | ~has_ft[ct])
     use_b = cb_core & (fb | ~has_fb[cb])
-    top_l = _group_median(ct[use_t], ht[use_t], n_cl)
-    bot_l = _group_median(cb[use_b], (yb - base_b)[use_b], n_cl)
+    top_l = group_median(ct[use_t], ht[use_t], n_cl)
+    bot_l = group_median(cb[use_b], (yb - base_b)[use_b], n_cl)
     both = (cnt_t > 0) & (cnt_b > 0)
     if both.any():
         # a letter's height: its own median top minus its own median bottom (no fitted line)
-        heights = (_group_median(ct[use_t], yt[use_t], n_cl) - _group_median(cb[use_b], yb[use_b], n_cl))[both]
-        xh = float(_median(heights))
+        heights = (group_median(ct[use_t], yt[use_t], n_cl) - group_median(cb[use_b], yb[use_b], n_cl))[both]
+        xh = float(median(heights))
     else:
         heights = np.zeros(0)
-        xh = float(_median(ht[core_t]))
+        xh = float(median(ht[core_t]))
     out["x_height"] = xh
     out["baseline"] = a + s * float(np.mean(x))
     # ascenders/descenders relative to their letter's own bottom when it has one
@@ -346,10 +306,10 @@ def line_measures(
     loc_b = np.where(cnt_b[cb] > 0, bot_l[cb], 0.0) if n_cl else np.zeros(cb.size)
     ht_loc = ht - np.nan_to_num(loc_t)
     asc = ht_loc > 1.4 * xh
-    out["ascender_height"] = float(_median(ht_loc[asc])) if asc.any() else _NAN
+    out["ascender_height"] = float(median(ht_loc[asc])) if asc.any() else _NAN
     dep = base_b + np.nan_to_num(loc_b) - yb
     desc = dep > 0.4 * xh
-    out["descender_height"] = float(_median(dep[desc])) if desc.any() else _NAN
+    out["descender_height"] = float(median(dep[desc])) if desc.any() else _NAN
     out["letter_heights"] = heights
     out["letter_offsets"] = bot_l[cnt_b > 0]
     out["letter_x"] = (0.5 * (cl_left + cl_right) * mm)[cnt_b > 0]
@@ -382,7 +342,7 @@ def line_measures(
         wb, wx = [], []
         for w in np.unique(wl):  # loop over words
             sel = wl == w
-            wb.append(float(_median(offs_l[sel])))
+            wb.append(float(median(offs_l[sel])))
             wx.append(float(np.mean(x_l[sel])))
         out["word_baselines"] = np.asarray(wb)
         out["word_x"] = np.asarray(wx)
@@ -407,7 +367,7 @@ def stroke_width_mm(dist: np.ndarray, skel: np.ndarray, *, dpi: float) -> float:
     v = dist[skel]
     if v.size == 0:
         return _NAN
-    return float((2.0 * _median(v) - 0.5) * 25.4 / dpi)
+    return float((2.0 * median(v) - 0.5) * 25.4 / dpi)
 
 
 def ink_darkness(grey: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> float:
@@ -431,7 +391,7 @@ def ink_darkness(grey: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> float:
     pr = np.clip(rows // f, 0, paper.shape[0] - 1)
     pc = np.clip(cols // f, 0, paper.shape[1] - 1)
     bg = np.maximum(paper[pr, pc], 1.0)
-    return float(np.clip(_median(1.0 - grey[rows, cols] / bg), 0.0, 1.0))
+    return float(np.clip(median(1.0 - grey[rows, cols] / bg), 0.0, 1.0))
 
 
 def page_metrics(lines: list[dict[str, Any]], *, rule_spacing_mm: float = _NAN) -> dict[str, float]:
@@ -451,7 +411,7 @@ def page_metrics(lines: list[dict[str, Any]], *, rule_spacing_mm: float = _NAN) 
     def med(key: str) -> float:
         v = np.array([ln[key] for ln in lines], float)
         v = v[np.isfinite(v)]
-        return float(_median(v)) if v.size else _NAN
+        return float(median(v)) if v.size else _NAN
 
     def cat(key: str) -> np.ndarray:
         parts = [np.asarray(ln[key], float) for ln in lines]
@@ -464,7 +424,7 @@ def page_metrics(lines: list[dict[str, Any]], *, rule_spacing_mm: float = _NAN) 
     # letter size and alignment as online (penmotor.metrics.sizing): letters pooled over lines,
     # baseline residuals about each line's own straight line
     out["size_cv"] = letter_size_cv(cat("letter_heights"))
-    res = [_baseline_residuals(ln["letter_offsets"], ln["letter_x"]) for ln in lines]
+    res = [baseline_residuals(ln["letter_offsets"], ln["letter_x"]) for ln in lines]
     r = np.concatenate(res) if res else np.zeros(0)
     out["baseline_deviation"] = float(np.sqrt(np.mean(r ** 2))) if r.size >= 3 else _NAN
     wg, lg = cat("word_gaps"), cat("letter_gaps")

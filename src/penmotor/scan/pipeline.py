@@ -174,8 +174,8 @@ def analyze_page(
     from .deskew import estimate_skew, rotate, rotation_matrix
     from .lines import RuledLines, detect_ruled_lines, remove_ruled_lines
     from .metrics import ink_darkness, line_measures, page_metrics, stroke_width_mm
-    from .segment import _turn_flags, refine_turns, segment_page
-    from ..metrics.sizing import sizing_from_paths
+    from .segment import turn_flags, refine_turns, segment_page
+    from ..letters import sizing_from_paths
     from .trace import centre_line_paths
 
     page = as_page(image, dpi=dpi, max_pixels=max_pixels)
@@ -219,7 +219,7 @@ def analyze_page(
     width_mm = stroke_width_mm(seg.dist, np.ones(seg.dist.size, bool), dpi=d)  # distance on the centre line
     width_px = width_mm * d / 25.4 if np.isfinite(width_mm) else 1.0
     # pen-centre heights of all turning points at once (the page's stroke width is shared)
-    t_all, b_all = _turn_flags(seg.rows, seg.cols, seg.skel)  # = turning_points(seg.skel, ...) at these pixels
+    t_all, b_all = turn_flags(seg.rows, seg.cols, seg.skel)  # = turning_points(seg.skel, ...) at these pixels
     turn = np.flatnonzero(t_all | b_all)
     rf_all = seg.rows.astype(float)
     flat_all = np.zeros(seg.rows.size, bool)

@@ -16,7 +16,7 @@ import numpy as np
 
 
 __all__ = ["skeleton", "skeleton_pixels", "components", "text_lines", "clusters", "turning_points",
-           "Segmentation", "segment_page", "refine_turns"]
+           "Segmentation", "segment_page", "refine_turns", "turn_flags"]
 
 
 def skeleton(ink: np.ndarray) -> np.ndarray:
@@ -252,13 +252,13 @@ def turning_points(skel: np.ndarray, rows: np.ndarray | None = None,
         r, c = np.asarray(rows), np.asarray(cols)
     top = np.zeros_like(skel)
     bot = np.zeros_like(skel)
-    t, b = _turn_flags(r, c)
+    t, b = turn_flags(r, c)
     top[r[t], c[t]] = True
     bot[r[b], c[b]] = True
     return top, bot
 
 
-def _turn_flags(rows: np.ndarray, cols: np.ndarray, skel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def turn_flags(rows: np.ndarray, cols: np.ndarray, skel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`turning_points` as flags per centre-line pixel (row-major, unique pixels), not images.
 
     The neighbour lookups use `skel`, the image holding exactly these pixels (the
@@ -270,10 +270,10 @@ def _turn_flags(rows: np.ndarray, cols: np.ndarray, skel: np.ndarray | None = No
     --------
     >>> s = np.zeros((7, 7), bool); s[1:6, 3] = True
     >>> r, c = np.nonzero(s)
-    >>> t, b = _turn_flags(r, c)
+    >>> t, b = turn_flags(r, c)
     >>> np.flatnonzero(t).tolist(), np.flatnonzero(b).tolist()
     ([0], [4])
-    >>> [np.flatnonzero(f).tolist() for f in _turn_flags(r, c, s)]
+    >>> [np.flatnonzero(f).tolist() for f in turn_flags(r, c, s)]
     [[0], [4]]
     """
     r, c = np.asarray(rows, np.int64), np.asarray(cols, np.int64)

@@ -1,9 +1,9 @@
 """Trace the centre line (skeleton) of a text line into ordered pen-like paths.
 
-The online sizing estimator (:mod:`penmotor.metrics.sizing`) finds letter tops and bottoms
+The letter-size estimator (:mod:`penmotor.letters`) finds letter tops and bottoms
 as prominent extrema *along* the pen path. A scan has no path, only a skeleton; this module
 turns the skeleton into one, so that the very same estimator measures both
-(:func:`centre_line_paths` -> :func:`penmotor.metrics.sizing.sizing_from_paths`, the
+(:func:`centre_line_paths` -> :func:`penmotor.letters.sizing_from_paths`, the
 geometry-only estimator behind the online :func:`penmotor.metrics.sizing.x_height`).
 
 Method:
@@ -51,7 +51,7 @@ Method:
    stroke height. A walk with a single tip is opened there: a stroke's end is the end of
    a path, never a turn inside one (a lead-out ending at mid-height was an x-zone top).
 
-The paths go to :func:`penmotor.metrics.sizing.sizing_from_paths` as they are: no timing is
+The paths go to :func:`penmotor.letters.sizing_from_paths` as they are: no timing is
 invented, and the letters are the scan's glyph clusters (passed as labels), so neither a
 time-domain step nor the estimator's own letter grouping is needed.
 
@@ -83,7 +83,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["centre_line_walks", "centre_line_paths", "centre_line_x_height", "TIP_WIDTHS", "JUNCTION_WIDTHS",
+__all__ = ["centre_line_walks", "centre_line_paths", "TIP_WIDTHS", "JUNCTION_WIDTHS",
            "SHOULDER_SLOPE", "HEELS", "DETOUR_WIDTHS", "DETOUR_DEPTH", "CentrePaths"]
 
 #: Junction pixels within this many stroke widths are one junction.
@@ -548,7 +548,7 @@ def centre_line_paths(rows: np.ndarray, cols: np.ndarray, *, dpi: float, width_p
     Positions are ``col * 25.4 / dpi`` and ``-row * 25.4 / dpi``; the paths are those of
     :func:`centre_line_walks` (stroke ends moved to the pen centre when `ink` is given).
     Feed them to the geometry-only size estimator shared with online recordings
-    (:func:`penmotor.metrics.sizing.sizing_from_paths`): no timing is needed or invented.
+    (:func:`penmotor.letters.sizing_from_paths`): no timing is needed or invented.
 
     Parameters
     ----------
@@ -575,13 +575,13 @@ def centre_line_paths(rows: np.ndarray, cols: np.ndarray, *, dpi: float, width_p
     Examples
     --------
     >>> import cv2
-    >>> from penmotor.metrics import sizing
+    >>> from penmotor.letters import x_height_from_paths
     >>> img = np.zeros((200, 400), np.uint8)
     >>> for x in (50, 150, 250):               # three "o" of 4 mm at 254 dpi (10 px/mm)
     ...     _ = cv2.ellipse(img, (x, 100), (15, 20), 0, 0, 360, 1, 1)
     >>> r, c = np.nonzero(img)
     >>> paths, letters = centre_line_paths(r, c, dpi=254)
-    >>> len(paths), round(sizing.x_height_from_paths(paths, slant_deg=0.0), 1)
+    >>> len(paths), round(x_height_from_paths(paths, slant_deg=0.0), 1)
     (3, 4.0)
     """
     pts, down = _walk_points(rows, cols, width_px=width_px, ink=ink, split=split)
@@ -614,29 +614,3 @@ def centre_line_paths(rows: np.ndarray, cols: np.ndarray, *, dpi: float, width_p
     ends = (up + 1).tolist()       # = np.split(xy, ends)[:-1], each without its pen-up repeat
     paths = [xy[a:b - 1] for a, b in zip([0] + ends[:-1], ends)]
     return CentrePaths(paths, letters)
-
-
-def centre_line_x_height(rows: np.ndarray, cols: np.ndarray, *, dpi: float, width_px: float = 3.0,
-                         slant_deg: float = 0.0, cluster: np.ndarray | None = None,
-                         ink: np.ndarray | None = None) -> float:
-    """X-height (mm) of one text line by the online estimator on its traced centre line.
-
-    :func:`penmotor.metrics.sizing.x_height_from_paths` of :func:`centre_line_paths`
-    (letters = the glyph clusters when `cluster` is given); NaN when undefined.
-
-    Examples
-    --------
-    >>> import cv2
-    >>> img = np.zeros((200, 400), np.uint8)
-    >>> for x in (50, 150, 250):
-    ...     _ = cv2.ellipse(img, (x, 100), (15, 25), 0, 0, 360, 1, 1)
-    >>> r, c = np.nonzero(img)
-    >>> round(centre_line_x_height(r, c, dpi=254), 1)
-    5.0
-    """
-    from ..metrics.sizing import x_height_from_paths
-
-    if np.asarray(rows).size < 10:
-        return float("nan")
-    cp = centre_line_paths(rows, cols, dpi=dpi, width_px=width_px, cluster=cluster, ink=ink)
-    return float(x_height_from_paths(cp.paths, slant_deg=slant_deg, letters=cp.letters if cluster is not None else None))

@@ -19,7 +19,7 @@ from penmotor.errors import ParameterError, UnitsError
 from penmotor.scan import analyze_page, score_page
 from penmotor.scan.deskew import estimate_skew, rotate
 from penmotor.scan.metrics import SCAN_ONLY, SHARED
-from penmotor.scan.render import degrade, render
+from penmotor.synth import degrade, render
 
 TEXT = "the quick brown fox jumps over the lazy dog"
 BASE = 100.0  # synth writes its baseline at y = 100 mm

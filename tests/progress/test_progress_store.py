@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 import penmotor
 from penmotor import ParameterError, Recording
-from penmotor.progress.store import Store, decode_ink, encode_ink, file_sha256, valid_child_id
+from penmotor.errors import valid_child_id
+from penmotor.progress.store import Store, decode_ink, encode_ink, file_sha256
 from penmotor.registry import REGISTRY_VERSION
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -332,7 +333,7 @@ def test_scanned_worksheets_png_and_multipage_pdf(tmp_path: Path) -> None:
     """Rendered synthetic ink scored as scans: one session per page, x-height near the truth."""
     from PIL import Image
 
-    from penmotor.scan.render import render
+    from penmotor.synth import render
 
     recs = [penmotor.synth.handwriting("hello world", x_height_mm=h, seed=9) for h in (3.0, 4.5)]
     pages = [Image.fromarray(render(r, dpi=300)) for r in recs]

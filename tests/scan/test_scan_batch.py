@@ -14,7 +14,7 @@ from penmotor import synth
 from penmotor import batch as batch_engine
 from penmotor.scan import batch
 from penmotor.scan.batch import metric_columns, scan_files
-from penmotor.scan.render import render
+from penmotor.synth import render
 
 DPI = 150
 

@@ -19,7 +19,7 @@ from penmotor.errors import FormatError, PenmotorError, UnitsError
 from penmotor.scan import score_page
 from penmotor.scan.batch import score_task
 from penmotor.scan.io import load_pages, page_count
-from penmotor.scan.render import render
+from penmotor.synth import render
 
 
 @pytest.fixture(scope="module")

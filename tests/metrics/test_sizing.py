@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -248,17 +247,3 @@ def test_paths_letters_must_match_the_paths():
     p = _strokes(synth.handwriting("sun", seed=0))
     with pytest.raises(ParameterError, match="letters"):
         sizing.sizing_from_paths(p, slant_deg=0.0, letters=[0])
-
-
-@settings(max_examples=300)
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=0, max_size=60),
-       st.sampled_from([np.float64, np.float32]))
-def test_fast_median_is_np_median_bit_for_bit(values, dtype) -> None:
-    from penmotor.metrics.sizing import _median
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # float32 overflow to inf; median of nothing
-        a = np.array(values, dtype=dtype)
-        want, got = np.median(a), _median(a)
-    assert type(got) is type(want)
-    assert np.asarray(got).tobytes() == np.asarray(want).tobytes() or (np.isnan(got) and np.isnan(want))

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError, valid_recording
+from ..errors import ParameterError
+from ..recording import Recording, valid_recording
 
 __all__ = ["render", "degrade", "render_transform"]
 
@@ -27,8 +28,6 @@ def _thickness(width_px: float) -> int:
 
 
 def _as_list(rec: Any) -> list[Any]:
-    from ..recording import Recording
-
     recs = [rec] if isinstance(rec, Recording) else list(rec)
     if not recs:
         raise ParameterError("rec: expected a Recording or a non-empty sequence of Recordings")
@@ -221,7 +220,7 @@ def degrade(
     """
     import cv2
 
-    from .deskew import rotate
+    from ..scan.deskew import rotate  # the scan's own rotation, so a page and its deskew agree
 
     out = np.asarray(page, np.uint8)
     if rotate_deg:

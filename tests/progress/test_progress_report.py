@@ -13,18 +13,17 @@ import pytest
 
 import penmotor
 from penmotor import ParameterError
+from penmotor.metrics.tremor import tremor_spectrum
 from penmotor.progress.demo import DEMO_CHILD, run_demo
 from penmotor.progress.report import (
-    _BADGES,
     KEY_MEASURES,
     KEY_METRICS,
-    _fmt_short,
     build_report,
     headline,
     key_summary,
     report_html,
-    tremor_spectrum,
 )
+from penmotor.progress.report.summary import BADGES, fmt_short
 from penmotor.progress.store import Store
 from penmotor.progress.trends import summarize
 from test_progress_store import pg_url  # noqa: F401  (PostgreSQL fixture)
@@ -139,16 +138,16 @@ def test_at_a_glance_numbers_equal_the_store(demo) -> None:
         assert spark.group(2).split() == [str(d.date()) for d in means.index]
         badge = re.search(r'<span class="badge b-(\w+)" data-verdict="([^"]+)">([^<]+)</span>', row["body"])
         assert badge is not None and badge.group(2) == r.verdict
-        cls, sym, words = _BADGES[r.verdict]
+        cls, sym, words = BADGES[r.verdict]
         assert badge.group(1) == cls and html.unescape(badge.group(3)) == f"{sym} {words}"
         shown = html.unescape(re.sub(r"<[^>]+>", " ", row["body"]))
         assert km.label in shown
-        assert _fmt_short(means.iloc[0] * km.scale) in shown and _fmt_short(means.iloc[-1] * km.scale) in shown
+        assert fmt_short(means.iloc[0] * km.scale) in shown and fmt_short(means.iloc[-1] * km.scale) in shown
 
 
 def test_badges_carry_symbol_and_words_not_only_colour() -> None:
-    syms = [sym for _, sym, _ in _BADGES.values()]
-    words = [w for _, _, w in _BADGES.values()]
+    syms = [sym for _, sym, _ in BADGES.values()]
+    words = [w for _, _, w in BADGES.values()]
     assert len(set(syms)) == len(syms) and all(syms) and len(set(words)) == len(words)
     assert {"Improved (reliable)", "Worse (reliable)", "No reliable change", "Too few sessions"} <= set(words)
 
@@ -249,13 +248,12 @@ def test_demo_child_improves_on_the_planted_changes(demo) -> None:
     assert summ.loc[("sentence", "speed_mean"), "change"] > 0
 
 
-def test_tremor_spectrum_peak_at_the_planted_frequency() -> None:
+def test_report_plots_the_tremor_metrics_spectrum() -> None:
+    # one spectrum in penmotor: the report draws the tremor metrics' own (metrics.tremor.tremor_spectrum)
     rec = penmotor.synth.tremor_spiral(freq_hz=6.0, amplitude_mm=0.4, seed=3)
-    f, p = tremor_spectrum(rec)
-    band = (f >= 3) & (f <= 15)
-    assert abs(f[band][np.argmax(p[band])] - 6.0) <= 0.8
-    empty = penmotor.Recording.from_arrays(t=[0, 0.01], x=[0, 1], y=[0, 0])
-    assert tremor_spectrum(empty)[0].size == 0
+    sp = tremor_spectrum(rec)
+    band = (sp.f >= 3) & (sp.f <= 15)
+    assert abs(sp.f[band][np.argmax(sp.psd[band])] - 6.0) <= 0.8
 
 
 def test_report_errors(tmp_path: Path) -> None:

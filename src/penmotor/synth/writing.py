@@ -1,4 +1,4 @@
-"""Synthetic handwriting and spirals with known ground truth.
+"""Synthetic handwriting with known ground truth: :func:`handwriting`.
 
 Every recording made here carries its answers in ``rec.meta["truth"]``, keyed by
 registered feature names (``"x_height"``, ``"word_spacing"``, ``"slant"``,
@@ -56,42 +56,27 @@ Examples
 >>> rec = handwriting("hello world", x_height_mm=4.0, seed=1)
 >>> rec.meta["truth"]["x_height"], round(rec.meta["truth"]["word_spacing"], 1)
 (4.0, 6.0)
->>> sp = spiral(seed=0)
->>> sp.meta["task"], sp.meta["truth"]["spiral_tightness"]
-('spiral', 1.5)
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import math
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr
 
-from .errors import ParameterError
-from .recording import Device, Recording
+from ..devices import Device
+from ..errors import ParameterError
+from ..recording import Recording
+from ._base import check_number, finish_recording, min_jerk, sample_times, smoothstep
 
-__all__ = ["handwriting", "spiral", "tremor_spiral", "child_sessions", "SYNTH_DEVICE", "ALPHABET"]
-
-#: The synthetic digitiser: 200 lines/mm, pressure 0..1023, time stamps in ms.
-SYNTH_DEVICE = Device(
-    "penmotor synth",
-    x_resolution=200.0,
-    y_resolution=200.0,
-    pressure_range=(0.0, 1023.0),
-    nominal_rate_hz=200.0,
-    time_scale_s=1e-3,
-    notes="Synthetic device of penmotor.synth: 200 lines/mm, pressure 0..1023, ms time stamps.",
-)
+__all__ = ["handwriting", "ALPHABET", "ASCENDERS", "DESCENDERS"]
 
 ASCENDERS = frozenset("bdfhklt")
 DESCENDERS = frozenset("gjpqy")
 #: The letters :func:`handwriting` can write (plus spaces between words).
 ALPHABET = "abcdefghijklmnopqrstuvwxyz"
-
 _ORIGIN = (20.0, 100.0)  # where the first letter's baseline starts on the page (mm)
 _STEP = 0.01  # dense path resolution in x-height units
 
@@ -176,87 +161,6 @@ def _stroke_plan(prims: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.nd
     )
     overlap = np.where(cosang < math.cos(math.radians(100.0)), 0.0, 0.3)
     return pts, cum, lens, overlap
-
-
-# ----------------------------------------------------------------------------- helpers
-def _check(name: str, value: float, *, lo: float = 0.0, strict: bool = False, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name}: expected a number, got {value!r}") from None
-    if not math.isfinite(v) or v < lo or (strict and v == lo):
-        rel = ">" if strict else ">="
-        raise ParameterError(f"{name}: expected a finite number {rel} {lo:g}, got {value!r}")
-
-
-def _min_jerk(u: np.ndarray) -> np.ndarray:
-    u = np.clip(u, 0.0, 1.0)
-    return u * u * u * (10.0 - 15.0 * u + 6.0 * u * u)
-
-
-def _smoothstep(u: np.ndarray) -> np.ndarray:
-    u = np.clip(u, 0.0, 1.0)
-    return u * u * (3.0 - 2.0 * u)
-
-
-def _sample_times(duration: float, rate_hz: float, jitter_s: float, rng: np.random.Generator) -> np.ndarray:
-    n = int(math.floor(duration * rate_hz)) + 1
-    t = np.arange(n) / rate_hz
-    if jitter_s > 0:
-        t = np.sort(np.clip(t + rng.normal(0.0, jitter_s, n), 0.0, duration))
-    return t
-
-
-def _finish(
-    t_true: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    p: np.ndarray,
-    down: np.ndarray,
-    *,
-    tremor_hz: float | None,
-    tremor_amplitude_mm: float,
-    tremor_direction_deg: float,
-    duplicate_fraction: float,
-    device: Device | str | None,
-    rng: np.random.Generator,
-    meta: dict[str, Any],
-) -> Recording:
-    """Tremor, time-stamp ties, quantisation to device units, Recording.from_raw."""
-    if tremor_hz is not None and tremor_amplitude_mm > 0:
-        phase = rng.uniform(0, 2 * np.pi)
-        disp = tremor_amplitude_mm * np.sin(2 * np.pi * tremor_hz * t_true + phase)
-        th = math.radians(tremor_direction_deg)
-        x = x + disp * math.cos(th)
-        y = y + disp * math.sin(th)
-    stamps = t_true.copy()
-    if duplicate_fraction > 0 and stamps.size > 1:
-        k = int(round(duplicate_fraction * (stamps.size - 1)))
-        idx = np.sort(rng.choice(np.arange(1, stamps.size), size=k, replace=False))
-        # each chosen sample reports the stamp of the previous (reported) sample
-        rep = np.arange(stamps.size)
-        rep[idx] = -1
-        rep = np.maximum.accumulate(np.where(rep < 0, -1, rep))
-        stamps = stamps[rep]
-    dev = SYNTH_DEVICE if device is None else device
-    from .recording import get_device
-
-    dev = get_device(dev)
-    if dev.x_resolution is None or dev.y_resolution is None:
-        raise ParameterError(f"device: {dev.name!r} has no x/y resolution")
-    raw: dict[str, np.ndarray] = {
-        "x": np.round(x * dev.x_resolution).astype(np.int64),
-        "y": np.round(y * dev.y_resolution).astype(np.int64),
-        "t": np.round(stamps / dev.time_scale_s, 3),
-    }
-    if dev.pressure_range is not None:
-        lo, hi = dev.pressure_range
-        praw = np.round(lo + np.clip(p, 0.0, 1.0) * (hi - lo))
-        praw = np.where(down, np.maximum(praw, lo + 1), lo)
-        raw["pressure"] = praw.astype(np.int64)
-    return Recording.from_raw(raw, dev, pen_down=down, meta=meta)
 
 
 # ----------------------------------------------------------------------------- handwriting
@@ -382,6 +286,8 @@ def handwriting(
     >>> handwriting("hi", seed=3) == handwriting("hi", seed=3)
     True
     """
+    from scipy.special import ndtr  # here, not at module level: `import penmotor` stays free of scipy
+
     if not isinstance(text, str):
         raise ParameterError(f"text: expected a str, got {type(text).__name__}")
     words = text.lower().split()
@@ -390,32 +296,32 @@ def handwriting(
     bad = sorted({c for w in words for c in w if c not in ALPHABET})
     if bad:
         raise ParameterError(f"text: only letters a-z and spaces are supported, got {''.join(bad)!r}")
-    _check("x_height_mm", x_height_mm, strict=True)
+    check_number("x_height_mm", x_height_mm, strict=True)
     xh = float(x_height_mm)
     asc = 2.0 * xh if ascender_mm is None else float(ascender_mm)
     desc = xh if descender_mm is None else float(descender_mm)
-    _check("ascender_mm", asc, lo=1.3 * xh)
-    _check("descender_mm", desc, lo=0.3 * xh)
+    check_number("ascender_mm", asc, lo=1.3 * xh)
+    check_number("descender_mm", desc, lo=0.3 * xh)
     lsp = 0.35 * xh if letter_spacing_mm is None else float(letter_spacing_mm)
     wsp = 1.5 * xh if word_spacing_mm is None else float(word_spacing_mm)
-    _check("letter_spacing_mm", lsp)
-    _check("word_spacing_mm", wsp)
-    _check("slant_deg", abs(slant_deg))
+    check_number("letter_spacing_mm", lsp)
+    check_number("word_spacing_mm", wsp)
+    check_number("slant_deg", abs(slant_deg))
     if abs(slant_deg) >= 60:
         raise ParameterError(f"slant_deg: expected |slant_deg| < 60, got {slant_deg!r}")
-    _check("speed_mm_s", speed_mm_s, strict=True)
-    _check("pressure", pressure, strict=True)
+    check_number("speed_mm_s", speed_mm_s, strict=True)
+    check_number("pressure", pressure, strict=True)
     if pressure > 1:
         raise ParameterError(f"pressure: expected 0 < pressure <= 1, got {pressure!r}")
     for nm, v in (("pressure_sd", pressure_sd), ("size_cv", size_cv), ("baseline_sd_mm", baseline_sd_mm),
                   ("tremor_amplitude_mm", tremor_amplitude_mm), ("jitter_s", jitter_s),
                   ("spacing_cv", spacing_cv), ("timing_cv", timing_cv), ("slant_sd_deg", slant_sd_deg),
                   ("pause_scale", pause_scale)):
-        _check(nm, v)
-    _check("hover_speed_ratio", hover_speed_ratio, strict=True)
-    _check("tremor_hz", tremor_hz, strict=True, allow_none=True)
-    _check("rate_hz", rate_hz, strict=True)
-    _check("duplicate_fraction", duplicate_fraction)
+        check_number(nm, v)
+    check_number("hover_speed_ratio", hover_speed_ratio, strict=True)
+    check_number("tremor_hz", tremor_hz, strict=True, allow_none=True)
+    check_number("rate_hz", rate_hz, strict=True)
+    check_number("duplicate_fraction", duplicate_fraction)
     if duplicate_fraction >= 1:
         raise ParameterError(f"duplicate_fraction: expected 0 <= value < 1, got {duplicate_fraction!r}")
     rng = np.random.default_rng(seed)
@@ -516,10 +422,10 @@ def handwriting(
     kind = np.array(seg_kind)
     hp0a, hp1a = np.array(hp0), np.array(hp1)
 
-    t_true = _sample_times(t_end, rate_hz, jitter_s, rng)
+    t_true = sample_times(t_end, rate_hz, jitter_s, rng)
     seg = np.clip(np.searchsorted(seg_start_a, t_true, side="right") - 1, 0, len(seg_start) - 1)
     u = (t_true - seg_start_a[seg]) / seg_dur_a[seg]
-    mj = _min_jerk(u)[:, None]
+    mj = min_jerk(u)[:, None]
     xy = hp0a[seg] + (hp1a[seg] - hp0a[seg]) * mj
     down = kind[seg] >= 0
     p = np.zeros(t_true.size)
@@ -543,12 +449,12 @@ def handwriting(
         xy[idx, 1] = np.interp(arc, s["cum"], s["path"][:, 1])
         ts = t_true[idx] - seg_start_a[2 * k + 1]
         ramp = min(0.05, 0.3 * seg_dur_a[2 * k + 1])
-        env = _smoothstep(ts / ramp) * _smoothstep((seg_dur_a[2 * k + 1] - ts) / ramp)
+        env = smoothstep(ts / ramp) * smoothstep((seg_dur_a[2 * k + 1] - ts) / ramp)
         p[idx] = level[k] * (0.15 + 0.85 * env)
 
     meta: dict[str, Any] = {"task": "sentence", "text": " ".join(words), "source": "penmotor.synth",
                             "params": params}
-    rec = _finish(t_true, xy[:, 0], xy[:, 1], p, down, tremor_hz=tremor_hz,
+    rec = finish_recording(t_true, xy[:, 0], xy[:, 1], p, down, tremor_hz=tremor_hz,
                   tremor_amplitude_mm=tremor_amplitude_mm, tremor_direction_deg=tremor_direction_deg,
                   duplicate_fraction=duplicate_fraction, device=device, rng=rng, meta=meta)
 
@@ -613,244 +519,3 @@ def handwriting(
     m["letters"] = [(ch, w, float(a), float(b)) for ch, w, a, b in letters_info]
     m["letter_x_heights"] = [xh * float(g) for g in factors]
     return rec.with_meta(**m)
-
-
-# ----------------------------------------------------------------------------- spiral
-def spiral(
-    *,
-    turns: float = 3.0,
-    tightness_mm_per_rad: float = 1.5,
-    duration_s: float = 8.0,
-    tremor_hz: float | None = None,
-    tremor_amplitude_mm: float = 0.0,
-    pressure: float = 0.5,
-    rate_hz: float = 200.0,
-    jitter_s: float = 0.0,
-    seed: int | None = None,
-    tremor_direction_deg: float = 45.0,
-    speed_variation: float = 0.1,
-    device: Device | str | None = None,
-    hover_s: float = 0.2,
-) -> Recording:
-    """An Archimedean spiral ``r = b theta`` drawn outward from its centre, counter-clockwise.
-
-    The pen moves along the spiral with a smooth tangential speed profile (ramps of 10 %
-    of the duration at both ends, slow modulation of +-``speed_variation``), in one
-    pen-down stroke with `hover_s` (0.2 s) of hover before and after. Tremor, jitter and the device
-    are as in :func:`handwriting`.
-
-    Parameters
-    ----------
-    turns : float
-        Number of revolutions (> 0.5).
-    tightness_mm_per_rad : float
-        ``b`` in ``r = b theta`` (mm per radian); loop spacing is ``2 pi b``.
-    duration_s : float
-        Pen-down drawing time.
-    tremor_hz, tremor_amplitude_mm : float
-        Tremor frequency and amplitude A (half peak-to-peak), mm.
-    pressure : float
-        Pen-down pressure level (0-1).
-    rate_hz, jitter_s : float
-        Sampling rate and time jitter SD.
-    seed : int, optional
-        Random seed.
-    tremor_direction_deg : float
-        Direction of the tremor displacement.
-    speed_variation : float
-        Relative amplitude of the slow speed modulation.
-    device : Device or str, optional
-        Default :data:`SYNTH_DEVICE`.
-    hover_s : float
-        In-air time before and after the stroke, s (> 0).
-
-    Returns
-    -------
-    Recording
-        ``meta["task"] == "spiral"``; ``meta["truth"]`` has ``spiral_tightness``,
-        ``spiral_rms_deviation`` (radial RMS of the final samples from the true spiral,
-        leaving out the innermost half loop where r(theta) is ill-defined),
-        ``spiral_centre_x``, ``spiral_centre_y`` (mm), ``spiral_turns``,
-        ``tremor_frequency``, ``tremor_amplitude``, ``pressure_mean``, ``in_air_ratio``
-        (``2 hover_s / duration_s``).
-
-    Examples
-    --------
-    >>> rec = spiral(turns=2, tightness_mm_per_rad=2.0, seed=1)
-    >>> rec.meta["truth"]["spiral_tightness"], rec.n_strokes
-    (2.0, 1)
-    """
-    _check("turns", turns, lo=0.5, strict=True)
-    _check("tightness_mm_per_rad", tightness_mm_per_rad, strict=True)
-    _check("duration_s", duration_s, strict=True)
-    _check("tremor_hz", tremor_hz, strict=True, allow_none=True)
-    _check("tremor_amplitude_mm", tremor_amplitude_mm)
-    _check("pressure", pressure, strict=True)
-    _check("rate_hz", rate_hz, strict=True)
-    _check("jitter_s", jitter_s)
-    _check("speed_variation", speed_variation)
-    _check("hover_s", hover_s, strict=True)
-    if speed_variation >= 1:
-        raise ParameterError(f"speed_variation: expected 0 <= value < 1, got {speed_variation!r}")
-    rng = np.random.default_rng(seed)
-    b = float(tightness_mm_per_rad)
-    theta_max = 2 * np.pi * float(turns)
-    cx, cy = 80.0, 80.0
-    # dense arc-length table of the spiral
-    th = np.linspace(0.0, theta_max, 20001)
-    ds = b * np.sqrt(1.0 + th * th)  # |dP/dtheta|
-    s_tab = np.concatenate(([0.0], np.cumsum(0.5 * (ds[1:] + ds[:-1]) * np.diff(th))))
-    # smooth tangential speed profile over the pen-down time
-    tg = np.linspace(0.0, duration_s, 4001)
-    ramp = 0.1 * duration_s
-    phi = rng.uniform(0, 2 * np.pi)
-    v = _smoothstep(tg / ramp) * _smoothstep((duration_s - tg) / ramp) * (
-        1.0 + speed_variation * np.sin(2 * np.pi * 0.3 * tg + phi)) + 1e-3
-    s_t = np.concatenate(([0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * np.diff(tg))))
-    s_t *= s_tab[-1] / s_t[-1]
-    lead = float(hover_s)
-    t_end = duration_s + 2 * lead
-    t_true = _sample_times(t_end, rate_hz, jitter_s, rng)
-    tt = np.clip(t_true - lead, 0.0, duration_s)
-    theta = np.interp(np.interp(tt, tg, s_t), s_tab, th)
-    x = cx + b * theta * np.cos(theta)
-    y = cy + b * theta * np.sin(theta)
-    down = (t_true >= lead) & (t_true <= lead + duration_s)
-    # hover: drift in from / out to 1 mm away
-    pre = t_true < lead
-    post = t_true > lead + duration_s
-    x = np.where(pre, x - (lead - t_true) * 5.0, x)
-    x = np.where(post, x + (t_true - lead - duration_s) * 5.0, x)
-    env = _smoothstep(tt / 0.05) * _smoothstep((duration_s - tt) / 0.05)
-    p = np.where(down, pressure * (0.15 + 0.85 * env), 0.0)
-    meta = {"task": "spiral", "source": "penmotor.synth",
-            "params": dict(turns=float(turns), tightness_mm_per_rad=b, duration_s=float(duration_s),
-                           tremor_hz=tremor_hz, tremor_amplitude_mm=float(tremor_amplitude_mm),
-                           pressure=float(pressure), rate_hz=float(rate_hz), jitter_s=float(jitter_s),
-                           seed=seed, tremor_direction_deg=float(tremor_direction_deg),
-                           speed_variation=float(speed_variation), hover_s=lead)}
-    rec = _finish(t_true, x, y, p, down, tremor_hz=tremor_hz, tremor_amplitude_mm=tremor_amplitude_mm,
-                  tremor_direction_deg=tremor_direction_deg, duplicate_fraction=0.0, device=device,
-                  rng=rng, meta=meta)
-    pdn = rec.pen_down
-    dx, dy = rec.x[pdn] - cx, rec.y[pdn] - cy
-    ang = np.unwrap(np.arctan2(dy, dx))
-    # align the unwrapped angle with the true one (drawn from theta = 0 upward)
-    k = np.round((np.median(theta[down] - ang)) / (2 * np.pi))
-    ang = ang + 2 * np.pi * k
-    resid = np.hypot(dx, dy) - b * ang
-    far = theta[down] >= np.pi  # the innermost half loop is left out, as in metrics.spiral
-    truth = {
-        "spiral_tightness": b,
-        "spiral_rms_deviation": float(np.sqrt(np.mean(resid[far] ** 2))) if far.any() else math.nan,
-        "spiral_centre_x": cx,
-        "spiral_centre_y": cy,
-        "spiral_turns": float(turns),
-        "tremor_frequency": float(tremor_hz) if tremor_hz is not None and tremor_amplitude_mm > 0 else math.nan,
-        "tremor_amplitude": float(tremor_amplitude_mm) if tremor_hz is not None else 0.0,
-        "pressure_mean": float(np.mean(rec.pressure[pdn])) if pdn.any() else math.nan,
-        "in_air_ratio": 2.0 * lead / float(duration_s),
-    }
-    return rec.with_meta(truth=truth)
-
-
-def tremor_spiral(freq_hz: float = 6.0, amplitude_mm: float = 0.4, seed: int | None = None) -> Recording:
-    """A default :func:`spiral` with tremor of `freq_hz` Hz and amplitude `amplitude_mm` mm.
-
-    Examples
-    --------
-    >>> rec = tremor_spiral(freq_hz=5.0, amplitude_mm=0.3, seed=2)
-    >>> rec.meta["truth"]["tremor_frequency"], rec.meta["truth"]["tremor_amplitude"]
-    (5.0, 0.3)
-    """
-    return spiral(tremor_hz=freq_hz, tremor_amplitude_mm=amplitude_mm, seed=seed)
-
-
-# ----------------------------------------------------------------------------- sessions
-_SENTENCES = ("the quick brown fox jumps", "a big dog ran home", "my cat likes warm milk",
-              "we play in the park", "fish swim in the lake", "i can write my name")
-
-
-def child_sessions(
-    n_sessions: int = 6,
-    *,
-    child: str = "C001",
-    start_date: str = "2026-01-12",
-    seed: int = 0,
-) -> list[Recording]:
-    """One synthetic child improving over weekly sessions: a sentence and a spiral each.
-
-    From the first to the last session the letters become more even (size CV 0.25 ->
-    0.06, baseline SD 0.6 -> 0.15 mm, spacing CV 0.5 -> 0.15), pressure falls (0.85 ->
-    0.55), tremor fades (0.35 -> 0.08 mm at 7 Hz), writing gets faster (15 -> 25
-    mm/s) and the child hesitates less: the fixed part of each pen-lift pause shrinks
-    (``pause_scale`` 1.6 -> 0.5 in :func:`handwriting`), the pen travels faster in the
-    air between strokes (``hover_speed_ratio`` 1.1 -> 2.0) and so does the hover before and
-    after the spiral (0.6 -> 0.2 s), so ``in_air_ratio`` falls over the sessions; all with
-    a little session-to-session noise. Each recording's ``meta`` has
-    ``subject``, ``session`` (1-based), ``date`` (ISO), ``task`` and ``truth``.
-
-    Parameters
-    ----------
-    n_sessions : int
-        Number of sessions (>= 1), one week apart.
-    child : str
-        Pseudonymous subject id.
-    start_date : str
-        ISO date of the first session.
-    seed : int
-        Random seed.
-
-    Returns
-    -------
-    list of Recording
-        ``[sentence_1, spiral_1, sentence_2, spiral_2, ...]``.
-
-    Examples
-    --------
-    >>> recs = child_sessions(2, seed=1)
-    >>> [(r.meta["session"], r.meta["task"], r.meta["date"]) for r in recs]
-    [(1, 'sentence', '2026-01-12'), (1, 'spiral', '2026-01-12'), (2, 'sentence', '2026-01-19'), (2, 'spiral', '2026-01-19')]
-    """
-    if not isinstance(n_sessions, (int, np.integer)) or n_sessions < 1:
-        raise ParameterError(f"n_sessions: expected an integer >= 1, got {n_sessions!r}")
-    try:
-        d0 = _dt.date.fromisoformat(start_date)
-    except (TypeError, ValueError):
-        raise ParameterError(f"start_date: expected an ISO date like '2026-01-12', got {start_date!r}") from None
-    rng = np.random.default_rng(seed)
-    # hesitation noise from its own stream, so the other session parameters do not change
-    hrng = np.random.default_rng([int(seed), 1])
-    out: list[Recording] = []
-    for i in range(int(n_sessions)):
-        u = i / max(1, n_sessions - 1)  # 0 -> 1 progress
-        noise = 1.0 + 0.05 * rng.standard_normal(6)
-        lerp = lambda a, b: a + (b - a) * u  # noqa: E731
-        s1, s2 = (int(v) for v in rng.integers(0, 2**31 - 1, 2))
-        hes = np.clip(1.0 + 0.08 * hrng.standard_normal(2), 0.8, 1.2)
-        date = (d0 + _dt.timedelta(weeks=i)).isoformat()
-        common = {"subject": child, "session": i + 1, "date": date}
-        tr_amp = max(0.02, lerp(0.35, 0.08) * noise[0])
-        sent = handwriting(
-            _SENTENCES[i % len(_SENTENCES)],
-            x_height_mm=lerp(5.0, 4.0) * noise[1],
-            size_cv=max(0.0, lerp(0.25, 0.06) * noise[2]),
-            baseline_sd_mm=max(0.0, lerp(0.6, 0.15) * noise[3]),
-            spacing_cv=lerp(0.5, 0.15),
-            word_spacing_mm=lerp(4.0, 6.0),
-            slant_deg=lerp(-8.0, 5.0) + rng.normal(0, 1.0),
-            pressure=min(1.0, lerp(0.85, 0.55) * noise[4]),
-            speed_mm_s=lerp(15.0, 25.0) * noise[5],
-            tremor_hz=7.0,
-            tremor_amplitude_mm=tr_amp,
-            jitter_s=0.0005,
-            seed=s1,
-            pause_scale=lerp(1.6, 0.5) * float(hes[0]),
-            hover_speed_ratio=lerp(1.1, 2.0) / float(hes[0]),
-        )
-        out.append(sent.with_meta(**common))
-        spi = spiral(tightness_mm_per_rad=lerp(1.3, 1.5), tremor_hz=7.0, tremor_amplitude_mm=tr_amp,
-                     pressure=min(1.0, lerp(0.85, 0.55) * noise[4]), duration_s=lerp(12.0, 8.0),
-                     jitter_s=0.0005, seed=s2, hover_s=lerp(0.6, 0.2) * float(hes[1]))
-        out.append(spi.with_meta(**common))
-    return out

@@ -13,9 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from penmotor import synth
-from penmotor.scan.render import render
+from penmotor.letters import x_height_from_paths
 from penmotor.scan.segment import skeleton_pixels
-from penmotor.scan.trace import centre_line_paths, centre_line_walks, centre_line_x_height
+from penmotor.scan.trace import centre_line_paths, centre_line_walks
+from penmotor.synth import render
+
+
+def centre_line_x_height(rows, cols, *, dpi, width_px=3.0, slant_deg=0.0, cluster=None, ink=None):
+    """X-height (mm) of one text line: the letter-size estimator on its traced centre line."""
+    cp = centre_line_paths(rows, cols, dpi=dpi, width_px=width_px, cluster=cluster, ink=ink)
+    return x_height_from_paths(cp.paths, slant_deg=slant_deg, letters=cp.letters if cluster is not None else None)
 
 
 def _draw(lines, shape=(200, 300), width=7):

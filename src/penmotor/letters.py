@@ -1,0 +1,640 @@
+"""The one letter-size estimator: zones, letters and sizes of pen paths, online or scanned.
+
+Steps 1-3b below are geometry only, so the same code measures a tablet recording's pen-down
+strokes (:mod:`penmotor.metrics.sizing`, which adds the slant of the pen's down-strokes, its
+ink components and the removal of a tremor line) and a scanned worksheet's traced centre
+line (:func:`penmotor.scan.trace.centre_line_paths`, with the scan's slant and glyph clusters):
+
+1. **Writing frame.** The line direction is first taken from the principal axis of the
+   ink (when it is at least 3x wider than tall, else horizontal), then refined by a
+   Theil-Sen line through the baseline minima (step 3); all heights are measured
+   perpendicular to that baseline, so a rotated page gives the same numbers.
+2. **Stroke extrema.** In every stroke, the local maxima and minima of the height ``v``
+   with a prominence of at least a quarter of the typical stroke height
+   (``scipy.signal.find_peaks``, stroke by stroke), plus each stroke's highest and
+   lowest point. Tiny strokes (i-dots, flat cross-bars: vertical extent below 30 % of
+   the median extent of the strokes taller than a tenth of the tallest) are left out.
+3. **Zones.** The baseline is the median of the minima in the upper of two Otsu
+   classes of minima heights (the lower class, when clearly separate, holds the
+   descenders); the midline lies the x-height above it, the median of the maxima in
+   the lower class of maxima heights (the upper class: ascenders). Both are refined
+   twice keeping only extrema within 0.3 x-height of their line. Ascender maxima are
+   those higher than ``1.4`` x-heights, descender minima those deeper than 0.4
+   x-heights below the baseline.
+3b. **Letters**: each letter's x-zone height is measured from its own baseline to its own
+   lowest cluster of maxima, and the x-height is their trimmed mean
+   (:attr:`Sizing.x_height`) -- robust to letters of varying size, where the global zones
+   of step 3 follow the extremes.
+
+Entry points: :func:`sizing_from_paths` (any centre-line paths), :func:`sizing_from_strokes`
+(concatenated strokes, with a slant and letters that may depend on the fitted frame), and
+the per-letter summaries :func:`letter_size_cv`, :func:`letter_baseline_deviation`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._stats import group_median, median, otsu_split, pca_angle, theil_sen_slope
+from .errors import ParameterError
+from .segment import frame_coords
+
+__all__ = [
+    "Layout",
+    "Sizing",
+    "sizing_from_paths",
+    "sizing_from_strokes",
+    "x_height_from_paths",
+    "layout_from_paths",
+    "letter_size_cv",
+    "letter_baseline_deviation",
+    "baseline_residuals",
+]
+
+NAN = float("nan")
+
+#: A letter's maxima count for its x-zone from this height (x-heights) above its own baseline.
+LETTER_MIN_XH = 0.4
+
+#: A letter's x-zone maxima lie within this factor of its lowest significant maximum.
+LETTER_CLUSTER = 1.3
+
+#: A letter whose lowest maximum is higher than this (x-heights) is taken to show only an
+#: ascender (an l not recognised as one, e.g. looped); t and f are read from their
+#: cross-bars, a stick l from its shape (see :func:`~penmotor.metrics.sizing.size_cv`).
+LETTER_MAX_XH = 1.8
+
+#: Letter heights further than this many robust SDs (1.4826 MAD) from the median are
+#: left out of :func:`~penmotor.metrics.sizing.size_cv`.
+OUTLIER_SD = 4.0
+
+#: A flat stroke at least this wide (x-heights) is a cross-bar (t, f) on its letter's midline.
+BAR_MIN_XH = 0.25
+
+#: ... when its height is below this fraction of its width.
+BAR_FLATNESS = 0.35
+
+#: Share of letter heights trimmed at each end for the x-height (a trimmed mean).
+TRIM = 0.1
+
+#: Extrema count when at least this prominent (fraction of the median height of the strokes).
+PROMINENCE = 0.25
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The writing frame and zones of one recording (all lengths mm, angles degrees).
+
+    Attributes
+    ----------
+    angle_deg : float
+        Baseline direction (counter-clockwise from the page x axis).
+    baseline : float
+        Baseline height ``v`` in the frame (see :func:`penmotor.segment.frame_coords`).
+    x_height, ascender, descender : float
+        Zone heights from the baseline (descender positive downward); NaN if absent.
+    slant_deg : float
+        Down-stroke slant, positive = right-leaning.
+    ext_u, ext_v : ndarray
+        Extrema positions in the frame.
+    ext_kind : ndarray of int
+        +1 maximum, -1 minimum.
+    ext_stroke : ndarray of int
+        Stroke index of each extremum.
+    ext_zone : ndarray of int
+        0 baseline minimum, 1 midline maximum, 2 ascender maximum, -1 descender minimum,
+        9 other.
+
+    Examples
+    --------
+    >>> Layout().ok
+    False
+    """
+
+    angle_deg: float = NAN
+    baseline: float = NAN
+    x_height: float = NAN
+    ascender: float = NAN
+    descender: float = NAN
+    slant_deg: float = NAN
+    ext_u: np.ndarray = field(default_factory=lambda: np.empty(0))
+    ext_v: np.ndarray = field(default_factory=lambda: np.empty(0))
+    ext_kind: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    ext_stroke: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    ext_zone: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+
+    @property
+    def ok(self) -> bool:
+        """Whether a baseline and an x-height were found."""
+        return bool(np.isfinite(self.x_height) and self.x_height > 0)
+
+
+def _extrema(u: np.ndarray, v: np.ndarray, st: np.ndarray, sp: np.ndarray, use: np.ndarray,
+             prom: float) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and kinds (+1 max, -1 min) of significant height extrema of the used strokes.
+
+    Vectorised over strokes: the strokes are concatenated with one separator sample
+    higher than every value between them (``v`` for maxima, ``-v`` for minima), where a
+    prominence base search stops just as at the end of a lone stroke; so the result
+    equals ``find_peaks`` stroke by stroke, with one call per kind.
+    Each stroke's highest and lowest samples are added.
+    """
+    from scipy.signal import find_peaks, peak_prominences
+
+    s, e = st[use], sp[use]
+    if s.size == 0:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    L = e - s
+    # sample index of every concatenated position, -1 for the separators
+    pos = np.full(int(L.sum()) + s.size, -1, dtype=np.intp)
+    off = np.concatenate(([0], np.cumsum(L + 1)[:-1]))
+    seg = np.repeat(np.arange(s.size), L)
+    local = np.arange(int(L.sum())) - np.repeat(np.cumsum(L) - L, L)
+    pos[off[seg] + local] = s[seg] + local
+    inside = pos >= 0
+    vals = v[np.where(inside, pos, 0)]
+    span = float(np.ptp(vals[inside])) + 1.0
+    # separators higher than everything: a prominence base search stops there, exactly
+    # as it stops at the edge of a single stroke; the separators' own peaks are dropped
+    top = float(np.max(np.abs(vals[inside]))) + 10.0 * span
+    found = []
+    for sig in (np.where(inside, vals, top), np.where(inside, -vals, top)):
+        cand, _ = find_peaks(sig)
+        cand = cand[inside[cand]]  # (separators' own prominence would scan everything)
+        found.append(cand[peak_prominences(sig, cand)[0] >= prom] if cand.size else cand)
+    pk, tr = found
+    # per-stroke highest / lowest sample (first occurrence)
+    vv = v[pos[inside]]
+    idx_in = pos[inside]
+    cs = np.concatenate(([0], np.cumsum(L)[:-1]))
+    vmax = np.maximum.reduceat(vv, cs)
+    vmin = np.minimum.reduceat(vv, cs)
+    big = np.iinfo(np.intp).max
+    amax = np.minimum.reduceat(np.where(vv == vmax[seg], idx_in, big), cs)
+    amin = np.minimum.reduceat(np.where(vv == vmin[seg], idx_in, big), cs)
+    hi = np.union1d(pos[pk], amax)
+    lo = np.union1d(pos[tr], amin)
+    idx = np.concatenate((hi, lo)).astype(np.intp)
+    kind = np.concatenate((np.ones(hi.size, dtype=np.intp), -np.ones(lo.size, dtype=np.intp)))
+    order = np.argsort(idx, kind="stable")
+    return idx[order], kind[order]
+
+
+def _zones(vmin: np.ndarray, vmax: np.ndarray, scale: float) -> tuple[float, float]:
+    """Baseline and x-height from minima and maxima heights."""
+    if vmin.size == 0 or vmax.size == 0:
+        return NAN, NAN
+    sp = otsu_split(vmin)
+    base = float(median(vmin))
+    if sp is not None:
+        lo, hi = sp.lower, sp.upper
+        if median(hi) - median(lo) > 0.35 * scale:
+            # a large upper class is the baseline (the lower one: descenders); a small
+            # upper class is a few stray minima above the baseline
+            base = float(median(hi if hi.size >= 0.3 * vmin.size else lo))
+    h = vmax - base
+    xh = float(median(h))
+    sp = otsu_split(h)
+    if sp is not None:
+        lo, hi = sp.lower, sp.upper
+        mlo, mhi = float(median(lo)), float(median(hi))
+        if mlo > 0 and mhi > 1.3 * mlo and mhi - mlo > 0.3 * scale:
+            xh = mlo
+    for _ in range(2):
+        if not (xh > 0):
+            return base, NAN
+        sel = np.abs(vmin - base) < 0.3 * xh
+        if sel.any():
+            base = float(median(vmin[sel]))
+        sel = np.abs(vmax - base - xh) < 0.3 * xh
+        if sel.any():
+            xh = float(median(vmax[sel])) - base
+    return base, (xh if xh > 0 else NAN)
+
+
+def _boxes(u: np.ndarray, v: np.ndarray, st: np.ndarray) -> np.ndarray:
+    """Per-stroke ``u_min, u_max, v_min, v_max`` of contiguous strokes starting at `st`."""
+    out = np.empty((st.size, 4))
+    out[:, 0] = np.minimum.reduceat(u, st)
+    out[:, 1] = np.maximum.reduceat(u, st)
+    out[:, 2] = np.minimum.reduceat(v, st)
+    out[:, 3] = np.maximum.reduceat(v, st)
+    return out
+
+
+def _analyse(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.ndarray, angle: float) -> dict:
+    """Extrema and zones of contiguous strokes ``x[st[i]:sp[i]]`` (every sample pen-down)."""
+    u, v = frame_coords(x, y, angle_deg=angle)
+    box = _boxes(u, v, st)
+    ext = box[:, 3] - box[:, 2]
+    if not np.isfinite(ext).any() or np.nanmax(ext) <= 0:
+        return {"ok": False}
+    # tiny strokes (dots, flat cross-bars) are left out relative to the *typical* stroke
+    # height, not the tallest: one big ascender must not drop every small letter
+    fin = np.isfinite(ext)
+    typical = float(median(ext[fin & (ext >= 0.1 * np.max(ext[fin]))]))
+    use = fin & (ext >= 0.3 * typical)
+    scale = float(median(ext[use]))
+    idx, kind = _extrema(u, v, st, sp, use, PROMINENCE * scale)
+    stroke = np.searchsorted(st, idx, side="right") - 1
+    ev, eu = v[idx], u[idx]
+    base, xh = _zones(ev[kind < 0], ev[kind > 0], scale)
+    zone = np.full(idx.size, 9, dtype=np.intp)
+    if np.isfinite(xh):
+        zone[(kind < 0) & (np.abs(ev - base) < 0.3 * xh)] = 0
+        zone[(kind > 0) & (np.abs(ev - base - xh) < 0.3 * xh)] = 1
+        zone[(kind > 0) & (ev - base > 1.4 * xh) & (ev - base < 5.0 * xh)] = 2
+        zone[(kind < 0) & (base - ev > 0.4 * xh) & (base - ev < 4.0 * xh)] = -1
+    return {"ok": np.isfinite(xh), "u": eu, "v": ev, "kind": kind, "stroke": stroke, "zone": zone,
+            "base": base, "xh": xh}
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """Zones and letters of some writing: everything the size metrics are read from.
+
+    Computed by :func:`sizing_from_paths` (centre-line paths, e.g. a traced scan) or, for a
+    recording, by the online metrics (:func:`~penmotor.metrics.sizing.x_height`, ...) through the
+    same estimator.
+
+    Attributes
+    ----------
+    layout : Layout
+        Writing frame, zones and slant.
+    letters : ndarray of int
+        Letter (ink component) index of every stroke / path; empty when undefined.
+    letter_heights : ndarray
+        Per letter: x-zone height from the letter's own baseline, mm (NaN: no x-zone).
+    letter_offsets : ndarray
+        Per letter: its baseline minus the fitted baseline, mm (NaN: no baseline minima).
+    letter_u : ndarray
+        Per letter: mean along-line position of its extrema, mm.
+
+    Examples
+    --------
+    >>> Sizing().x_height
+    nan
+    """
+
+    layout: Layout = field(default_factory=Layout)
+    letters: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    letter_heights: np.ndarray = field(default_factory=lambda: np.empty(0))
+    letter_offsets: np.ndarray = field(default_factory=lambda: np.empty(0))
+    letter_u: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    @property
+    def x_height(self) -> float:
+        """Trimmed mean of the letters' x-zone heights (the fitted zones with fewer than 3), mm."""
+        if not self.layout.ok:
+            return NAN
+        h = self.letter_heights[np.isfinite(self.letter_heights)]
+        return _robust_mean(h) if h.size >= 3 else self.layout.x_height
+
+    @property
+    def ascender_height(self) -> float:
+        """Ascender height above the baseline, mm (see :func:`~penmotor.metrics.sizing.ascender_height`)."""
+        return self.layout.ascender
+
+    @property
+    def descender_height(self) -> float:
+        """Descender depth below the baseline, mm (see :func:`~penmotor.metrics.sizing.descender_height`)."""
+        return self.layout.descender
+
+    @property
+    def size_cv(self) -> float:
+        """Coefficient of variation of the letters' x-zone heights (see :func:`~penmotor.metrics.sizing.size_cv`)."""
+        return letter_size_cv(self.letter_heights) if self.layout.ok else NAN
+
+    @property
+    def baseline_deviation(self) -> float:
+        """RMS residual of the letters' baselines about a straight line, mm.
+
+        See :func:`~penmotor.metrics.sizing.baseline_deviation`.
+        """
+        return letter_baseline_deviation(self.letter_offsets, self.letter_u) if self.layout.ok else NAN
+
+
+def sizing_from_strokes(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.ndarray, *, slant: Any,
+                        letters: Any = None, angle_deg: float | None = None,
+                        ext_xy: tuple[np.ndarray, np.ndarray] | None = None) -> Sizing:
+    """The one size estimator: contiguous strokes ``x[st[i]:sp[i]], y[st[i]:sp[i]]`` -> :class:`Sizing`.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Concatenated stroke coordinates, mm (y up).
+    st, sp : ndarray of int
+        Stroke starts and stops in `x`, `y`, contiguous (``st[i + 1] == sp[i]``).
+    slant : float or callable
+        Slant in degrees, or a function of the fitted baseline angle returning it.
+    letters : array_like of int or callable, optional
+        A letter label per stroke, a function of the fitted :class:`Layout` returning them,
+        or None: strokes whose de-slanted extents overlap form a letter (dots join the
+        nearest one).
+    angle_deg : float, optional
+        Baseline direction; default estimated (principal axis, then a Theil-Sen line
+        through the baseline minima).
+    ext_xy : tuple of ndarray, optional
+        Coordinates the extrema are read from instead of `x`, `y` (e.g. the trace with a
+        tremor line taken out).
+
+    Returns
+    -------
+    Sizing
+        All NaN / empty when no x-zone is found.
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 2 * np.pi, 80)
+    >>> x = np.concatenate([x0 + 1.5 * np.cos(t) for x0 in (0, 5, 10)])  # three "o"
+    >>> y = np.tile(2.0 * np.sin(t), 3)
+    >>> s = sizing_from_strokes(x, y, np.array([0, 80, 160]), np.array([80, 160, 240]), slant=0.0)
+    >>> round(s.x_height, 2), s.letters.tolist()
+    (4.0, [0, 1, 2])
+    """
+    if st.size == 0 or x.size < 3:
+        return Sizing()
+    angle = pca_angle(x, y) if angle_deg is None else float(angle_deg)
+    xe, ye = (x, y) if ext_xy is None else ext_xy
+    res = _analyse(xe, ye, st, sp, angle)
+    if not res["ok"]:
+        return Sizing()
+    base_sel = res["zone"] == 0
+    if angle_deg is None and np.count_nonzero(base_sel) >= 3 and np.ptp(res["u"][base_sel]) > 3.0 * res["xh"]:
+        slope = theil_sen_slope(res["u"][base_sel], res["v"][base_sel])
+        if np.isfinite(slope):
+            angle += math.degrees(math.atan(slope))
+            res2 = _analyse(xe, ye, st, sp, angle)
+            if res2["ok"]:
+                res = res2
+    z = res["zone"]
+    ev = res["v"]
+    base, xh = res["base"], res["xh"]
+    asc = float(median(ev[z == 2]) - base) if np.any(z == 2) else NAN
+    desc = float(base - median(ev[z == -1])) if np.any(z == -1) else NAN
+    sl = float(slant(angle)) if callable(slant) else float(slant)
+    lay = Layout(angle, base, xh, asc, desc, sl, res["u"], ev, res["kind"], res["stroke"], z)
+    slx = sl if np.isfinite(sl) else 0.0
+    u, v = frame_coords(x, y, angle_deg=angle, slant_deg=slx)
+    box = _boxes(u, v, st)
+    if callable(letters):
+        comp = np.asarray(letters(lay), dtype=np.intp)
+    elif letters is None:
+        comp = _components(box, xh)
+    else:
+        comp = _renumber(np.asarray(letters, dtype=np.intp), box)
+    if comp.shape != (st.size,):
+        raise ParameterError(f"letters: expected one label per stroke ({st.size}), got shape {comp.shape}")
+    h, off, cu = _zones_of_components(lay, comp, box)
+    return Sizing(lay, comp, h, off, cu)
+
+
+def _renumber(lab: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Labels renumbered 0..m-1 from left to right (by each group's leftmost u)."""
+    if lab.size == 0:
+        return lab
+    uniq, inv = np.unique(lab, return_inverse=True)
+    lo = np.full(uniq.size, np.inf)
+    np.minimum.at(lo, inv, box[:, 0])
+    rank = np.empty(uniq.size, dtype=np.intp)
+    rank[np.argsort(lo, kind="stable")] = np.arange(uniq.size)
+    return rank[inv]
+
+
+def _components(box: np.ndarray, xh: float, small_xh: float = 0.4) -> np.ndarray:
+    """Strokes whose de-slanted extents overlap, small groups (dots) joined to the nearest big one.
+
+    The rule of :func:`penmotor.segment.components`, on stroke boxes.
+    """
+    n = box.shape[0]
+    order = np.argsort(box[:, 0], kind="stable")
+    reach = np.maximum.accumulate(box[order, 1])
+    new = np.r_[True, box[order, 0][1:] > reach[:-1]]
+    lab = np.empty(n, dtype=np.intp)
+    lab[order] = np.cumsum(new) - 1
+    m = int(lab.max()) + 1
+    g = np.empty((m, 4))
+    for j, f in enumerate((np.minimum, np.maximum, np.minimum, np.maximum)):
+        g[:, j] = np.inf if j % 2 == 0 else -np.inf
+        f.at(g[:, j], lab, box[:, j])
+    small = ((g[:, 1] - g[:, 0]) < small_xh * xh) & ((g[:, 3] - g[:, 2]) < small_xh * xh)
+    if small.any() and (~small).any():
+        big = np.flatnonzero(~small)
+        target = np.arange(m)
+        for c in np.flatnonzero(small):  # loop over diacritics, not samples
+            mid = 0.5 * (g[c, 0] + g[c, 1])
+            dist = np.maximum(0.0, np.maximum(g[big, 0] - mid, mid - g[big, 1]))
+            target[c] = big[int(np.argmin(dist))]
+        lab = target[lab]
+    return _renumber(lab, box)
+
+
+def _as_strokes(paths: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Concatenated x, y, stroke starts/stops of (n_i, 2) paths, and the indices of the non-empty ones."""
+    ps = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in paths]
+    sizes = np.array([len(p) for p in ps], dtype=np.intp)
+    keep = np.flatnonzero(sizes)
+    if not keep.size:
+        return np.empty(0), np.empty(0), np.empty(0, np.intp), np.empty(0, np.intp), keep
+    xy = np.concatenate(ps)  # the empty paths add nothing
+    n = sizes[keep]
+    sp = np.cumsum(n)
+    return xy[:, 0], xy[:, 1], sp - n, sp, keep
+
+
+def sizing_from_paths(paths: Any, *, slant_deg: float, letters: Any = None,
+                      angle_deg: float | None = None) -> Sizing:
+    """Zones, letters and sizes of pen centre-line paths (geometry only: no timing needed).
+
+    The estimator behind the online size metrics of :mod:`penmotor.metrics.sizing`
+    (``x_height``, ``ascender_height``, ``descender_height``, ``size_cv`` and
+    ``baseline_deviation``, which pass
+    the pen-down strokes of a recording, its slant from the pen's down-strokes and its
+    ink components), for paths from elsewhere, e.g. a scan's traced centre line
+    (:func:`penmotor.scan.trace.centre_line_paths`).
+
+    Parameters
+    ----------
+    paths : sequence of array_like, shape (n_i, 2)
+        Each an ordered pen path (one stroke), ``x, y`` in mm, y up.
+    slant_deg : float
+        Slant of the writing (positive = right-leaning), used to group strokes into letters
+        and to find cross-bars; NaN counts as upright.
+    letters : array_like of int, optional
+        Letter label of every path (e.g. a scan's glyph clusters); default: paths whose
+        de-slanted horizontal extents overlap form a letter, dots joining the nearest one.
+    angle_deg : float, optional
+        Baseline direction; default estimated (principal axis, then a Theil-Sen line through
+        the baseline minima), as online.
+
+    Returns
+    -------
+    Sizing
+        All NaN / empty when no x-zone is found.
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> rec = synth.handwriting("sun moon rain", x_height_mm=3.5, seed=0)
+    >>> paths = [np.column_stack((s.x, s.y)) for s in rec.strokes()]
+    >>> s = sizing_from_paths(paths, slant_deg=0.0)
+    >>> round(s.x_height, 2), len(s.letter_heights)
+    (3.5, 11)
+    """
+    x, y, st, sp, keep = _as_strokes(paths)
+    n_paths = len(paths)
+    if letters is not None:
+        if len(letters) != n_paths:
+            raise ParameterError(f"letters: expected one label per path ({n_paths}), got {len(letters)}")
+        letters = np.asarray(letters)[keep]
+    return sizing_from_strokes(x, y, st, sp, slant=slant_deg, letters=letters, angle_deg=angle_deg)
+
+
+def x_height_from_paths(paths: Any, *, slant_deg: float, letters: Any = None) -> float:
+    """X-height (mm) of pen centre-line paths: :attr:`Sizing.x_height` of :func:`sizing_from_paths`.
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 2 * np.pi, 80)
+    >>> o = [np.column_stack((x0 + 1.5 * np.cos(t), 2.0 * np.sin(t))) for x0 in (0, 5, 10)]  # three "o"
+    >>> round(x_height_from_paths(o, slant_deg=0.0), 2)
+    4.0
+    """
+    return sizing_from_paths(paths, slant_deg=slant_deg, letters=letters).x_height
+
+
+def layout_from_paths(paths: Any, *, slant_deg: float, angle_deg: float | None = None) -> Layout:
+    """Writing frame and zones of pen centre-line paths (:attr:`Sizing.layout` of :func:`sizing_from_paths`).
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 2 * np.pi, 80)
+    >>> o = [np.column_stack((x0 + 1.5 * np.cos(t), 2.0 * np.sin(t))) for x0 in (0, 5, 10)]
+    >>> round(layout_from_paths(o, slant_deg=0.0).x_height, 2)
+    4.0
+    """
+    return sizing_from_paths(paths, slant_deg=slant_deg, angle_deg=angle_deg).layout
+
+
+def _zones_of_components(lay: Layout, comp: np.ndarray, box: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if comp.size == 0 or lay.ext_v.size == 0:
+        return np.empty(0), np.empty(0), np.empty(0)
+    m = int(comp.max()) + 1
+    ec = comp[lay.ext_stroke]
+    xh, base = lay.x_height, lay.baseline
+    is_min = lay.ext_kind < 0
+    near_base = is_min & (np.abs(lay.ext_v - base) < 0.5 * xh)
+    bc = group_median(ec[near_base], lay.ext_v[near_base], m)
+    offs = bc - base
+    n_ext = np.bincount(ec, minlength=m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cu = np.bincount(ec, weights=lay.ext_u, minlength=m) / n_ext
+    cu[~np.isfinite(bc)] = NAN
+    # maxima above the letter's own baseline; the x-zone of a letter is its *lowest*
+    # cluster of significant maxima (an h, b, k or d also reaches its ascender: a
+    # window around the global x-height took both when letters vary in size)
+    hmax = lay.ext_v - bc[ec]
+    isx = ~is_min
+    # cross-bars (t, f: flat strokes, left out of the extrema) lie on the letter's
+    # midline: their level counts as an x-zone maximum of their letter
+    bw, bh = box[:, 1] - box[:, 0], box[:, 3] - box[:, 2]
+    bar = (bw >= BAR_MIN_XH * xh) & (bw <= 1.5 * xh) & (bh < BAR_FLATNESS * bw)
+    ecb = np.concatenate((ec, comp[bar]))
+    hmax = np.concatenate((hmax, 0.5 * (box[bar, 2] + box[bar, 3]) - bc[comp[bar]]))
+    isx = np.concatenate((isx, np.ones(int(bar.sum()), dtype=bool)))
+    ec = ecb
+    # a letter showing one cluster of maxima is either an x-zone letter or one showing
+    # only its ascender: t and f are read from their bars (above), a stick l from its
+    # shape (below), anything else above LETTER_MAX_XH x-heights is left out
+    max_xh = LETTER_MAX_XH
+    cand = isx & np.isfinite(hmax) & (hmax >= LETTER_MIN_XH * xh)
+    m0 = np.full(m, np.inf)
+    np.minimum.at(m0, ec[cand], hmax[cand])
+    sel = cand & (hmax <= LETTER_CLUSTER * m0[ec])
+    low = group_median(ec[sel], hmax[sel], m)  # each letter's lowest cluster of maxima
+    # an l: its strokes are narrow (de-slanted width below a fifth of its height) and it
+    # has neither an i-dot nor a cross-bar: it shows only its ascender
+    wide = np.full(m, -np.inf)
+    np.maximum.at(wide, comp, np.where(bh >= 0.3 * xh, bw, -np.inf))
+    extra = np.zeros(m, dtype=bool)
+    extra[comp[bar | ((bw < 0.4 * xh) & (bh < 0.4 * xh))]] = True
+    low[~extra & (wide < 0.2 * low)] = NAN
+    fin = np.isfinite(low)
+    if not fin.any():
+        return low, offs, cu
+    # the reference x-height starts from the median letter (most letters have no
+    # ascender) and is refined from the letters read as x-zone letters
+    ref = float(median(low[fin]))
+    for _ in range(3):
+        xz = fin & (low <= max_xh * ref)
+        if np.count_nonzero(xz) < 3:
+            break
+        ref = _robust_mean(low[xz])
+    heights = np.where(fin & (low <= max_xh * ref), low, NAN)
+    return heights, offs, cu
+
+
+def _robust_mean(h: np.ndarray) -> float:
+    """Mean of the values after trimming `TRIM` of them at each end (at least one value kept)."""
+    h = np.sort(h)
+    k = int(TRIM * h.size)
+    return float(np.mean(h[k : h.size - k])) if h.size - 2 * k > 0 else float(median(h))
+
+
+def letter_size_cv(heights: Any) -> float:
+    """Size CV of letters' x-zone heights: SD/mean (ddof=1) after dropping gross outliers.
+
+    Heights more than :data:`OUTLIER_SD` robust SDs from the median are left out (with at
+    least five letters); NaN heights are ignored; NaN with fewer than three letters.
+    Used by :func:`~penmotor.metrics.sizing.size_cv` and by the scan's page metrics.
+
+    Examples
+    --------
+    >>> round(letter_size_cv([3.0, 3.3, 2.7, 3.0, 9.0]), 3)
+    0.082
+    """
+    h = np.asarray(heights, dtype=np.float64)
+    h = h[np.isfinite(h)]
+    if h.size >= 5:  # drop gross outliers (a small t or l whose ascender passed for an x-zone)
+        med = float(median(h))
+        mad = 1.4826 * float(median(np.abs(h - med)))
+        if mad > 0:
+            h = h[np.abs(h - med) <= OUTLIER_SD * mad]
+    if h.size < 3 or h.mean() <= 0:
+        return NAN
+    return float(np.std(h, ddof=1) / np.mean(h))
+
+
+def baseline_residuals(offsets: Any, u: Any) -> np.ndarray:
+    """Letters' baseline offsets minus their least-squares line (empty with fewer than 3 letters).
+
+    Examples
+    --------
+    >>> baseline_residuals([0.0, 1.0, 2.5], [0.0, 1.0, 2.0]).round(3).tolist()
+    [0.083, -0.167, 0.083]
+    """
+    off, cu = np.asarray(offsets, dtype=np.float64), np.asarray(u, dtype=np.float64)
+    ok = np.isfinite(off) & np.isfinite(cu)
+    if np.count_nonzero(ok) < 3:
+        return np.empty(0)
+    coef = np.polyfit(cu[ok], off[ok], 1)
+    return off[ok] - np.polyval(coef, cu[ok])
+
+
+def letter_baseline_deviation(offsets: Any, u: Any) -> float:
+    """RMS residual (mm) of letters' baseline offsets about their least-squares straight line.
+
+    NaN with fewer than three letters. Used by :func:`~penmotor.metrics.sizing.baseline_deviation` and by the scan.
+
+    Examples
+    --------
+    >>> round(letter_baseline_deviation([0.0, 0.2, -0.2, 0.2, -0.2, 0.0], np.arange(6.0)), 3)
+    0.159
+    """
+    r = baseline_residuals(offsets, u)
+    return float(np.sqrt(np.mean(r ** 2))) if r.size else NAN
