@@ -27,11 +27,11 @@ import numpy as np
 from .errors import FormatError, ParameterError, PenmotorError, PenmotorWarning
 from .recording import Recording, valid_recording
 
-__all__ = ["FeatureInfo", "FEATURES", "metric", "register_feature", "REGISTRY_VERSION", "features",
+__all__ = ["FeatureInfo", "FEATURES", "metric", "register_feature", "declare_family", "REGISTRY_VERSION", "features",
            "features_table", "scalar_meta", "is_recording_file", "file_tasks", "file_rows"]
 
 #: Bumped whenever a registered metric changes meaning or algorithm (stored with values).
-REGISTRY_VERSION = "1"
+REGISTRY_VERSION = "2"  # 2: one task rule (penmotor.tasks.task_kind) for every family
 
 _BETTER = {None, "lower", "higher"}
 _MODALITIES = {"online", "scan"}
@@ -82,6 +82,7 @@ class _Registry(Mapping[str, FeatureInfo]):
 
     def __init__(self) -> None:
         self._d: dict[str, FeatureInfo] = {}
+        self._kinds: dict[str, frozenset[str]] = {}  # family -> task kinds it applies to
 
     def __getitem__(self, key: str) -> FeatureInfo:
         try:
@@ -94,6 +95,16 @@ class _Registry(Mapping[str, FeatureInfo]):
 
     def __len__(self) -> int:
         return len(self._d)
+
+    def applies_to(self, family: str) -> frozenset[str] | None:
+        """Task kinds (:func:`penmotor.tasks.task_kind`) a family applies to; None: every recording.
+
+        Examples
+        --------
+        >>> sorted(FEATURES.applies_to("sizing")), FEATURES.applies_to("kinematics") is None
+        (['text'], True)
+        """
+        return self._kinds.get(family)
 
     def families(self) -> list[str]:
         """Sorted family names.
@@ -214,6 +225,28 @@ def metric(
     return deco
 
 
+def declare_family(family: str, *, kinds: Iterable[str]) -> None:
+    """Declare the task kinds a metric family applies to (called once by the family's module).
+
+    :func:`features` returns NaN for the family's metrics on any other kind of recording
+    without calling them (letter sizes of a spiral, the spiral fit of a sentence). Kinds are
+    those of :func:`penmotor.tasks.task_kind`. Channels a metric needs (pressure, tilt) are
+    declared per metric (``@metric(needs=...)``).
+
+    Examples
+    --------
+    >>> declare_family("demo_text_only", kinds=["text"])
+    >>> FEATURES.applies_to("demo_text_only")
+    frozenset({'text'})
+    """
+    from .tasks import KINDS
+
+    ks = frozenset(kinds)
+    if not ks or not ks <= set(KINDS):
+        raise ParameterError(f"kinds: expected a non-empty subset of {KINDS}, got {sorted(ks)}")
+    FEATURES._kinds[family] = ks
+
+
 def register_feature(
     name: str,
     *,
@@ -277,6 +310,8 @@ def features(
     dict of str to float
         Feature name -> value in the unit given by ``FEATURES[name].unit``; NaN where
         the metric is undefined for this recording (too short, no pressure channel, ...).
+        Families that do not apply to the recording's task kind (:func:`declare_family`,
+        :func:`penmotor.tasks.task_kind`) are NaN without being computed.
 
     Examples
     --------
@@ -299,14 +334,26 @@ def features(
                 return False
         return True
 
+    kind: list[str] = []  # the recording's task kind, found once if a family asks
+
+    def applies(family: str) -> bool:
+        ks = FEATURES._kinds.get(family)
+        if ks is None:
+            return True
+        if not kind:
+            from .tasks import task_kind
+
+            kind.append(task_kind(rec))
+        return kind[0] in ks
+
     # one warnings/errstate context for the whole run (not one per metric): empty slices
     # and 0/0 give NaN by design
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         for name in _selected(families, names):
             info = FEATURES[name]
-            if empty or not present(info.needs):
-                out[name] = math.nan
+            if empty or not present(info.needs) or not applies(info.family):
+                out[name] = math.nan  # undefined here: not computed
                 continue
             v = info.func(rec)  # type: ignore[misc]
             out[name] = float(v) if v is not None else math.nan

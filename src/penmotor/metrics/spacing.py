@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..recording import Recording
-from ..registry import metric
+from ..registry import declare_family, metric
 from ..segment import component_pauses, gap_threshold, stroke_boxes, word_breaks
 from .sizing import layout, letter_components, letter_sizing, x_height
 
@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 NAN = float("nan")
+
+declare_family("spacing", kinds=["text"])  # letter and word spacing exist on text only
 
 
 @dataclass(frozen=True)

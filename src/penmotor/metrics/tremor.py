@@ -11,7 +11,7 @@ Method
    the movement below ~1.5 Hz is removed, everything above ~3 Hz kept) is the residual.
 2. **Welch spectrum** of the residual (Hann window, ``segment_s`` = 4 s segments, 50 %
    overlap, 8x zero padding), x and y summed: the PSD of the 2-D displacement.
-3. **Tremor peak** (spirals, lines and unlabelled recordings). Candidates are the peaks
+3. **Tremor peak** (spirals and other drawings: :func:`penmotor.tasks.task_kind`). Candidates are the peaks
    strictly inside ``band`` (3-15 Hz) of the residual's *velocity* spectrum
    ``(2 pi f)^2 PSD(f)`` (which favours a tremor over the slower movement) with a
    prominence of at least ``min_prominence`` = 0.3 decades (a factor 2) in the log
@@ -25,7 +25,8 @@ Method
    the peak-to-peak displacement along the tremor's axis (for any fixed direction).
    With no candidate, or ``A`` below :data:`MIN_AMPLITUDE_MM`, there is no tremor: the
    frequency is NaN and the amplitude 0.
-5. **Handwriting** (``mode="auto"`` with a labelled writing task, or
+5. **Handwriting** (``mode="auto"`` on text -- a writing label, or unlabelled ink that is
+   not spiral-like, :func:`penmotor.tasks.task_kind` -- or
    ``mode="handwriting"``). Letters have energy at 2-10 Hz of their own, so the writing
    rhythm made peaks that the method above reported as a "tremor" of 0.05-1.3 mm, and a
    real tremor's peak was inflated by the writing under it (+10-90 %). Here only a
@@ -78,13 +79,13 @@ from .. import signal as psig
 from ..errors import ParameterError
 from ..recording import Recording
 from ..registry import metric
-from ..tasks import is_labelled_writing
+from ..tasks import task_kind
 
 __all__ = ["Spectrum", "tremor_spectrum", "run_residual", "tremor_frequency", "tremor_amplitude", "tremor_power_ratio",
            "line_concentration"]
 
 NAN = float("nan")
-#: Tremor band searched on spirals, lines and unlabelled recordings, Hz.
+#: Tremor band searched on spirals and other drawings, Hz.
 SPIRAL_BAND = (3.0, 15.0)
 #: Tremor band searched on handwriting, Hz: below 4 Hz lies the writing rhythm itself.
 HANDWRITING_BAND = (4.0, 15.0)
@@ -421,7 +422,7 @@ def _check_mode(mode: str) -> None:
 
 def _peak(rec: Recording, sp: Spectrum, mode: str, band: tuple[float, float] | None,
           halfwidth_hz: float | None, min_prominence: float) -> tuple[float, float]:
-    if mode == "handwriting" or (mode == "auto" and is_labelled_writing(rec)):
+    if mode == "handwriting" or (mode == "auto" and task_kind(rec) == "text"):
         rs, re_ = _sampling_runs(rec.t)
         if float(np.sum(rec.t[re_ - 1] - rec.t[rs])) < HANDWRITING_MIN_S:
             return NAN, 0.0  # one or two Welch segments: every bump of the writing looks like a line
@@ -467,9 +468,8 @@ def tremor_frequency(
 
     NaN when no peak in the band stands out by `min_prominence` decades (no tremor), and on
     handwriting also when no peak is a narrow line at least :data:`MIN_LINE_RATIO` times
-    its local background. `mode` ``"auto"`` takes the handwriting method for labelled
-    writing tasks (``meta["task"]`` set and not a spiral, line, ...), the spiral method
-    otherwise; `band` and `peak_halfwidth_hz` default to the mode's (3-15 Hz and 1 Hz on
+    its local background. `mode` ``"auto"`` takes the handwriting method on text
+    (:func:`penmotor.tasks.task_kind`), the spiral method on spirals and drawings; `band` and `peak_halfwidth_hz` default to the mode's (3-15 Hz and 1 Hz on
     spirals, 4-15 Hz and 0.5 Hz on handwriting). See the module docstring.
 
     Examples
