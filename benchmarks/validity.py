@@ -5,6 +5,8 @@ Usage::
 
     .venv/bin/python benchmarks/validity.py FOLDER --labels labels.csv [--task TASK] [--families ...]
     .venv/bin/python benchmarks/validity.py --uci            # ../shared/data/uci_spiral, PD vs control
+    .venv/bin/python benchmarks/validity.py --pahaw          # ../shared/data/pahaw (4 subjects: a smoke test)
+    .venv/bin/python benchmarks/validity.py --uci --ablate consistency temporal   # with vs without families
 
 ``labels.csv`` has a ``label`` column (two distinct values) and a key column: ``file``
 (path relative to FOLDER, or just the file name / stem) or ``subject`` (matched against
@@ -17,7 +19,10 @@ Method: ``penmotor.features_table`` -> drop all-NaN/constant columns -> median i
 forest; repeated stratified k-fold over SUBJECTS (StratifiedGroupKFold: no subject in both
 train and test), out-of-fold probabilities averaged over the repeats; ROC AUC with a
 percentile bootstrap CI over subjects. Also prints the single features with the highest
-univariate AUC (no CV: descriptive only).
+univariate AUC (no CV: descriptive only). ``--ablate FAMILY ...`` repeats the cross-validation
+without those families' features (same folds, same run), so what a family adds is measured.
+Families of this round: ``consistency`` (stroke-to-stroke, up/down-stroke, rhythm and pause
+variability) and, in ``temporal``, ``hover_time``/``out_of_range_time``/``out_of_range_ratio``.
 """
 
 from __future__ import annotations
@@ -83,11 +88,48 @@ def bootstrap_auc(y: np.ndarray, s: np.ndarray, groups: np.ndarray, n: int, rng:
     return np.percentile(vals, [2.5, 97.5])
 
 
+def cv_auc(Xv: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int, args: argparse.Namespace) -> None:
+    """Repeated grouped k-fold ROC AUC of logistic regression and random forest, printed."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedGroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    models = {
+        "logistic regression": make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
+                                             LogisticRegression(C=0.5, max_iter=2000)),
+        "random forest": make_pipeline(SimpleImputer(strategy="median"),
+                                       RandomForestClassifier(n_estimators=300, min_samples_leaf=2, random_state=0,
+                                                              n_jobs=1)),
+    }
+    rng = np.random.default_rng(args.seed)
+    for name, model in models.items():
+        oof = np.zeros(len(y))
+        aucs = []
+        for rep in range(args.repeats):
+            cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=args.seed + rep)
+            p = np.zeros(len(y))
+            for tr, te in cv.split(Xv, y, groups):
+                model.fit(Xv[tr], y[tr])
+                p[te] = model.predict_proba(Xv[te])[:, 1]
+            aucs.append(roc_auc_score(y, p))
+            oof += p / args.repeats
+        auc = roc_auc_score(y, oof)
+        lo, hi = bootstrap_auc(y, oof, groups, args.bootstrap, rng)
+        print(f"{name:20s} ROC AUC {auc:.3f}  95% CI [{lo:.3f}, {hi:.3f}]  "
+              f"(per-repeat AUC {np.mean(aucs):.3f} +/- {np.std(aucs):.3f}; {folds}-fold x {args.repeats})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="Cross-validated group separation from penmotor features")
     ap.add_argument("folder", nargs="?", help="folder of recordings")
     ap.add_argument("--labels", help="CSV with 'label' and 'file' or 'subject' columns")
     ap.add_argument("--uci", action="store_true", help="use ../shared/data/uci_spiral, labels from its folders")
+    ap.add_argument("--pahaw", action="store_true", help="use ../shared/data/pahaw, labels from meta['group']")
+    ap.add_argument("--ablate", nargs="*", default=[], help="also report the AUC without these families")
     ap.add_argument("--task", help="keep recordings with this meta['task'] (UCI default: static_spiral)")
     ap.add_argument("--families", nargs="*", help="feature families (default: all online)")
     ap.add_argument("--folds", type=int, default=5)
@@ -97,17 +139,14 @@ def main() -> None:
     args = ap.parse_args()
     warnings.simplefilter("ignore")
 
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedGroupKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     if args.uci:
         folder = Path(args.folder) if args.folder else ROOT.parent / "shared" / "data" / "uci_spiral"
         task = args.task or "static_spiral"
+    elif args.pahaw:
+        folder = Path(args.folder) if args.folder else ROOT.parent / "shared" / "data" / "pahaw"
+        task = args.task
     else:
         if not args.folder or not args.labels:
             ap.error("give FOLDER and --labels (or --uci)")
@@ -116,7 +155,7 @@ def main() -> None:
     if not recs:
         sys.exit(f"no recordings under {folder}" + (f" with task {task!r}" if task else ""))
     df = penmotor.features_table(recs, families=args.families)
-    if args.uci:
+    if args.uci or args.pahaw:
         y_raw = df["group"]
     else:
         y_raw = attach_labels(df, pd.read_csv(args.labels))
@@ -137,30 +176,19 @@ def main() -> None:
     print(f"# {folder}  task={task}  {len(df)} recordings, {len(np.unique(groups))} subjects; "
           f"positive class {pos!r}: {int(y.sum())} vs {int((1 - y).sum())}; {X.shape[1]} usable features")
 
-    models = {
-        "logistic regression": make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
-                                             LogisticRegression(C=0.5, max_iter=2000)),
-        "random forest": make_pipeline(SimpleImputer(strategy="median"),
-                                       RandomForestClassifier(n_estimators=300, min_samples_leaf=2, random_state=0,
-                                                              n_jobs=1)),
-    }
-    rng = np.random.default_rng(args.seed)
-    Xv = X.to_numpy()
-    for name, model in models.items():
-        oof = np.zeros(len(y))
-        aucs = []
-        for rep in range(args.repeats):
-            cv = StratifiedGroupKFold(n_splits=args.folds, shuffle=True, random_state=args.seed + rep)
-            p = np.zeros(len(y))
-            for tr, te in cv.split(Xv, y, groups):
-                model.fit(Xv[tr], y[tr])
-                p[te] = model.predict_proba(Xv[te])[:, 1]
-            aucs.append(roc_auc_score(y, p))
-            oof += p / args.repeats
-        auc = roc_auc_score(y, oof)
-        lo, hi = bootstrap_auc(y, oof, groups, args.bootstrap, rng)
-        print(f"{name:20s} ROC AUC {auc:.3f}  95% CI [{lo:.3f}, {hi:.3f}]  "
-              f"(per-repeat AUC {np.mean(aucs):.3f} +/- {np.std(aucs):.3f}; {args.folds}-fold x {args.repeats})")
+    n_per_class = min(np.unique(groups[y == 1]).size, np.unique(groups[y == 0]).size)
+    folds = max(2, min(args.folds, n_per_class))
+    if folds != args.folds:
+        print(f"# {folds}-fold (only {n_per_class} subjects in the smaller group)")
+    fam_of = {c: penmotor.FEATURES[c].family for c in X.columns}
+    runs = [("all families", list(X.columns))]
+    if args.ablate:
+        runs.append((f"without {'+'.join(args.ablate)}", [c for c in X.columns if fam_of[c] not in args.ablate]))
+        n_new = len(X.columns) - len(runs[1][1])
+        print(f"# {n_new} usable features in {'+'.join(args.ablate)}")
+    for label, cols in runs:
+        print(f"## {label}: {len(cols)} features")
+        cv_auc(X[cols].to_numpy(), y, groups, folds, args)
 
     uni = []
     for c in X.columns:

@@ -72,6 +72,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -81,7 +82,15 @@ import numpy as np
 from .errors import ParameterError
 
 __all__ = ["Device", "DEVICES", "register_device", "get_device", "WACOM_INTUOS4", "PAHAW", "UCI_CINTIQ12WX",
-           "WACOM_CINTIQ12WX"]
+           "WACOM_CINTIQ12WX", "check_device", "RATE_TOLERANCE", "AREA_TOLERANCE_MM", "MIN_SAMPLES_FOR_RATE"]
+
+#: The effective rate may differ from the nominal one by this factor before a warning.
+RATE_TOLERANCE = 1.25
+#: The rate is checked on recordings of at least this many samples.
+MIN_SAMPLES_FOR_RATE = 50
+#: Positions may lie this far outside the active area (a hovering pen at the edge of
+#: proximity is still reported a little beyond it) before a warning.
+AREA_TOLERANCE_MM = 5.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,9 @@ class Device:
         Seconds per raw time unit (1e-3 for millisecond time stamps).
     notes : str
         Where the figures come from.
+    area_mm : tuple of float or None
+        (width, height) of the active area in mm, raw positions running from 0 at one
+        corner; None when unknown. Used by :func:`check_device`.
 
     Examples
     --------
@@ -126,6 +138,7 @@ class Device:
     nominal_rate_hz: float | None = None
     time_scale_s: float = 1e-3
     notes: str = ""
+    area_mm: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         for name in ("x_resolution", "y_resolution", "nominal_rate_hz", "tilt_deg_per_unit"):
@@ -141,6 +154,11 @@ class Device:
             object.__setattr__(self, "pressure_range", (float(lo), float(hi)))
         if not (self.time_scale_s > 0):
             raise ParameterError(f"Device.time_scale_s: expected > 0, got {self.time_scale_s!r}")
+        if self.area_mm is not None:
+            w, h = self.area_mm
+            if not (np.isfinite(w) and np.isfinite(h) and w > 0 and h > 0):
+                raise ParameterError(f"Device.area_mm: expected (width, height) > 0 in mm, got {self.area_mm!r}")
+            object.__setattr__(self, "area_mm", (float(w), float(h)))
 
     @property
     def has_pressure(self) -> bool:
@@ -156,8 +174,9 @@ class Device:
         True
         """
         d = dataclasses.asdict(self)
-        if d["pressure_range"] is not None:
-            d["pressure_range"] = list(d["pressure_range"])
+        for k in ("pressure_range", "area_mm"):
+            if d[k] is not None:
+                d[k] = list(d[k])
         return d
 
     @classmethod
@@ -174,8 +193,9 @@ class Device:
         if unknown:
             raise ParameterError(f"Device: unknown field(s) {sorted(unknown)}")
         kw = dict(d)
-        if kw.get("pressure_range") is not None:
-            kw["pressure_range"] = tuple(kw["pressure_range"])
+        for k in ("pressure_range", "area_mm"):
+            if kw.get(k) is not None:
+                kw[k] = tuple(kw[k])
         return cls(**kw)
 
 
@@ -245,6 +265,7 @@ PAHAW = register_device(
         tilt_deg_per_unit=0.1,
         nominal_rate_hz=133.0,
         time_scale_s=1e-3,
+        area_mm=(223.5, 139.7),
         notes="Effective 40 units/mm (1/5 of the Intuos4's 200 l/mm), inferred: pen-down ink "
         "must fit the 223.5 x 139.7 mm active area (y up to 5525 -> >= 39.5 units/mm); "
         "spiral 64-75 mm wide, printed lines 11.7 mm apart, words written at 11-23 mm/s. "
@@ -264,6 +285,7 @@ UCI_CINTIQ12WX = register_device(
         tilt_deg_per_unit=None,
         nominal_rate_hz=128.0,
         time_scale_s=1e-3,
+        area_mm=(261.1, 163.2),
         notes="Coordinates are screen pixels of the 1280 x 800 display over 261.1 x 163.2 mm "
         "(4.902 px/mm), y downward; pressure 0..1023; time in ms, 7 or 9 ms steps "
         "(128 Hz observed). Z and GripAngle kept raw (unit undocumented). See penmotor.devices.",
@@ -280,7 +302,119 @@ WACOM_CINTIQ12WX = register_device(
         tilt_deg_per_unit=None,
         nominal_rate_hz=None,
         time_scale_s=1e-3,
+        area_mm=(265.1, 167.2),
         notes="Native tablet counts (evdev): 0..53020 x 0..33440 at 200 units/mm, pressure "
         "0..1023 (../shared/data/evemu/wacom_cintiq12wx_pen.evemu).",
     ),
 )
+
+
+def check_device(rec: Any, *, source: str | None = None) -> list[dict[str, Any]]:
+    """Check a recording's raw data against its declared device; what contradicts it.
+
+    :meth:`penmotor.Recording.from_raw` (so every reader) runs this, warns with a
+    :class:`~penmotor.PenmotorWarning` per finding and stores the findings in
+    ``rec.meta["checks"]``. Nothing is rescaled: the right fix is the right device.
+
+    Checks
+    ------
+    ``pressure_saturation``
+        Raw pressure piles up at a maximum below the device's: at least 10 pen-down
+        samples, 2 % of them and 10 times as many as on an average level of the 2 % of the
+        range just below sit at one top value that is below 98 % of the device's range
+        and is a pen's full scale (a power of two, or one less, from 255 up): e.g. a
+        0..1023 pen read with a 0..2047 preset, every pressure half-scale. A child who
+        simply never presses hard has no such pile-up.
+    ``sampling_rate``
+        The effective rate (median interval) differs from the nominal one by more than a
+        factor :data:`RATE_TOLERANCE` (recordings of :data:`MIN_SAMPLES_FOR_RATE` samples
+        or more).
+    ``position_range``
+        Raw positions, over the resolution, fall outside ``Device.area_mm`` by more than
+        :data:`AREA_TOLERANCE_MM` (wrong resolution or wrong device).
+
+    Parameters
+    ----------
+    rec : penmotor.Recording
+        Built from raw units (``rec.raw`` holds ``x``, ``y`` and, if any, ``pressure``).
+    source : str, optional
+        File name for the messages (default ``rec.meta["source"]``).
+
+    Returns
+    -------
+    list of dict
+        One dict per finding: ``check``, ``message`` and the figures behind it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from penmotor import Recording
+    >>> t = np.arange(400) * 8                                        # 125 Hz, in ms
+    >>> raw = {"t": t, "x": 4000 + t, "y": 2000 + 0 * t, "pressure": np.minimum(t, 1023)}
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     rec = Recording.from_raw(raw, "pahaw", source="child.svc")
+    >>> [c["check"] for c in rec.meta["checks"]]
+    ['pressure_saturation']
+    >>> print(w[0].message)                                          # doctest: +ELLIPSIS
+    child.svc: device 'PaHaW ...': raw pressure saturates at 1023 (...), below the device maximum 2048: ...
+    >>> raw["t"] = np.arange(400) * 5                                 # 200 Hz under a 133 Hz preset
+    >>> with warnings.catch_warnings(record=True):
+    ...     warnings.simplefilter("always")
+    ...     [c["check"] for c in check_device(Recording.from_raw(raw, "pahaw"))]
+    ['pressure_saturation', 'sampling_rate']
+    """
+    dev = rec.device
+    if dev is None or len(rec) == 0:
+        return []
+    where = source or rec.meta.get("source") or "recording"
+    head = f"{where}: device {dev.name!r}:"
+    out: list[dict[str, Any]] = []
+    raw = rec.raw
+    down = rec.pen_down
+    # -- pressure saturating below the device maximum
+    if dev.pressure_range is not None and "pressure" in raw and down.any():
+        p = np.asarray(raw["pressure"], dtype=np.float64)[down]
+        p = p[np.isfinite(p)]
+        lo, hi = dev.pressure_range
+        if p.size:
+            top = float(p.max())
+            n_top = int(np.count_nonzero(p == top))
+            win = max(1.0, 0.02 * (hi - lo))  # levels just below the top: a clipped signal piles up
+            below = np.count_nonzero((p >= top - win) & (p < top)) / win
+            pow2 = top >= 255 and any(float(2 ** round(math.log2(v))) == v for v in (top, top + 1))
+            if pow2 and top < lo + 0.98 * (hi - lo) and n_top >= max(10, 0.02 * p.size, 10 * below):
+                out.append({
+                    "check": "pressure_saturation", "raw_max": top, "device_max": hi, "share_at_max": n_top / p.size,
+                    "message": f"{head} raw pressure saturates at {top:g} ({100 * n_top / p.size:.1f} % of the "
+                               f"pen-down samples sit there), below the device maximum {hi:g}: pressures read as at "
+                               f"most {(top - lo) / (hi - lo):.2f} of full scale. Not rescaled; if the pen's range is "
+                               f"0..{top:g}, pass a Device with that pressure_range.",
+                })
+    # -- effective vs nominal sampling rate
+    nom, eff = dev.nominal_rate_hz, rec.timing.effective_rate_hz
+    enough = len(rec) >= MIN_SAMPLES_FOR_RATE  # a median interval of a handful of samples says little
+    if (enough and nom is not None and math.isfinite(eff) and eff > 0
+            and not 1 / RATE_TOLERANCE <= eff / nom <= RATE_TOLERANCE):
+        out.append({
+            "check": "sampling_rate", "effective_rate_hz": eff, "nominal_rate_hz": nom,
+            "message": f"{head} samples arrive at {eff:.1f} Hz (median interval), the device's nominal rate is "
+                       f"{nom:g} Hz. Time stamps are used as they are; check the device or the time unit.",
+        })
+    # -- positions outside the active area
+    if dev.area_mm is not None and "x" in raw and "y" in raw and dev.x_resolution and dev.y_resolution:
+        xs = np.asarray(raw["x"], dtype=np.float64) / dev.x_resolution
+        ys = np.asarray(raw["y"], dtype=np.float64) / dev.y_resolution
+        w, h = dev.area_mm
+        tol = AREA_TOLERANCE_MM
+        bad = (xs < -tol) | (xs > w + tol) | (ys < -tol) | (ys > h + tol)
+        if bad.any():
+            out.append({
+                "check": "position_range", "share_outside": float(bad.mean()),
+                "x_range_mm": [float(xs.min()), float(xs.max())], "y_range_mm": [float(ys.min()), float(ys.max())],
+                "area_mm": [w, h],
+                "message": f"{head} {int(bad.sum())} of {bad.size} positions lie outside the {w:g} x {h:g} mm active "
+                           f"area (x {xs.min():.1f}..{xs.max():.1f} mm, y {ys.min():.1f}..{ys.max():.1f} mm): wrong "
+                           "resolution or wrong device? Positions are used as they are.",
+            })
+    return out

@@ -133,7 +133,7 @@ class Layout:
         return bool(np.isfinite(self.x_height) and self.x_height > 0)
 
 
-def _extrema(u: np.ndarray, v: np.ndarray, st: np.ndarray, sp: np.ndarray, use: np.ndarray,
+def _extrema(u: np.ndarray, v: np.ndarray, starts: np.ndarray, stops: np.ndarray, use: np.ndarray,
              prom: float) -> tuple[np.ndarray, np.ndarray]:
     """Indices and kinds (+1 max, -1 min) of significant height extrema of the used strokes.
 
@@ -145,7 +145,7 @@ def _extrema(u: np.ndarray, v: np.ndarray, st: np.ndarray, sp: np.ndarray, use: 
     """
     from scipy.signal import find_peaks, peak_prominences
 
-    s, e = st[use], sp[use]
+    s, e = starts[use], stops[use]
     if s.size == 0:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     L = e - s
@@ -188,19 +188,19 @@ def _zones(vmin: np.ndarray, vmax: np.ndarray, scale: float) -> tuple[float, flo
     """Baseline and x-height from minima and maxima heights."""
     if vmin.size == 0 or vmax.size == 0:
         return NAN, NAN
-    sp = otsu_split(vmin)
+    split = otsu_split(vmin)
     base = float(median(vmin))
-    if sp is not None:
-        lo, hi = sp.lower, sp.upper
+    if split is not None:
+        lo, hi = split.lower, split.upper
         if median(hi) - median(lo) > 0.35 * scale:
             # a large upper class is the baseline (the lower one: descenders); a small
             # upper class is a few stray minima above the baseline
             base = float(median(hi if hi.size >= 0.3 * vmin.size else lo))
     h = vmax - base
     xh = float(median(h))
-    sp = otsu_split(h)
-    if sp is not None:
-        lo, hi = sp.lower, sp.upper
+    split = otsu_split(h)
+    if split is not None:
+        lo, hi = split.lower, split.upper
         mlo, mhi = float(median(lo)), float(median(hi))
         if mlo > 0 and mhi > 1.3 * mlo and mhi - mlo > 0.3 * scale:
             xh = mlo
@@ -216,20 +216,20 @@ def _zones(vmin: np.ndarray, vmax: np.ndarray, scale: float) -> tuple[float, flo
     return base, (xh if xh > 0 else NAN)
 
 
-def _boxes(u: np.ndarray, v: np.ndarray, st: np.ndarray) -> np.ndarray:
-    """Per-stroke ``u_min, u_max, v_min, v_max`` of contiguous strokes starting at `st`."""
-    out = np.empty((st.size, 4))
-    out[:, 0] = np.minimum.reduceat(u, st)
-    out[:, 1] = np.maximum.reduceat(u, st)
-    out[:, 2] = np.minimum.reduceat(v, st)
-    out[:, 3] = np.maximum.reduceat(v, st)
+def _boxes(u: np.ndarray, v: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per-stroke ``u_min, u_max, v_min, v_max`` of contiguous strokes starting at `starts`."""
+    out = np.empty((starts.size, 4))
+    out[:, 0] = np.minimum.reduceat(u, starts)
+    out[:, 1] = np.maximum.reduceat(u, starts)
+    out[:, 2] = np.minimum.reduceat(v, starts)
+    out[:, 3] = np.maximum.reduceat(v, starts)
     return out
 
 
-def _analyse(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.ndarray, angle: float) -> dict:
-    """Extrema and zones of contiguous strokes ``x[st[i]:sp[i]]`` (every sample pen-down)."""
+def _analyse(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, angle: float) -> dict:
+    """Extrema and zones of contiguous strokes ``x[starts[i]:stops[i]]`` (every sample pen-down)."""
     u, v = frame_coords(x, y, angle_deg=angle)
-    box = _boxes(u, v, st)
+    box = _boxes(u, v, starts)
     ext = box[:, 3] - box[:, 2]
     if not np.isfinite(ext).any() or np.nanmax(ext) <= 0:
         return {"ok": False}
@@ -239,8 +239,8 @@ def _analyse(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.ndarray, angle
     typical = float(median(ext[fin & (ext >= 0.1 * np.max(ext[fin]))]))
     use = fin & (ext >= 0.3 * typical)
     scale = float(median(ext[use]))
-    idx, kind = _extrema(u, v, st, sp, use, PROMINENCE * scale)
-    stroke = np.searchsorted(st, idx, side="right") - 1
+    idx, kind = _extrema(u, v, starts, stops, use, PROMINENCE * scale)
+    stroke = np.searchsorted(starts, idx, side="right") - 1
     ev, eu = v[idx], u[idx]
     base, xh = _zones(ev[kind < 0], ev[kind > 0], scale)
     zone = np.full(idx.size, 9, dtype=np.intp)
@@ -318,17 +318,17 @@ class Sizing:
         return letter_baseline_deviation(self.letter_offsets, self.letter_u) if self.layout.ok else NAN
 
 
-def sizing_from_strokes(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.ndarray, *, slant: Any,
+def sizing_from_strokes(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, *, slant: Any,
                         letters: Any = None, angle_deg: float | None = None,
                         ext_xy: tuple[np.ndarray, np.ndarray] | None = None) -> Sizing:
-    """The one size estimator: contiguous strokes ``x[st[i]:sp[i]], y[st[i]:sp[i]]`` -> :class:`Sizing`.
+    """The one size estimator: contiguous strokes ``x[starts[i]:stops[i]], y[starts[i]:stops[i]]`` -> :class:`Sizing`.
 
     Parameters
     ----------
     x, y : ndarray
         Concatenated stroke coordinates, mm (y up).
-    st, sp : ndarray of int
-        Stroke starts and stops in `x`, `y`, contiguous (``st[i + 1] == sp[i]``).
+    starts, stops : ndarray of int
+        Stroke starts and stops in `x`, `y`, contiguous (``starts[i + 1] == stops[i]``).
     slant : float or callable
         Slant in degrees, or a function of the fitted baseline angle returning it.
     letters : array_like of int or callable, optional
@@ -356,11 +356,11 @@ def sizing_from_strokes(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.nda
     >>> round(s.x_height, 2), s.letters.tolist()
     (4.0, [0, 1, 2])
     """
-    if st.size == 0 or x.size < 3:
+    if starts.size == 0 or x.size < 3:
         return Sizing()
     angle = pca_angle(x, y) if angle_deg is None else float(angle_deg)
     xe, ye = (x, y) if ext_xy is None else ext_xy
-    res = _analyse(xe, ye, st, sp, angle)
+    res = _analyse(xe, ye, starts, stops, angle)
     if not res["ok"]:
         return Sizing()
     base_sel = res["zone"] == 0
@@ -368,7 +368,7 @@ def sizing_from_strokes(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.nda
         slope = theil_sen_slope(res["u"][base_sel], res["v"][base_sel])
         if np.isfinite(slope):
             angle += math.degrees(math.atan(slope))
-            res2 = _analyse(xe, ye, st, sp, angle)
+            res2 = _analyse(xe, ye, starts, stops, angle)
             if res2["ok"]:
                 res = res2
     z = res["zone"]
@@ -380,15 +380,15 @@ def sizing_from_strokes(x: np.ndarray, y: np.ndarray, st: np.ndarray, sp: np.nda
     lay = Layout(angle, base, xh, asc, desc, sl, res["u"], ev, res["kind"], res["stroke"], z)
     slx = sl if np.isfinite(sl) else 0.0
     u, v = frame_coords(x, y, angle_deg=angle, slant_deg=slx)
-    box = _boxes(u, v, st)
+    box = _boxes(u, v, starts)
     if callable(letters):
         comp = np.asarray(letters(lay), dtype=np.intp)
     elif letters is None:
         comp = _components(box, xh)
     else:
         comp = _renumber(np.asarray(letters, dtype=np.intp), box)
-    if comp.shape != (st.size,):
-        raise ParameterError(f"letters: expected one label per stroke ({st.size}), got shape {comp.shape}")
+    if comp.shape != (starts.size,):
+        raise ParameterError(f"letters: expected one label per stroke ({starts.size}), got shape {comp.shape}")
     h, off, cu = _zones_of_components(lay, comp, box)
     return Sizing(lay, comp, h, off, cu)
 
@@ -442,8 +442,8 @@ def _as_strokes(paths: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
         return np.empty(0), np.empty(0), np.empty(0, np.intp), np.empty(0, np.intp), keep
     xy = np.concatenate(ps)  # the empty paths add nothing
     n = sizes[keep]
-    sp = np.cumsum(n)
-    return xy[:, 0], xy[:, 1], sp - n, sp, keep
+    stops = np.cumsum(n)
+    return xy[:, 0], xy[:, 1], stops - n, stops, keep
 
 
 def sizing_from_paths(paths: Any, *, slant_deg: float, letters: Any = None,
@@ -485,13 +485,13 @@ def sizing_from_paths(paths: Any, *, slant_deg: float, letters: Any = None,
     >>> round(s.x_height, 2), len(s.letter_heights)
     (3.5, 11)
     """
-    x, y, st, sp, keep = _as_strokes(paths)
+    x, y, starts, stops, keep = _as_strokes(paths)
     n_paths = len(paths)
     if letters is not None:
         if len(letters) != n_paths:
             raise ParameterError(f"letters: expected one label per path ({n_paths}), got {len(letters)}")
         letters = np.asarray(letters)[keep]
-    return sizing_from_strokes(x, y, st, sp, slant=slant_deg, letters=letters, angle_deg=angle_deg)
+    return sizing_from_strokes(x, y, starts, stops, slant=slant_deg, letters=letters, angle_deg=angle_deg)
 
 
 def x_height_from_paths(paths: Any, *, slant_deg: float, letters: Any = None) -> float:

@@ -37,6 +37,7 @@ Time-stamp policy (real tablets emit duplicate, out-of-order and jittered time s
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -44,8 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from .devices import DEVICES, Device, get_device, register_device
-from .errors import ParameterError, UnitsError, as_float_array
+from .devices import DEVICES, Device, check_device, get_device, register_device
+from .errors import ParameterError, PenmotorWarning, UnitsError, as_float_array
 
 __all__ = ["Recording", "Timing", "valid_recording", "tilt_from_azimuth_altitude",
            # device presets live in penmotor.devices; re-exported here
@@ -413,6 +414,7 @@ class Recording:
         meta: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
         source: str | None = None,
+        check: bool = True,
     ) -> "Recording":
         """Build a Recording from device units: the one place raw units become mm, s, 0..1, degrees.
 
@@ -434,12 +436,23 @@ class Recording:
             As in :meth:`from_arrays`.
         source : str, optional
             File name for error messages.
+        check : bool
+            Check the data against the device (:func:`penmotor.devices.check_device`);
+            False for data generated for the device (:mod:`penmotor.synth`).
 
         Raises
         ------
         UnitsError
             When the device does not give the x/y resolution (or a pressure range while
             the raw data has pressure), naming what is missing.
+
+        Warns
+        -----
+        PenmotorWarning
+            When the data contradict the device (:func:`penmotor.devices.check_device`:
+            pressure saturating below the device maximum, an effective rate far from the
+            nominal one, positions outside the active area); the findings are also in
+            ``rec.meta["checks"]``. Nothing is rescaled.
 
         Examples
         --------
@@ -494,10 +507,16 @@ class Recording:
             tilt["tilt_x"], tilt["tilt_y"] = tilt_from_azimuth_altitude(ext["azimuth"], ext["altitude"])
         if pen_down is None and pressure is not None:
             pen_down = pressure > 0
-        return cls.from_arrays(
+        rec = cls.from_arrays(
             t, x, y, pressure, tilt.get("tilt_x"), tilt.get("tilt_y"), pen_down,
             device=dev, meta=meta, raw=r, extra=ext,
         )
+        checks = check_device(rec, source=source) if check else []  # warn, never rescale
+        if checks:
+            for c in checks:
+                warnings.warn(c["message"], PenmotorWarning, stacklevel=2)
+            rec = rec.with_meta(checks=checks)
+        return rec
 
     # ------------------------------------------------------------------ derived
     def __len__(self) -> int:

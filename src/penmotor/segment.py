@@ -65,7 +65,8 @@ def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0
     Returns
     -------
     ndarray, shape (n_strokes, 4)
-        Columns ``u_min, u_max, v_min, v_max`` (mm).
+        Columns ``u_min, u_max, v_min, v_max`` (mm). In the page frame (both angles 0)
+        the array is cached on the recording and read-only.
 
     Examples
     --------
@@ -74,16 +75,32 @@ def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0
     >>> stroke_boxes(rec).tolist()
     [[0.0, 1.0, 0.0, 2.0], [6.0, 7.0, 0.0, 1.0]]
     """
-    st, sp = rec.stroke_bounds()
-    if st.size == 0:
+    if angle_deg == 0 and slant_deg == 0:  # the page frame: shared (geometry, pen-lift locations), cached
+        return rec.cached(("segment.stroke_boxes",), lambda: _stroke_boxes(rec, 0.0, 0.0))
+    return _stroke_boxes(rec, angle_deg, slant_deg)
+
+
+def _stroke_boxes(rec: Recording, angle_deg: float, slant_deg: float) -> np.ndarray:
+    starts, stops = rec.stroke_bounds()
+    if starts.size == 0:
         return np.empty((0, 4))
-    u, v = frame_coords(rec.x, rec.y, angle_deg=angle_deg, slant_deg=slant_deg)
     down = rec.pen_down
-    out = np.empty((st.size, 4))
-    out[:, 0] = np.minimum.reduceat(np.where(down, u, np.inf), st)
-    out[:, 1] = np.maximum.reduceat(np.where(down, u, -np.inf), st)
-    out[:, 2] = np.minimum.reduceat(np.where(down, v, np.inf), st)
-    out[:, 3] = np.maximum.reduceat(np.where(down, v, -np.inf), st)
+    if angle_deg == 0 and slant_deg == 0:  # reduce over the pen-down samples only
+        idx = np.flatnonzero(down)
+        first = np.concatenate(([0], np.cumsum(stops - starts)[:-1]))
+        cols = [rec.x[idx], rec.y[idx]]
+        out = np.empty((starts.size, 4))
+        for k, c in enumerate(cols):
+            out[:, 2 * k] = np.minimum.reduceat(c, first)
+            out[:, 2 * k + 1] = np.maximum.reduceat(c, first)
+        out.flags.writeable = False
+        return out
+    u, v = frame_coords(rec.x, rec.y, angle_deg=angle_deg, slant_deg=slant_deg)
+    out = np.empty((starts.size, 4))
+    out[:, 0] = np.minimum.reduceat(np.where(down, u, np.inf), starts)
+    out[:, 1] = np.maximum.reduceat(np.where(down, u, -np.inf), starts)
+    out[:, 2] = np.minimum.reduceat(np.where(down, v, np.inf), starts)
+    out[:, 3] = np.maximum.reduceat(np.where(down, v, -np.inf), starts)
     return out
 
 
@@ -425,13 +442,13 @@ def component_pauses(rec: Recording, comp: np.ndarray) -> np.ndarray:
     comp = np.asarray(comp, dtype=np.intp)
     if comp.size == 0:
         return np.empty(0)
-    st, sp = rec.stroke_bounds()
+    starts, stops = rec.stroke_bounds()
     m = int(comp.max()) + 1
     first = np.full(m, comp.size, dtype=np.intp)
     np.minimum.at(first, comp, np.arange(comp.size))
     first = np.minimum(first, comp.size - 1)
-    prev_end = rec.t[sp[np.maximum(first - 1, 0)] - 1]
-    pause = np.where(first > 0, rec.t[st[first]] - prev_end, np.nan)
+    prev_end = rec.t[stops[np.maximum(first - 1, 0)] - 1]
+    pause = np.where(first > 0, rec.t[starts[first]] - prev_end, np.nan)
     return pause[1:]
 
 
@@ -530,3 +547,94 @@ def substroke_bounds(
     starts = np.flatnonzero(cut)
     stops = np.minimum(np.concatenate((starts[1:], [n])), tr.stops[seg[starts]])
     return starts, stops
+
+
+# --- where pen lifts happen ----------------------------------------------------------------
+# (timing) Used by the pause metrics of penmotor.metrics.consistency. The rule without
+# labels is a stand-in: when a per-stroke line/word assignment is available, pass it (or
+# make it the default here) and the pauses follow it.
+__all__ += ["lift_locations", "WITHIN_WORD", "BETWEEN_WORDS", "BETWEEN_LINES"]
+
+#: Location codes returned by :func:`lift_locations`.
+WITHIN_WORD, BETWEEN_WORDS, BETWEEN_LINES = 0, 1, 2
+
+
+def lift_locations(
+    rec: Recording,
+    *,
+    line: Any = None,
+    word: Any = None,
+    line_drop: float = 2.0,
+    line_back: float = 4.0,
+) -> np.ndarray:
+    """Where each pen lift happens: within a word, between words or between lines.
+
+    Lift ``k`` leads from stroke ``k`` to stroke ``k + 1`` (in writing order).
+
+    * With per-stroke `line` and `word` labels (a line/word assignment of the strokes),
+      a lift is :data:`BETWEEN_LINES` where the line changes, :data:`BETWEEN_WORDS` where
+      the word changes, else :data:`WITHIN_WORD`.
+    * Without them, a simple gap rule in page coordinates, scaled by ``h``, the median
+      height of the strokes: a lift is between lines when the next stroke's vertical
+      centre lies more than ``line_drop * h`` below the previous one's and it starts
+      more than ``line_back * h`` left of the right-most ink so far (a carriage return:
+      a capital's bar followed by its stem, or an accent followed by the next letter, is
+      not one); otherwise
+      the horizontal gap from the right-most ink so far on the line to the next stroke's
+      left end (in ``h``; negative for delayed dots and bars) and the lift's duration
+      decide between letters and words (:func:`word_breaks`).
+
+    Parameters
+    ----------
+    rec : Recording
+    line, word : array_like of int, optional
+        Line and word index of every stroke (both or neither).
+    line_drop, line_back : float
+        Vertical step down and horizontal step back (in stroke heights) that start a new
+        line in the gap rule.
+
+    Returns
+    -------
+    ndarray of int, shape (max(n_strokes - 1, 0),)
+        :data:`WITHIN_WORD` (0), :data:`BETWEEN_WORDS` (1) or :data:`BETWEEN_LINES` (2).
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> rec = synth.handwriting("ab cd", x_height_mm=3.0, seed=0)
+    >>> lift_locations(rec).tolist()
+    [0, 1, 0]
+    >>> lift_locations(rec, line=[0, 0, 1, 1], word=[0, 0, 1, 1]).tolist()
+    [0, 2, 0]
+    """
+    st, sp = rec.stroke_bounds()
+    n = st.size
+    if n < 2:
+        return np.zeros(0, dtype=np.intp)
+    if (line is None) != (word is None):
+        raise ParameterError("line, word: give both per-stroke label arrays or neither")
+    if line is not None:
+        ln = np.asarray(line, dtype=np.intp)
+        wd = np.asarray(word, dtype=np.intp)
+        if ln.shape != (n,) or wd.shape != (n,):
+            raise ParameterError(f"line, word: expected {n} labels each (one per stroke), got {ln.shape}, {wd.shape}")
+        out = np.where(wd[1:] != wd[:-1], BETWEEN_WORDS, WITHIN_WORD)
+        return np.where(ln[1:] != ln[:-1], BETWEEN_LINES, out).astype(np.intp)
+    box = stroke_boxes(rec)  # u_min, u_max, v_min, v_max
+    hgt = box[:, 3] - box[:, 2]
+    pos = hgt[hgt > 0]
+    h = float(np.median(pos)) if pos.size else 1.0
+    cy = 0.5 * (box[:, 2] + box[:, 3])
+    back = np.maximum.accumulate(box[:, 1])[:-1] - box[1:, 0]  # how far left of all ink so far
+    new_line = (cy[:-1] - cy[1:] > line_drop * h) & (back > line_back * h)
+    lid = np.concatenate(([0], np.cumsum(new_line)))
+    # right-most ink so far on each line: one running maximum, lines offset far apart
+    span = float(box[:, 1].max() - box[:, 0].min()) + 1.0
+    reach = np.maximum.accumulate(box[:, 1] + lid * span) - lid * span
+    gaps = (box[1:, 0] - reach[:-1]) / h
+    pauses = rec.t[st[1:]] - rec.t[sp[:-1] - 1]
+    out = np.full(n - 1, BETWEEN_LINES, dtype=np.intp)
+    same = ~new_line
+    if same.any():
+        out[same] = np.where(word_breaks(gaps[same], pauses[same]), BETWEEN_WORDS, WITHIN_WORD)
+    return out

@@ -27,6 +27,7 @@ autocorrelation: short FFTs instead of padded ones).
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -40,6 +41,9 @@ __all__ = [
     "DEFAULT_CUTOFF_HZ",
     "Trace",
     "kinematics",
+    "out_of_range",
+    "DEFAULT_MAX_GAP_PERIODS",
+    "MIN_HOVER_SAMPLES",
     "Resampled",
     "resample",
     "lowpass",
@@ -54,6 +58,11 @@ __all__ = [
 DEFAULT_RATE_HZ = 200.0
 #: Default low-pass cut-off (Hz): handwriting movement is below ~10 Hz, tremor up to ~12 Hz.
 DEFAULT_CUTOFF_HZ = 12.0
+#: A sampling interval longer than this many sampling periods, with the pen in the air at
+#: either end, is an out-of-range gap (see :func:`out_of_range`).
+DEFAULT_MAX_GAP_PERIODS = 5.0
+#: In-air (hover) pieces with fewer samples than this carry no kinematics (see :func:`kinematics`).
+MIN_HOVER_SAMPLES = 3
 
 
 class Resampled(NamedTuple):
@@ -318,6 +327,83 @@ def resample(
     return Resampled(tu, vu, new_s, new_e, seg_out)
 
 
+def out_of_range(rec: Recording, *, max_gap_periods: float = DEFAULT_MAX_GAP_PERIODS) -> np.ndarray:
+    """Which sampling intervals are out-of-range gaps: the pen was lifted beyond the tablet's reach.
+
+    A tablet reports the pen while it touches the surface or hovers within a few mm of
+    it; lifted higher, the pen goes *out of range* and the reports stop. Interval ``i``
+    (from ``t[i]`` to ``t[i + 1]``) is an out-of-range gap when
+
+    * no sample arrived for more than `max_gap_periods` sampling periods (the period is
+      the median interval, ``1 / rec.timing.effective_rate_hz``) and the pen is in the
+      air at one end of the interval at least (a pen on the surface is always reported;
+      a gap between two pen-down samples is a dropout, not a lift); or
+    * the recording has a proximity channel ``extra["in_range"]`` (1 in range, 0 when the
+      sample marks the pen leaving proximity) and ``in_range[i]`` is 0.
+
+    This is the one gap detector: :func:`kinematics` never resamples or filters across
+    a gap (in-air runs are split there, so ``air_*`` kinematics describe sampled hover
+    only), and the temporal metrics split in-air time into hover and out-of-range time.
+    The result is cached on the recording.
+
+    Parameters
+    ----------
+    rec : Recording
+    max_gap_periods : float
+        Longest interval, in sampling periods, that still counts as sampled hover
+        (default 5: 25 ms at 200 Hz, 40 ms at 125 Hz).
+
+    Returns
+    -------
+    ndarray of bool, shape (max(len(rec) - 1, 0),)
+
+    Examples
+    --------
+    >>> t = [0.0, 0.01, 0.02, 0.03, 0.53, 0.54, 0.55]           # 100 Hz, one 0.5 s gap
+    >>> rec = Recording.from_arrays(t=t, x=[0.0] * 7, y=[0.0] * 7, pen_down=[1, 1, 0, 0, 0, 1, 1])
+    >>> out_of_range(rec).tolist()
+    [False, False, False, True, False, False]
+    """
+    if not (np.isfinite(max_gap_periods) and max_gap_periods > 0):
+        raise ParameterError(f"max_gap_periods: expected a positive number, got {max_gap_periods!r}")
+
+    def compute() -> np.ndarray:
+        n = len(rec)
+        if n < 2:
+            return np.zeros(0, dtype=bool)
+        pd = rec.pen_down
+        dt = np.diff(rec.t)
+        rate = rec.timing.effective_rate_hz
+        if not (np.isfinite(rate) and rate > 0):  # e.g. a slice of a recording without timing
+            pos = dt[dt > 0]
+            rate = 1.0 / float(np.median(pos)) if pos.size else math.nan
+        gap = dt > max_gap_periods / rate if np.isfinite(rate) else np.zeros(n - 1, dtype=bool)
+        gap &= ~(pd[:-1] & pd[1:])
+        if "in_range" in rec.extra:
+            ir = np.asarray(rec.extra["in_range"])[:-1]
+            gap |= np.isfinite(ir) & (ir == 0)
+        gap.flags.writeable = False
+        return gap
+
+    return rec.cached(("signal.out_of_range", float(max_gap_periods)), compute)
+
+
+def _split_at_gaps(rec: Recording, s: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Segments [s, e) cut wherever an out-of-range gap lies inside one; and each piece's parent segment."""
+    gap = out_of_range(rec)
+    parent = np.arange(s.size)
+    if s.size == 0 or not gap.any():
+        return s, e, parent
+    cut = np.flatnonzero(gap) + 1  # a piece starts at the sample after a gap ...
+    sid = segment_ids(s, e, len(rec))
+    cut = cut[(sid[cut] >= 0) & (sid[cut] == sid[cut - 1])]  # ... when the gap is inside a segment
+    if cut.size == 0:
+        return s, e, parent
+    starts = np.sort(np.concatenate((s, cut)))
+    stops = np.sort(np.concatenate((e, cut)))
+    return starts, stops, np.searchsorted(s, starts, side="right") - 1
+
+
 @functools.lru_cache(maxsize=64)
 def _firwin(numtaps: int, cutoff_hz: float, rate_hz: float) -> np.ndarray:
     from scipy.signal import firwin
@@ -476,7 +562,8 @@ class Trace:
     jerk : ndarray
         Magnitude of the jerk vector.
     seg_index : ndarray
-        For each segment, the index of the stroke (or in-air run) it came from.
+        For each segment, the index of the stroke (or in-air run) it came from: an in-air
+        run cut at out-of-range gaps (:func:`out_of_range`) gives several segments.
     """
 
     t: np.ndarray
@@ -527,6 +614,9 @@ def kinematics(
     rec : Recording
     phase : {"down", "air", "all"}
         Pen-down strokes, in-air (hover) runs, or the whole recording as one segment.
+        In-air runs and the whole recording are cut at out-of-range gaps
+        (:func:`out_of_range`), so ``"air"`` describes sampled hover only; hover pieces
+        of fewer than :data:`MIN_HOVER_SAMPLES` samples are left out.
     mode : {"smooth", "raw"}
         ``"smooth"``: each segment resampled to `rate_hz`, low-passed at `cutoff_hz`
         (zero phase), Savitzky-Golay derivatives (50 ms window, cubic).
@@ -555,12 +645,29 @@ def kinematics(
     return rec.cached(key, lambda: _kinematics(rec, phase, mode, rate_hz, cutoff_hz))
 
 
-def _phase_bounds(rec: Recording, phase: str) -> tuple[np.ndarray, np.ndarray]:
-    if phase == "down":
-        return rec.stroke_bounds()
-    if phase == "air":
-        return rec.in_air_bounds()
-    return np.array([0] if len(rec) else [], dtype=np.intp), np.array([len(rec)] if len(rec) else [], dtype=np.intp)
+def _phase_bounds(rec: Recording, phase: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Segments of `phase` and, for each, the stroke (in-air run) it belongs to; cached.
+
+    In-air runs (and the whole recording, ``phase="all"``) are cut at out-of-range gaps
+    (:func:`out_of_range`): nothing is resampled, filtered or differentiated across one.
+    Hover pieces of fewer than :data:`MIN_HOVER_SAMPLES` samples are left out: one or two
+    samples give no acceleration (a lone in-air sample at the end of a recording used to
+    read as zero acceleration).
+    """
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if phase == "down":
+            s, e = rec.stroke_bounds()
+            return s, e, np.arange(s.size)
+        if phase == "air":
+            s, e, parent = _split_at_gaps(rec, *rec.in_air_bounds())
+            keep = e - s >= MIN_HOVER_SAMPLES
+            return s[keep], e[keep], parent[keep]
+        n = len(rec)
+        whole = np.array([0] if n else [], dtype=np.intp), np.array([n] if n else [], dtype=np.intp)
+        return _split_at_gaps(rec, *whole)
+
+    return rec.cached(("signal.phase_bounds", phase), compute)
 
 
 @functools.lru_cache(maxsize=16)
@@ -614,7 +721,7 @@ def _resampled(rec: Recording, phase: str, rate_hz: float) -> tuple[np.ndarray, 
     """
 
     def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        s, e = _phase_bounds(rec, phase)
+        s, e, _ = _phase_bounds(rec, phase)
         pos = np.column_stack((rec.x, rec.y, rec.pressure))
         res = resample(rec.t, pos, starts=s, stops=e, rate_hz=rate_hz)
         t, v, ns, ne = res.t, res.values, res.starts, res.stops
@@ -624,7 +731,7 @@ def _resampled(rec: Recording, phase: str, rate_hz: float) -> tuple[np.ndarray, 
 
 
 def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz: float) -> Trace:
-    s, e = _phase_bounds(rec, phase)
+    s, e, parent = _phase_bounds(rec, phase)
     if mode == "smooth":
         t, v, ns, ne = _resampled(rec, phase, rate_hz)
         # Low-pass and Savitzky-Golay differentiation are both linear FIR filters: the padded
@@ -636,7 +743,7 @@ def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz
         return Trace(
             t, xy[:, 0], xy[:, 1], v[:, 2], d1[:, 0], d1[:, 1], speed, d2[:, 0], d2[:, 1],
             np.hypot(d2[:, 0], d2[:, 1]), acc_t, d3[:, 0], d3[:, 1], np.hypot(d3[:, 0], d3[:, 1]),
-            ns, ne, np.arange(s.size), float(rate_hz), mode,
+            ns, ne, parent, float(rate_hz), mode,
         )
     # raw: plain differences between consecutive samples of the same segment
     sid = segment_ids(s, e, len(rec))
@@ -664,7 +771,7 @@ def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz
     jx, jy = diff(ax, t), diff(ay, t)
     return Trace(
         t, x, y, p, vx, vy, speed, ax, ay, np.hypot(ax, ay), acc_t, jx, jy, np.hypot(jx, jy),
-        ns, ne, np.arange(s.size), float("nan"), mode,
+        ns, ne, parent, float("nan"), mode,
     )
 
 

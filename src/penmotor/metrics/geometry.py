@@ -16,10 +16,12 @@ import numpy as np
 from ..errors import ParameterError, as_float_array
 from ..recording import Recording
 from ..registry import metric
+from ..segment import stroke_boxes
 
 __all__ = [
     "segment_crossings",
     "ink_length",
+    "stroke_extents",
     "stroke_length_mean",
     "stroke_width_mean",
     "stroke_height_mean",
@@ -186,16 +188,34 @@ def segment_crossings(
     a = np.concatenate(parts_a) if parts_a else np.empty(0, dtype=np.int64)
     b = np.concatenate(parts_b) if parts_b else np.empty(0, dtype=np.int64)
     if li.size:  # long segments against all others (long-long pairs once: b > a)
-        la = np.repeat(li, m)
-        lb = np.tile(np.arange(m), li.size)
-        ok = (~long_[lb] | (lb > la)) & (la != lb)
-        la, lb = la[ok], lb[ok]
-        lo, hi = np.minimum(la, lb), np.maximum(la, lb)
-        ok = (sid[hi] != sid[lo] + 1) & (lox[lo] <= hix[hi]) & (lox[hi] <= hix[lo]) & (loy[lo] <= hiy[hi]) & (
-            loy[hi] <= hiy[lo])
-        a, b = np.concatenate((a, lo[ok])), np.concatenate((b, hi[ok]))
+        lo, hi = _long_pairs(li, long_, sid, (lox, hix, loy, hiy))
+        a, b = np.concatenate((a, lo)), np.concatenate((b, hi))
     if a.size == 0:
         return empty
+    return _proper_crossings(a, b, sid, x0, y0, x1, y1)
+
+
+def _long_pairs(li: np.ndarray, long_: np.ndarray, sid: np.ndarray,
+                boxes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (lower, higher index) of the long segments `li` with every other segment.
+
+    Long-long pairs come once; adjacent segments and disjoint boxes are dropped.
+    """
+    lox, hix, loy, hiy = boxes
+    m = long_.size
+    la = np.repeat(li, m)
+    lb = np.tile(np.arange(m), li.size)
+    ok = (~long_[lb] | (lb > la)) & (la != lb)
+    la, lb = la[ok], lb[ok]
+    lo, hi = np.minimum(la, lb), np.maximum(la, lb)
+    ok = (sid[hi] != sid[lo] + 1) & (lox[lo] <= hix[hi]) & (lox[hi] <= hix[lo]) & (loy[lo] <= hiy[hi]) & (
+        loy[hi] <= hiy[lo])
+    return lo[ok], hi[ok]
+
+
+def _proper_crossings(a: np.ndarray, b: np.ndarray, sid: np.ndarray, x0: np.ndarray, y0: np.ndarray,
+                      x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """The candidate pairs ``(a, b)`` whose segments cross properly, as sorted segment-id pairs."""
     o1 = _orient_sign(x0[a], y0[a], x1[a], y1[a], x0[b], y0[b])
     o2 = _orient_sign(x0[a], y0[a], x1[a], y1[a], x1[b], y1[b])
     o3 = _orient_sign(x0[b], y0[b], x1[b], y1[b], x0[a], y0[a])
@@ -213,9 +233,27 @@ def _ink(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     return valid, sid[:-1]
 
 
-def _stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-stroke path length, width and height (mm), cached per recording."""
+def stroke_extents(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Path length, width (horizontal extent) and height (vertical extent) of every stroke, mm.
+
+    Computed once per recording (cached; the arrays are shared: do not modify them).
+
+    Returns
+    -------
+    length, width, height : ndarray, shape (n_strokes,)
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> rec = Recording.from_arrays(t=[0, 1, 2, 3, 4], x=[0, 3, 3, 10, 10], y=[0, 4, 4, 0, 2],
+    ...                             pen_down=[1, 1, 0, 1, 1])
+    >>> [a.tolist() for a in stroke_extents(rec)]
+    [[5.0, 2.0], [3.0, 0.0], [4.0, 2.0]]
+    """
     return rec.cached(("geometry.stroke_stats",), lambda: _compute_stroke_stats(rec))
+
+
+_stroke_stats = stroke_extents
 
 
 def _compute_stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -223,12 +261,13 @@ def _compute_stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.nd
     if starts.size == 0:
         return np.empty(0), np.empty(0), np.empty(0)
     x, y = rec.x, rec.y
-    # work on the pen-down samples only (reduceat runs up to the next start)
+    box = stroke_boxes(rec)  # x_min, x_max, y_min, y_max per stroke (shared, cached)
+    w = box[:, 1] - box[:, 0]
+    h = box[:, 3] - box[:, 2]
+    # path length on the pen-down samples only (reduceat runs up to the next start)
     idx = np.flatnonzero(rec.pen_down)
     xs, ys = x[idx], y[idx]
     new_starts = np.concatenate(([0], np.cumsum(stops - starts)[:-1]))
-    w = np.maximum.reduceat(xs, new_starts) - np.minimum.reduceat(xs, new_starts)
-    h = np.maximum.reduceat(ys, new_starts) - np.minimum.reduceat(ys, new_starts)
     seg = np.hypot(np.diff(xs), np.diff(ys))
     seg = np.concatenate((seg, [0.0]))
     seg[new_starts[1:] - 1] = 0.0  # the jump from one stroke's end to the next start

@@ -15,7 +15,10 @@ Quantities (per sample)
 Each is summarised by ``mean``, ``median``, ``cv`` (SD / mean) and ``p95`` (95th
 percentile), over on-surface samples (``speed_mean`` ...) or in-air samples
 (``air_speed_mean`` ...); all are registered features. In smooth mode samples are
-uniform in time, so these are time averages.
+uniform in time, so these are time averages. In-air means *sampled hover*: in-air runs
+are cut at out-of-range gaps (:func:`penmotor.signal.out_of_range`) and nothing is
+interpolated across one, so ``air_*`` describe how the pen moved within the tablet's
+range, not how long it was out of it (that is ``out_of_range_time``).
 
 Fluency
 -------
@@ -210,7 +213,8 @@ def _substrokes(rec: Recording, min_duration_s: float) -> tuple[np.ndarray, np.n
     """:func:`substroke_bounds`, or None when there is no ink (the metrics' NaN case)."""
     if len(rec) < 2 or not rec.pen_down.any():
         return None
-    return substroke_bounds(rec, min_duration_s=min_duration_s)
+    key = ("kinematics.substrokes", float(min_duration_s))  # shared by the count and the mean duration
+    return rec.cached(key, lambda: substroke_bounds(rec, min_duration_s=min_duration_s))
 
 
 @metric(unit="1", better=None)

@@ -129,8 +129,8 @@ def _slant(rec: Recording, angle: float) -> float:
     a = math.radians(angle)
     vu = tr.vx * math.cos(a) + tr.vy * math.sin(a)
     vv = -tr.vx * math.sin(a) + tr.vy * math.cos(a)
-    sp = np.hypot(vu, vv)
-    ok = np.isfinite(sp) & (vv < 0) & (-vv > 0.5 * sp) & (sp > 0.1 * np.nanmedian(sp))
+    speed = np.hypot(vu, vv)
+    ok = np.isfinite(speed) & (vv < 0) & (-vv > 0.5 * speed) & (speed > 0.1 * np.nanmedian(speed))
     if np.count_nonzero(ok) < 5:
         return NAN
     ang = np.degrees(np.arctan(vu[ok] / vv[ok]))
@@ -170,11 +170,11 @@ def letter_sizing(rec: Recording) -> Sizing:
 def _rec_sizing(rec: Recording) -> Sizing:
     if len(rec) < 3 or task_kind(rec) != "text":
         return Sizing()
-    st, sp = rec.stroke_bounds()
-    if st.size == 0:
+    starts, stops = rec.stroke_bounds()
+    if starts.size == 0:
         return Sizing()
-    n = sp - st
-    idx = np.arange(int(n.sum())) + np.repeat(st - np.r_[0, np.cumsum(n)[:-1]], n)  # pen-down samples
+    n = stops - starts
+    idx = np.arange(int(n.sum())) + np.repeat(starts - np.r_[0, np.cumsum(n)[:-1]], n)  # pen-down samples
     st2 = np.r_[0, np.cumsum(n)[:-1]].astype(np.intp)
     sp2 = np.cumsum(n).astype(np.intp)
     x, y = rec.x[idx], rec.y[idx]

@@ -97,8 +97,8 @@ def spacing_layout(rec: Recording, *, word_gap_xh: float | None = None) -> Spaci
     Examples
     --------
     >>> from penmotor import synth
-    >>> sp = spacing_layout(synth.handwriting("ab cd", letter_spacing_mm=1.0, word_spacing_mm=5.0, seed=0))
-    >>> np.round(sp.letter_gaps, 2).tolist(), np.round(sp.word_gaps, 2).tolist()
+    >>> spacing = spacing_layout(synth.handwriting("ab cd", letter_spacing_mm=1.0, word_spacing_mm=5.0, seed=0))
+    >>> np.round(spacing.letter_gaps, 2).tolist(), np.round(spacing.word_gaps, 2).tolist()
     ([1.0, 1.0], [5.0])
     """
     if word_gap_xh is None:
@@ -224,12 +224,12 @@ def line_straightness(rec: Recording) -> float:
     0.0
     """
     lay = layout(rec)
-    sp = spacing_layout(rec)
-    if not lay.ok or sp.word_of_component.size == 0:
+    spacing = spacing_layout(rec)
+    if not lay.ok or spacing.word_of_component.size == 0:
         return NAN
     sizes = letter_sizing(rec)
     off, cu = sizes.letter_offsets, sizes.letter_u
-    wid = sp.word_of_component
+    wid = spacing.word_of_component
     ok = np.isfinite(off)
     nw = int(wid.max()) + 1
     wo = np.full(nw, NAN)

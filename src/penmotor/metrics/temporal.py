@@ -4,7 +4,12 @@ Time attribution
 ----------------
 Each sampling interval ``[t[i], t[i+1])`` belongs to the state of the pen at its
 start, sample ``i`` (on the surface or in the air), so that
-``duration_on_surface + duration_in_air == duration_total``. The alternative,
+``duration_on_surface + duration_in_air == duration_total``; except that an
+out-of-range gap (:func:`penmotor.signal.out_of_range`: no sample for longer than a few
+sampling periods with the pen in the air at one end, as when a child lifts the pen
+high) is always in-air time, even when it starts at the last sample of a stroke.
+In-air time splits into sampled hover and out-of-range time:
+``hover_time + out_of_range_time == duration_in_air``. The alternative,
 ``method="spans"``, sums ``t[last] - t[first]`` of each pen-down (or in-air) run, as
 BDALab ``handwriting-features`` does; it leaves out the transition intervals between
 runs and gives a one-sample stroke zero duration.
@@ -22,12 +27,17 @@ import numpy as np
 from ..errors import ParameterError
 from ..recording import Recording
 from ..registry import metric
+from ..signal import DEFAULT_MAX_GAP_PERIODS, out_of_range
+from .geometry import stroke_extents
 
 __all__ = [
     "duration_total",
     "duration_on_surface",
     "duration_in_air",
     "in_air_ratio",
+    "hover_time",
+    "out_of_range_time",
+    "out_of_range_ratio",
     "stroke_count",
     "eraser_count",
     "pen_lifts",
@@ -54,8 +64,8 @@ def _phase_duration(rec: Recording, down: bool, method: str) -> float:
         return math.nan
     t = rec.t
     if method == "intervals":
-        state = rec.pen_down[:-1] if down else ~rec.pen_down[:-1]
-        return float(np.diff(t)[state].sum())
+        split = _time_split(rec, DEFAULT_MAX_GAP_PERIODS)
+        return split[0] if down else split[1] + split[2]
     starts, stops = rec.stroke_bounds() if down else rec.in_air_bounds()
     if starts.size == 0:
         return 0.0
@@ -166,6 +176,101 @@ def in_air_ratio(rec: Recording, *, method: str = "intervals") -> float:
     return air / on if on > 0 else math.nan
 
 
+def _time_split(rec: Recording, max_gap_periods: float) -> tuple[float, float, float]:
+    """(on-surface, hover, out-of-range) time in s by the interval attribution of the module docstring; cached."""
+
+    def compute() -> tuple[float, float, float]:
+        dt = np.diff(rec.t)
+        gap = out_of_range(rec, max_gap_periods=max_gap_periods)
+        down = rec.pen_down[:-1]
+        if not gap.any():
+            return float(dt[down].sum()), float(dt[~down].sum()), 0.0
+        return float(dt[down & ~gap].sum()), float(dt[~down & ~gap].sum()), float(dt[gap].sum())
+
+    return rec.cached(("temporal.time_split", float(max_gap_periods)), compute)
+
+
+def _air_split(rec: Recording, max_gap_periods: float) -> tuple[float, float]:
+    """(hover, out-of-range) time in s."""
+    return _time_split(rec, max_gap_periods)[1:]
+
+
+@metric(unit="s", better=None)
+def hover_time(rec: Recording, *, max_gap_periods: float = DEFAULT_MAX_GAP_PERIODS) -> float:
+    """Sampled in-air time: the pen hovering within the tablet's range (s).
+
+    In-air time minus the out-of-range gaps (see :func:`out_of_range_time`).
+
+    Returns
+    -------
+    float
+        Seconds; NaN for fewer than two samples.
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> t = [0.0, 0.01, 0.02, 0.03, 0.53, 0.54, 0.55]        # 100 Hz, pen out of range for 0.5 s
+    >>> rec = Recording.from_arrays(t=t, x=[0.0] * 7, y=[0.0] * 7, pen_down=[1, 1, 0, 0, 0, 1, 1])
+    >>> round(hover_time(rec), 3), round(duration_in_air(rec), 3)
+    (0.02, 0.52)
+    """
+    if len(rec) < 2:
+        return math.nan
+    return _air_split(rec, max_gap_periods)[0]
+
+
+@metric(unit="s", better=None)
+def out_of_range_time(rec: Recording, *, max_gap_periods: float = DEFAULT_MAX_GAP_PERIODS) -> float:
+    """In-air time with the pen out of the tablet's range: the gaps in the samples (s).
+
+    The sum of the out-of-range gaps of :func:`penmotor.signal.out_of_range`: intervals
+    without a sample for longer than `max_gap_periods` sampling periods with the pen in
+    the air at one end (or marked by a proximity channel, where the format records one).
+
+    Returns
+    -------
+    float
+        Seconds (0 when the pen never leaves the range); NaN for fewer than two samples.
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> t = [0.0, 0.01, 0.02, 0.03, 0.53, 0.54, 0.55]
+    >>> rec = Recording.from_arrays(t=t, x=[0.0] * 7, y=[0.0] * 7, pen_down=[1, 1, 0, 0, 0, 1, 1])
+    >>> round(out_of_range_time(rec), 3)
+    0.5
+    """
+    if len(rec) < 2:
+        return math.nan
+    return _air_split(rec, max_gap_periods)[1]
+
+
+@metric(unit="1", better=None)
+def out_of_range_ratio(rec: Recording, *, max_gap_periods: float = DEFAULT_MAX_GAP_PERIODS) -> float:
+    """Share of the in-air time spent out of the tablet's range (0..1).
+
+    ``out_of_range_time / duration_in_air``; high when the child lifts the pen far from
+    the page between strokes.
+
+    Returns
+    -------
+    float
+        0..1; NaN when there is no in-air time.
+
+    Examples
+    --------
+    >>> from penmotor import Recording
+    >>> t = [0.0, 0.01, 0.02, 0.03, 0.53, 0.54, 0.55]
+    >>> rec = Recording.from_arrays(t=t, x=[0.0] * 7, y=[0.0] * 7, pen_down=[1, 1, 0, 0, 0, 1, 1])
+    >>> round(out_of_range_ratio(rec), 3)
+    0.962
+    """
+    if len(rec) < 2:
+        return math.nan
+    hover, oor = _air_split(rec, max_gap_periods)
+    return oor / (hover + oor) if hover + oor > 0 else math.nan
+
+
 @metric(unit="1", better=None)
 def stroke_count(rec: Recording) -> float:
     """Number of strokes (pen-down runs).
@@ -253,11 +358,10 @@ def pen_lifts_per_s(rec: Recording) -> float:
 
 
 def _ink_length(rec: Recording) -> float:
-    if len(rec) < 2:
+    """On-surface path length (mm): the per-stroke lengths shared with the geometry family."""
+    if len(rec) < 2 or not rec.pen_down.any():
         return 0.0
-    seg = np.hypot(np.diff(rec.x), np.diff(rec.y))
-    both = rec.pen_down[:-1] & rec.pen_down[1:]
-    return float(seg[both].sum())
+    return float(stroke_extents(rec)[0].sum())
 
 
 @metric(unit="1/(100 mm)", better="lower")

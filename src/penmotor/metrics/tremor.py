@@ -170,8 +170,8 @@ def tremor_spectrum(
     Examples
     --------
     >>> from penmotor import synth
-    >>> sp = tremor_spectrum(synth.tremor_spiral(freq_hz=7.0, amplitude_mm=0.3, seed=0))
-    >>> round(float(sp.f[np.argmax(sp.psd)]))
+    >>> spectrum = tremor_spectrum(synth.tremor_spiral(freq_hz=7.0, amplitude_mm=0.3, seed=0))
+    >>> round(float(spectrum.f[np.argmax(spectrum.psd)]))
     7
     """
     key = ("tremor.spectrum", float(rate_hz), float(highpass_hz), float(segment_s))
@@ -224,12 +224,12 @@ def run_residual(
 
 
 def _spectrum(rec: Recording, rate_hz: float, highpass_hz: float, segment_s: float) -> Spectrum | None:
-    st, sp = rec.stroke_bounds()
-    keep = (sp - st) >= 2
-    st, sp = st[keep], sp[keep]
-    if st.size == 0:
+    starts, stops = rec.stroke_bounds()
+    keep = (stops - starts) >= 2
+    starts, stops = starts[keep], stops[keep]
+    if starts.size == 0:
         return None
-    down_s = float(np.sum(rec.t[sp - 1] - rec.t[st]))
+    down_s = float(np.sum(rec.t[stops - 1] - rec.t[starts]))
     numtaps = _odd(4.0 * rate_hz / highpass_hz + 1)
     # displacement residual: every run of continuous sampling (pen-down *and* hover: a
     # tremor does not stop at a pen lift, and long runs keep its phase and a sharp line)
@@ -298,12 +298,12 @@ def _window_means(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         return np.where(n > 0, (cs[hi] - cs[lo]) / np.maximum(n, 1), NAN)
 
 
-def _tremor_peak(sp: Spectrum, band: tuple[float, float], halfwidth_hz: float,
+def _tremor_peak(spectrum: Spectrum, band: tuple[float, float], halfwidth_hz: float,
                  min_prominence: float, min_amplitude_mm: float = MIN_AMPLITUDE_MM) -> tuple[float, float]:
     """(frequency, amplitude) of the tremor peak, or (NaN, 0.0) when there is none."""
     from scipy.signal import find_peaks
 
-    f, psd = sp.f, sp.psd
+    f, psd = spectrum.f, spectrum.psd
     df = float(f[1] - f[0])
     # candidates: peaks strictly inside the band of the residual's velocity spectrum
     # (2 pi f)^2 psd (which favours a tremor over the slower writing rhythm), standing out
@@ -328,7 +328,7 @@ def _tremor_peak(sp: Spectrum, band: tuple[float, float], halfwidth_hz: float,
     levels = [float(np.mean(psd[m])) for m in (flank & (f < f0), flank & (f > f0)) if m.any()]
     bg = min(levels) if levels else 0.0
     power = float(np.sum(psd[core]) - bg * np.count_nonzero(core)) * df
-    g = float(np.interp(f0, f, sp.gain))
+    g = float(np.interp(f0, f, spectrum.gain))
     if g <= 0:
         return NAN, 0.0
     amp = math.sqrt(2.0 * max(power, 0.0)) / g
@@ -337,7 +337,7 @@ def _tremor_peak(sp: Spectrum, band: tuple[float, float], halfwidth_hz: float,
     return float(f0), amp
 
 
-def _line_peak(sp: Spectrum, band: tuple[float, float], halfwidth_hz: float, min_prominence: float,
+def _line_peak(spectrum: Spectrum, band: tuple[float, float], halfwidth_hz: float, min_prominence: float,
                min_line_ratio: float, min_amplitude_mm: float = MIN_AMPLITUDE_MM,
                fine: Callable[[], Spectrum | None] | None = None) -> tuple[float, float]:
     """(frequency, amplitude) of the strongest *narrow* line over a power-law background, or (NaN, 0.0).
@@ -354,7 +354,7 @@ def _line_peak(sp: Spectrum, band: tuple[float, float], halfwidth_hz: float, min
     """
     from scipy.signal import find_peaks
 
-    f, psd = sp.f, sp.psd
+    f, psd = spectrum.f, spectrum.psd
     df = float(f[1] - f[0])
     pv = psd * (2 * np.pi * f) ** 2
     sel = np.flatnonzero((f >= band[0]) & (f <= band[1]))
@@ -379,7 +379,7 @@ def _line_peak(sp: Spectrum, band: tuple[float, float], halfwidth_hz: float, min
         bg = np.exp(np.polyval(coef, logf[core]))
         ratio = float(np.interp(f0, f, psd)) / math.exp(float(np.polyval(coef, math.log(f0))))
         power = float(np.sum(psd[core] - bg)) * df
-        g = float(np.interp(f0, f, sp.gain))
+        g = float(np.interp(f0, f, spectrum.gain))
         if ratio < min_line_ratio or power <= 0 or g <= 0:
             continue
         amp = math.sqrt(2.0 * power) / g
@@ -392,20 +392,20 @@ def _line_peak(sp: Spectrum, band: tuple[float, float], halfwidth_hz: float, min
     return best[0], best[1]
 
 
-def line_concentration(sp: Spectrum, f0: float) -> float:
+def line_concentration(spectrum: Spectrum, f0: float) -> float:
     """Share of the power within 1 Hz of the local maximum near `f0` that lies within 0.3 Hz of it.
 
     Near 1 for a narrow spectral line (a tremor), lower for a broad bump (the rhythm of
-    the writing). 0 when no frequency of `sp` lies within 0.3 Hz of `f0`.
+    the writing). 0 when no frequency of `spectrum` lies within 0.3 Hz of `f0`.
 
     Examples
     --------
     >>> from penmotor import synth
-    >>> sp = tremor_spectrum(synth.tremor_spiral(freq_hz=7.0, amplitude_mm=0.3, seed=0))
-    >>> bool(line_concentration(sp, 7.0) > 0.6)
+    >>> spectrum = tremor_spectrum(synth.tremor_spiral(freq_hz=7.0, amplitude_mm=0.3, seed=0))
+    >>> bool(line_concentration(spectrum, 7.0) > 0.6)
     True
     """
-    f, p = sp.f, sp.psd
+    f, p = spectrum.f, spectrum.psd
     near = np.abs(f - f0) <= 0.3
     if not near.any():
         return 0.0
@@ -420,7 +420,7 @@ def _check_mode(mode: str) -> None:
         raise ParameterError(f"mode: expected 'auto', 'spiral' or 'handwriting', got {mode!r}")
 
 
-def _peak(rec: Recording, sp: Spectrum, mode: str, band: tuple[float, float] | None,
+def _peak(rec: Recording, spectrum: Spectrum, mode: str, band: tuple[float, float] | None,
           halfwidth_hz: float | None, min_prominence: float) -> tuple[float, float]:
     if mode == "handwriting" or (mode == "auto" and task_kind(rec) == "text"):
         rs, re_ = _sampling_runs(rec.t)
@@ -430,15 +430,15 @@ def _peak(rec: Recording, sp: Spectrum, mode: str, band: tuple[float, float] | N
         def fine() -> Spectrum | None:
             return tremor_spectrum(rec, segment_s=FINE_SEGMENT_S)
 
-        return _line_peak(sp, HANDWRITING_BAND if band is None else band,
+        return _line_peak(spectrum, HANDWRITING_BAND if band is None else band,
                           HANDWRITING_HALFWIDTH_HZ if halfwidth_hz is None else halfwidth_hz,
                           min_prominence, MIN_LINE_RATIO, fine=fine)
-    return _tremor_peak(sp, SPIRAL_BAND if band is None else band, 1.0 if halfwidth_hz is None else halfwidth_hz,
+    return _tremor_peak(spectrum, SPIRAL_BAND if band is None else band, 1.0 if halfwidth_hz is None else halfwidth_hz,
                         min_prominence)
 
 
-def _usable(sp: Spectrum | None, min_duration_s: float) -> bool:
-    return sp is not None and sp.duration_s >= min_duration_s
+def _usable(spectrum: Spectrum | None, min_duration_s: float) -> bool:
+    return spectrum is not None and spectrum.duration_s >= min_duration_s
 
 
 def _peak_of(rec: Recording, mode: str, band: tuple[float, float] | None, halfwidth_hz: float | None,
@@ -448,10 +448,10 @@ def _peak_of(rec: Recording, mode: str, band: tuple[float, float] | None, halfwi
     The shared body of :func:`tremor_frequency` and :func:`tremor_amplitude`.
     """
     _check_mode(mode)
-    sp = tremor_spectrum(rec)
-    if not _usable(sp, min_duration_s):
+    spectrum = tremor_spectrum(rec)
+    if not _usable(spectrum, min_duration_s):
         return NAN, NAN
-    return _peak(rec, sp, mode, band, halfwidth_hz, min_prominence)
+    return _peak(rec, spectrum, mode, band, halfwidth_hz, min_prominence)
 
 
 @metric(unit="Hz", better=None)
@@ -527,10 +527,10 @@ def tremor_power_ratio(
     >>> bool(calm < 0.1 < shaky)
     True
     """
-    sp = tremor_spectrum(rec)
-    if not _usable(sp, min_duration_s):
+    spectrum = tremor_spectrum(rec)
+    if not _usable(spectrum, min_duration_s):
         return NAN
-    tot = float(np.sum(sp.psd_velocity[(sp.f >= total_band[0]) & (sp.f <= total_band[1])]))
+    tot = float(np.sum(spectrum.psd_velocity[(spectrum.f >= total_band[0]) & (spectrum.f <= total_band[1])]))
     if not tot > 0:
         return NAN
-    return float(np.sum(sp.psd_velocity[(sp.f >= band[0]) & (sp.f <= band[1])]) / tot)
+    return float(np.sum(spectrum.psd_velocity[(spectrum.f >= band[0]) & (spectrum.f <= band[1])]) / tot)

@@ -104,4 +104,4 @@ def finish_recording(
         praw = np.round(lo + np.clip(p, 0.0, 1.0) * (hi - lo))
         praw = np.where(down, np.maximum(praw, lo + 1), lo)
         raw["pressure"] = praw.astype(np.int64)
-    return Recording.from_raw(raw, dev, pen_down=down, meta=meta)
+    return Recording.from_raw(raw, dev, pen_down=down, meta=meta, check=False)  # made for the device

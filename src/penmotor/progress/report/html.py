@@ -232,51 +232,28 @@ def _family_details(summary: Any) -> str:
     return "\n".join(out)
 
 
-def report_html(
-    store: Store,
-    child: str,
-    *,
-    retest_sd: Mapping[Any, float] | None = None,
-    norms: Any = None,
-    age_years: float | None = None,
-    min_sessions: int = 3,
-    all_trends: bool = False,
-) -> str:
-    """The report for `child` as one HTML string (see :func:`build_report`).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> s = Store(tempfile.mkdtemp() + "/s.db")
-    >>> _ = s.add_session("C1", date="2026-01-01", task="t", modality="online", sha256="aa" * 32,
-    ...                   values={"a": 1.0}, units={"a": "mm"})
-    >>> "C1" in report_html(s, "C1")
-    True
-    """
+def _header(sess: Any, child: str) -> list[str]:
+    """Title and the one-line description of the sessions."""
     from ... import __version__
     from ...registry import REGISTRY_VERSION
 
-    sess = store.sessions(child)
-    if sess.empty:
-        raise ParameterError(f"child: no sessions stored for {child!r} in {store!r}")
-    vals = store.values(child)
-    summary = summarize(vals, retest_sd=retest_sd, min_sessions=min_sessions)
-    ks = key_summary(summary)
-    parts: list[str] = []
     esc = html.escape
     first, last = sess["date"].min().date(), sess["date"].max().date()
-    t_lo, t_hi = sess["date"].min().to_datetime64(), sess["date"].max().to_datetime64()
     n_dates = int(sess["date"].nunique())
     per_task = sess["task"].value_counts().sort_index()
-    parts.append(f"<h1>Handwriting progress: {esc(child)}</h1>")
-    parts.append(
+    return [
+        f"<h1>Handwriting progress: {esc(child)}</h1>",
         f'<p class="meta">{n_dates} session date{"s" if n_dates != 1 else ""} from {first} to {last}; '
         f'{len(sess)} recordings ({", ".join(f"{k}: {v}" for k, v in per_task.items())}). '
         f"Generated {_dt.date.today()} by penmotor {esc(__version__)} (metric registry version "
-        f"{esc(REGISTRY_VERSION)}). Child identified by a pseudonymous code only.</p>"
-    )
-    # 1. at a glance
-    parts.append("<h2>At a glance</h2>")
+        f"{esc(REGISTRY_VERSION)}). Child identified by a pseudonymous code only.</p>",
+    ]
+
+
+def _at_a_glance(ks: Any, vals: Any, summary: Any, sess: Any, child: str, t_lo: Any, t_hi: Any) -> list[str]:
+    """Section 1: the key-measure table, its legend and a few plain sentences."""
+    esc = html.escape
+    parts = ["<h2>At a glance</h2>"]
     if len(ks):
         parts.append(_glance_table(ks, vals, t_lo, t_hi))
         parts.append(
@@ -293,11 +270,15 @@ def report_html(
     else:
         parts.append("<p>None of the key measures has been recorded for this child; every metric is in "
                      "the full detail below.</p>")
-    # 2. figures
-    t0 = t_lo
+    return parts
+
+
+def _trends(ks: Any, vals: Any, summary: Any, t0: Any, all_trends: bool) -> list[str]:
+    """Section 2a: key-measure trends, then (folded) the trends of every family."""
+    esc = html.escape
     plotted = summary if all_trends else summary[
         summary["better"].isin(["lower", "higher"]) | summary["metric"].isin(KEY_METRICS)]
-    parts.append("<h2>Key measures over time</h2>")
+    parts = ["<h2>Key measures over time</h2>"]
     if len(ks):
         parts.append(_img(key_figure(vals, ks, t0), "Key measures: dots are single recordings, the line "
                           "joins the session means, orange squares are scanned worksheets, the dashed line is "
@@ -316,6 +297,13 @@ def report_html(
             "&#9670; changed reliably."
             + ("" if all_trends else " Shown: metrics with a 'better' direction and the key metrics; "
                "every metric is in the tables below.") + "</p>" + "".join(fam_parts) + "</details>")
+    return parts
+
+
+def _ink_and_spectrum(store: Store, sess: Any) -> list[str]:
+    """Section 2b: the ink of the first and latest session per task, and one tremor spectrum."""
+    esc = html.escape
+    parts: list[str] = []
     online = sess[sess["modality"] == "online"]
     ink_parts, spec_src = [], None
     for task, g in online.groupby("task", sort=True):
@@ -339,49 +327,63 @@ def report_html(
             parts.append("<h2>Tremor spectrum</h2>")
             parts.append(_img(src, f"{spec_src[0]}: power of the high-passed pen position, first vs latest "
                               "session; a peak in the shaded band is tremor", "tremor spectrum"))
-    scans = sess[sess["modality"] == "scan"].sort_values(["date", "session_id"])
-    if len(scans):
-        sel = [scans.iloc[0]] + ([scans.iloc[-1]] if len(scans) > 1 else [])
-        pages = []
-        for r in sel:
-            img = store.ink(int(r.session_id))
-            if isinstance(img, np.ndarray):
-                pages.append((img, f"{r.task}, {r.date.date()}"))
-        if pages:
-            parts.append("<h2>Scanned worksheets</h2>")
-            parts.append(_img(page_figure(pages), "first and latest scanned page", "scanned pages"))
-    # 3. norms
-    if norms is not None:
-        from ..norms import z_scores
+    return parts
 
-        if age_years is None:
-            raise ParameterError("age_years: needed to compare with a norms table")
-        latest = vals[vals["date"] == vals.groupby(["task", "metric"])["date"].transform("max")]
-        z = z_scores(latest, norms, age_years=age_years)
-        z = z[np.isfinite(z["z"])]
-        parts.append(f"<h2>Compared with the supplied norms (age {age_years:g} years)</h2>")
-        if z.empty:
-            parts.append("<p>No metric of this child has a matching row in the norms table.</p>")
-        else:
-            rows = "".join(
-                f'<tr><td class="name">{esc(r.metric)}</td><td class="name">{esc(r.task)}</td>'
-                f"<td>{_fmt(r.value)}</td><td>{_fmt(r.norm_mean)}</td><td>{_fmt(r.norm_sd)}</td>"
-                f"<td>{_fmt(r.z)}</td></tr>" for r in z.itertuples())
-            parts.append('<table><tr><th class="name">metric</th><th class="name">task</th><th>latest</th>'
-                         f"<th>norm mean</th><th>norm SD</th><th>z</th></tr>{rows}</table>"
-                         '<p class="small">Norms supplied by the user; penmotor ships none.</p>')
-    # 4. full detail
+
+def _scanned_pages(store: Store, sess: Any) -> list[str]:
+    """Section 2c: the first and latest scanned worksheet."""
+    scans = sess[sess["modality"] == "scan"].sort_values(["date", "session_id"])
+    if not len(scans):
+        return []
+    sel = [scans.iloc[0]] + ([scans.iloc[-1]] if len(scans) > 1 else [])
+    pages = []
+    for r in sel:
+        img = store.ink(int(r.session_id))
+        if isinstance(img, np.ndarray):
+            pages.append((img, f"{r.task}, {r.date.date()}"))
+    if not pages:
+        return []
+    return ["<h2>Scanned worksheets</h2>",
+            _img(page_figure(pages), "first and latest scanned page", "scanned pages")]
+
+
+def _norms(vals: Any, norms: Any, age_years: float | None) -> list[str]:
+    """Section 3: z-scores of the latest values against a user-supplied norms table."""
+    from ..norms import z_scores
+
+    esc = html.escape
+    if age_years is None:
+        raise ParameterError("age_years: needed to compare with a norms table")
+    latest = vals[vals["date"] == vals.groupby(["task", "metric"])["date"].transform("max")]
+    z = z_scores(latest, norms, age_years=age_years)
+    z = z[np.isfinite(z["z"])]
+    parts = [f"<h2>Compared with the supplied norms (age {age_years:g} years)</h2>"]
+    if z.empty:
+        parts.append("<p>No metric of this child has a matching row in the norms table.</p>")
+    else:
+        rows = "".join(
+            f'<tr><td class="name">{esc(r.metric)}</td><td class="name">{esc(r.task)}</td>'
+            f"<td>{_fmt(r.value)}</td><td>{_fmt(r.norm_mean)}</td><td>{_fmt(r.norm_sd)}</td>"
+            f"<td>{_fmt(r.z)}</td></tr>" for r in z.itertuples())
+        parts.append('<table><tr><th class="name">metric</th><th class="name">task</th><th>latest</th>'
+                     f"<th>norm mean</th><th>norm SD</th><th>z</th></tr>{rows}</table>"
+                     '<p class="small">Norms supplied by the user; penmotor ships none.</p>')
+    return parts
+
+
+def _full_detail(summary: Any, vals: Any, sess: Any, min_sessions: int) -> list[str]:
+    """Section 4: change and reliability of every metric, every stored value, the methods."""
+    esc = html.escape
     counts = summary["verdict"].value_counts()
-    parts.append(
+    return [
         "<h2>Full detail</h2><p class=\"small\">Every metric penmotor computed ("
         f"{len(summary)} task/metric pairs: "
         + esc(", ".join(f"{int(counts[v])} {v}" for v in VERDICT_ORDER if counts.get(v, 0)))
         + "). Click a heading to unfold it; everything is unfolded when printed. Hover a row for the "
-        "verdict in words.</p>")
-    parts.append("<h3>Change and reliability, by family</h3>" + _family_details(summary))
-    parts.append('<details class="values"><summary>All stored values <span class="small">(every recording, '
-                 "exact stored numbers, per task)</span></summary>" + _values_tables(vals, sess) + "</details>")
-    parts.append(
+        "verdict in words.</p>",
+        "<h3>Change and reliability, by family</h3>" + _family_details(summary),
+        '<details class="values"><summary>All stored values <span class="small">(every recording, '
+        "exact stored numbers, per task)</span></summary>" + _values_tables(vals, sess) + "</details>",
         "<h2>Methods</h2><p class=\"small\">Trend: Theil-Sen slope (median of pairwise slopes) per month "
         f"(30.44 days), shown with at least {min_sessions} session dates. Reliable change: Jacobson-Truax "
         "RCI = (latest - baseline) / (&radic;2 &middot; SEM), |RCI| &ge; 1.96; baseline and latest are the "
@@ -390,11 +392,49 @@ def report_html(
         "pooled SD of repeats of a task within one session. 'Better' directions come from the penmotor "
         "metric registry; where there is none, a reliable change is reported as 'changed'. Key measures "
         "are listed in penmotor.progress.report.KEY_MEASURES. All metrics are in the units shown; pressure "
-        "is normalised 0-1.</p>"
-    )
+        "is normalised 0-1.</p>",
+    ]
+
+
+def report_html(
+    store: Store,
+    child: str,
+    *,
+    retest_sd: Mapping[Any, float] | None = None,
+    norms: Any = None,
+    age_years: float | None = None,
+    min_sessions: int = 3,
+    all_trends: bool = False,
+) -> str:
+    """The report for `child` as one HTML string (see :func:`build_report`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> s = Store(tempfile.mkdtemp() + "/s.db")
+    >>> _ = s.add_session("C1", date="2026-01-01", task="t", modality="online", sha256="aa" * 32,
+    ...                   values={"a": 1.0}, units={"a": "mm"})
+    >>> "C1" in report_html(s, "C1")
+    True
+    """
+    sess = store.sessions(child)
+    if sess.empty:
+        raise ParameterError(f"child: no sessions stored for {child!r} in {store!r}")
+    vals = store.values(child)
+    summary = summarize(vals, retest_sd=retest_sd, min_sessions=min_sessions)
+    ks = key_summary(summary)
+    t_lo, t_hi = sess["date"].min().to_datetime64(), sess["date"].max().to_datetime64()
+    parts = _header(sess, child)
+    parts += _at_a_glance(ks, vals, summary, sess, child, t_lo, t_hi)
+    parts += _trends(ks, vals, summary, t_lo, all_trends)
+    parts += _ink_and_spectrum(store, sess)
+    parts += _scanned_pages(store, sess)
+    if norms is not None:
+        parts += _norms(vals, norms, age_years)
+    parts += _full_detail(summary, vals, sess, min_sessions)
     body = "\n".join(parts)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>penmotor progress report {esc(child)}</title>"
+            f"<title>penmotor progress report {html.escape(child)}</title>"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
 
