@@ -448,10 +448,34 @@ def _peak_of(rec: Recording, mode: str, band: tuple[float, float] | None, halfwi
     The shared body of :func:`tremor_frequency` and :func:`tremor_amplitude`.
     """
     _check_mode(mode)
+    if mode == "handwriting" or (mode == "auto" and task_kind(rec) == "text"):
+        known = _short_writing(rec, min_duration_s)
+        if known is not None:  # the answer the spectrum would give, without computing it
+            return known
     spectrum = tremor_spectrum(rec)
     if not _usable(spectrum, min_duration_s):
         return NAN, NAN
     return _peak(rec, spectrum, mode, band, halfwidth_hz, min_prominence)
+
+
+def _short_writing(rec: Recording, min_duration_s: float) -> tuple[float, float] | None:
+    """Writing too short for the handwriting method: its result, known without a spectrum.
+
+    Under :data:`HANDWRITING_MIN_S` of sampling, :func:`_peak` returns (NaN, 0.0) for any
+    usable spectrum, and an unusable one gives (NaN, NaN): less than `min_duration_s` of
+    pen-down ink (the spectrum's ``duration_s``) is unusable; with more, a stroke of 0.1 s
+    or longer resamples to enough samples for both Welch spectra, so the spectrum exists.
+    Otherwise (None) the spectrum decides.
+    """
+    rs, re_ = _sampling_runs(rec.t)
+    if float(np.sum(rec.t[re_ - 1] - rec.t[rs])) >= HANDWRITING_MIN_S:
+        return None
+    st, sp = rec.stroke_bounds()
+    keep = (sp - st) >= 2
+    dur = rec.t[sp[keep] - 1] - rec.t[st[keep]]
+    if float(np.sum(dur)) < min_duration_s:
+        return NAN, NAN
+    return (NAN, 0.0) if dur.size and float(dur.max()) >= 0.1 else None
 
 
 @metric(unit="Hz", better=None)
