@@ -16,7 +16,7 @@ __all__ = ["to_recording", "split_attempts"]
 
 
 def to_recording(samples: np.ndarray, info: DeviceInfo, *, meta: Mapping[str, Any] | None = None,
-                 source: str | None = None) -> Recording:
+                 source: str | None = None, extra: Mapping[str, Any] | None = None) -> Recording:
     """Build a Recording from a block of :data:`~penmotor_capture.SAMPLE_DTYPE` samples.
 
     Units come from the device: x/y resolution (absinfo or the named-device fallback),
@@ -26,7 +26,8 @@ def to_recording(samples: np.ndarray, info: DeviceInfo, *, meta: Mapping[str, An
     NaN if the device has none), ``eraser`` (0/1), ``eraser_down`` (eraser touching, 0/1),
     ``tool`` (index into :data:`~penmotor_capture.events.TOOL_NAMES`, also in
     ``meta["tool_names"]``), ``tool_serial`` (``MSC_SERIAL``, NaN when not sent), ``buttons``
-    (bit mask 1 = BTN_STYLUS, 2 = BTN_STYLUS2), ``attempt`` (task attempt index).
+    (bit mask 1 = BTN_STYLUS, 2 = BTN_STYLUS2), ``attempt`` (task attempt index), plus any `extra` channels a
+    source adds (one value per sample, e.g. the browser's ``twist``).
 
     Raises
     ------
@@ -64,6 +65,7 @@ def to_recording(samples: np.ndarray, info: DeviceInfo, *, meta: Mapping[str, An
         "tool_serial": s["serial"].astype(np.float64),
         "buttons": s["buttons"].astype(np.float64),
         "attempt": s["attempt"].astype(np.float64),
+        **(extra or {}),
     }
     m = {"source": source or info.path, "device_info": info.to_dict(), "tool_names": list(TOOL_NAMES)}
     m.update(meta or {})

@@ -212,7 +212,7 @@ class DeviceInfo:
         src = "absinfo resolution" if all(
             self.absinfo.get(c, AbsInfo(0, 0)).resolution > 0 for c in (ABS_X, ABS_Y)
         ) else "named-device fallback (driver resolution 0)"
-        if self.notes.startswith("mouse:"):  # the pygame mouse/touch source
+        if self.notes.startswith("mouse:") or self.path == "browser":  # pygame mouse/touch source, browser page
             notes = f"{self.notes}; x/y from screen pixels per mm; time stamps in microseconds"
         else:
             notes = f"evdev; x/y units per mm from {src}; time stamps in microseconds"

@@ -94,6 +94,11 @@ class Journal:
         Write and fsync on a writer thread, so a slow disk never holds up the window.
         Automatic syncs (stroke end, interval) then return at once; :meth:`sync` and
         :meth:`close` still wait until the data is on disk.
+    resume : bool
+        Continue the unfinished journal already next to `session_path` (e.g. a server
+        restarted mid-session) instead of starting a new one: `header` is ignored, a torn
+        last record or line is cut off, and so is every sample after the first
+        `keep_samples` (default: keep all whole records).
 
     Examples
     --------
@@ -109,17 +114,23 @@ class Journal:
     """
 
     def __init__(self, session_path: str | Path, header: dict[str, Any], *, sync_interval_s: float = 1.0,
-                 on_sync: Callable[[int, bool], None] | None = None, background: bool = False) -> None:
+                 on_sync: Callable[[int, bool], None] | None = None, background: bool = False,
+                 resume: bool = False, keep_samples: int | None = None) -> None:
         self.session_path = Path(session_path)
         self.bin_path, self.log_path = journal_paths(self.session_path)
         self.session_path.parent.mkdir(parents=True, exist_ok=True)
-        self._bin = _open_private(self.bin_path, "xb", buffering=0)
-        self._log = _open_private(self.log_path, "x", encoding="utf-8")
-        self._bin.write(HEADER.pack(MAGIC, SAMPLE_DTYPE.itemsize))
+        n_old = _cut_torn_tail(self.session_path, keep_samples) if resume else 0
+        if resume:   # the files exist (with mode 0600 when this module made them)
+            self._bin = open(self.bin_path, "ab", buffering=0)
+            self._log = open(self.log_path, "a", encoding="utf-8")
+        else:
+            self._bin = _open_private(self.bin_path, "xb", buffering=0)
+            self._log = _open_private(self.log_path, "x", encoding="utf-8")
+            self._bin.write(HEADER.pack(MAGIC, SAMPLE_DTYPE.itemsize))
         self._pending: list[np.ndarray] = []
         self._lines: list[str] = []
-        self.written = 0      # samples handed to append()
-        self.synced = 0       # samples known to be on disk
+        self.written = n_old  # samples handed to append()
+        self.synced = n_old   # samples known to be on disk
         self.syncs = 0
         self.sync_interval_s = float(sync_interval_s)
         self.on_sync = on_sync
@@ -127,7 +138,10 @@ class Journal:
         self._last_contact = False
         self._last_sync = time.monotonic()
         self._jobs: queue.Queue[Any] | None = None
-        self.note("header", **header)
+        if resume:
+            self.note("resumed", samples=n_old)
+        else:
+            self.note("header", **header)
         self.sync()
         _fsync_dir(self.session_path.parent)
         if background:
@@ -296,6 +310,17 @@ def read_journal(session_path: str | Path) -> JournalContents:
     header = {k: v for k, v in events[0].items() if k not in ("kind", "at_sample", "wall_time")}
     closed = any(e.get("kind") == "closed" for e in events)
     return JournalContents(header, events[1:], samples, closed, torn)
+
+
+def _cut_torn_tail(session_path: Path, keep_samples: int | None) -> int:
+    """Truncate a journal to whole records (at most `keep_samples`) and whole lines; sample count."""
+    contents = read_journal(session_path)  # checks magic and record size
+    n = len(contents.samples) if keep_samples is None else max(0, min(int(keep_samples), len(contents.samples)))
+    bin_path, log_path = journal_paths(session_path)
+    os.truncate(bin_path, HEADER.size + n * SAMPLE_DTYPE.itemsize)
+    text = log_path.read_bytes()
+    os.truncate(log_path, text.rfind(b"\n") + 1)
+    return n
 
 
 def find_unfinished(folder: str | Path) -> list[Path]:

@@ -435,8 +435,11 @@ def _attempts(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return att
 
 
-def build_recording(contents: JournalContents, *, capture: dict[str, Any] | None = None) -> Recording:
+def build_recording(contents: JournalContents, *, capture: dict[str, Any] | None = None,
+                    extra: dict[str, Any] | None = None) -> Recording:
     """Rebuild the session Recording from a header, event list and samples (live or journal).
+
+    `extra` adds per-sample channels a source keeps outside the sample records.
 
     Examples
     --------
@@ -482,7 +485,7 @@ def build_recording(contents: JournalContents, *, capture: dict[str, Any] | None
     }
     # JSON round trip: meta must be plain data for every writer
     meta = json.loads(json.dumps(meta, default=str))
-    return to_recording(contents.samples, info, meta=meta, source=info.path or None)
+    return to_recording(contents.samples, info, meta=meta, source=info.path or None, extra=extra)
 
 
 def _fsync_file(path: Path) -> None:

@@ -16,6 +16,8 @@ Subcommands
     The self-contained HTML progress report.
 ``sessions [CHILD]``
     List stored sessions.
+``serve [--sessions DIR] [--store DB] [--port N] [--lan [--cert PEM --key PEM]]``
+    Serve the browser capture page (needs the capture package; see docs/capture.md).
 
 ``scan`` and ``capture`` are added by :mod:`penmotor.scan.cli` and
 :mod:`penmotor_capture.cli` when those are installed. The store is ``--store PATH_OR_URL``,
@@ -189,6 +191,24 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from penmotor_capture.cli import default_sessions_dir
+        from penmotor_capture.web import serve
+    except ImportError as exc:
+        print(f"penmotor serve: the capture package is not installed ({exc}); "
+              "install penmotor with the 'capture' extra", file=sys.stderr)
+        return 2
+    allow = ("pen", "mouse", "touch") if args.allow_mouse else ("pen",)
+    store = _open(args) if args.store else None
+    try:
+        return serve(args.sessions or default_sessions_dir(), store=store, port=args.port, lan=args.lan,
+                     cert=args.cert, key=args.key, keep_token=args.keep_token, allow=allow)
+    finally:
+        if store is not None:
+            store.close()
+
+
 # ------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand (including optional plug-ins).
@@ -263,6 +283,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("child", nargs="?", default=None)
     _store_arg(s)
     s.set_defaults(func=_cmd_sessions)
+
+    v = sub.add_parser("serve", help="serve the browser capture page (pen via W3C Pointer Events)")
+    v.add_argument("--sessions", help="folder for sessions (default $PENMOTOR_SESSIONS or ~/penmotor-sessions)")
+    v.add_argument("--port", type=int, default=8765, help="port (default 8765; keep it fixed: the page's "
+                   "calibration and unsent samples are stored per address)")
+    v.add_argument("--lan", action="store_true", help="listen on the LAN address and print a QR code")
+    v.add_argument("--cert", help="TLS certificate (PEM) for HTTPS")
+    v.add_argument("--key", help="the certificate's private key (PEM)")
+    v.add_argument("--keep-token", action="store_true", help="reuse the token across restarts (kept in the "
+                   "sessions folder), so open pages resend after a restart")
+    v.add_argument("--allow-mouse", action="store_true", help="accept mouse/touch too (flagged: no pressure)")
+    _store_arg(v)
+    v.set_defaults(func=_cmd_serve)
 
     for mod in ("penmotor.scan.cli", "penmotor_capture.cli"):
         try:

@@ -21,7 +21,8 @@ from ._stats import otsu_split
 from .errors import ParameterError
 from .recording import Recording
 
-__all__ = ["frame_coords", "stroke_boxes", "components", "words", "lines", "gap_threshold", "word_breaks",
+__all__ = ["frame_coords", "stroke_boxes", "components", "words", "lines", "line_labels", "gap_threshold",
+           "word_breaks",
            "component_gaps", "component_pauses"]
 
 
@@ -49,9 +50,11 @@ def frame_coords(x: Any, y: Any, *, angle_deg: float = 0.0, slant_deg: float = 0
     >>> np.round(u, 6).tolist(), np.round(v, 6).tolist()
     ([0.0, 1.414214], [0.0, 0.0])
     """
-    a = math.radians(angle_deg)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    if not angle_deg and not slant_deg:
+        return x.copy(), y.copy()
+    a = math.radians(angle_deg)
     u = x * math.cos(a) + y * math.sin(a)
     v = -x * math.sin(a) + y * math.cos(a)
     if slant_deg:
@@ -59,8 +62,22 @@ def frame_coords(x: Any, y: Any, *, angle_deg: float = 0.0, slant_deg: float = 0
     return u, v
 
 
-def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0.0) -> np.ndarray:
+def _bounds(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """``rec.stroke_bounds()``, cached on the recording (asked for once per text line on a page)."""
+    return rec.cached("segment.stroke_bounds", rec.stroke_bounds)
+
+
+def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0.0,
+                 strokes: Any = None) -> np.ndarray:
     """Bounding box of each pen-down stroke in the writing frame.
+
+    Parameters
+    ----------
+    rec : Recording
+    angle_deg, slant_deg : float
+        Writing frame (see :func:`frame_coords`).
+    strokes : array_like of int, optional
+        Only these strokes (indices, e.g. one text line's); default all.
 
     Returns
     -------
@@ -74,14 +91,27 @@ def stroke_boxes(rec: Recording, *, angle_deg: float = 0.0, slant_deg: float = 0
     ...                             pen_down=[1, 1, 0, 1, 1])
     >>> stroke_boxes(rec).tolist()
     [[0.0, 1.0, 0.0, 2.0], [6.0, 7.0, 0.0, 1.0]]
+    >>> stroke_boxes(rec, strokes=[1]).tolist()
+    [[6.0, 7.0, 0.0, 1.0]]
     """
+    if strokes is not None:
+        starts, stops = _bounds(rec)
+        k = np.asarray(strokes, dtype=np.intp)
+        if k.size == 0:
+            return np.empty((0, 4))
+        n = stops[k] - starts[k]
+        s2 = np.r_[0, np.cumsum(n)[:-1]].astype(np.intp)
+        idx = np.arange(int(n.sum())) + np.repeat(starts[k] - s2, n)
+        u, v = frame_coords(rec.x[idx], rec.y[idx], angle_deg=angle_deg, slant_deg=slant_deg)
+        return np.column_stack((np.minimum.reduceat(u, s2), np.maximum.reduceat(u, s2),
+                                np.minimum.reduceat(v, s2), np.maximum.reduceat(v, s2)))
     if angle_deg == 0 and slant_deg == 0:  # the page frame: shared (geometry, pen-lift locations), cached
         return rec.cached(("segment.stroke_boxes",), lambda: _stroke_boxes(rec, 0.0, 0.0))
     return _stroke_boxes(rec, angle_deg, slant_deg)
 
 
 def _stroke_boxes(rec: Recording, angle_deg: float, slant_deg: float) -> np.ndarray:
-    starts, stops = rec.stroke_bounds()
+    starts, stops = _bounds(rec)
     if starts.size == 0:
         return np.empty((0, 4))
     down = rec.pen_down
@@ -118,23 +148,50 @@ def _group_overlaps(lo: np.ndarray, hi: np.ndarray, tol: float) -> np.ndarray:
     return lab
 
 
-def lines(rec: Recording, *, x_height_mm: float, angle_deg: float = 0.0, line_gap_xh: float = 1.5) -> np.ndarray:
-    """Line index of each pen-down stroke (0, 1, ... from the top line down).
+def lines(rec: Recording, *, x_height_mm: float | None = None, angle_deg: float | None = None) -> np.ndarray:
+    """Text line of each pen-down stroke (0, 1, ... from the top line down).
 
-    Strokes are grouped by the vertical overlap of their boxes in the writing frame,
-    widened by a quarter x-height; groups whose vertical centres are closer than
-    ``line_gap_xh`` x-heights are merged (ascenders, descenders and dots stay with their
-    line).
+    Built for pages of online ink: slanted and drifting lines, descenders reaching into
+    the next line's ascenders, strokes written late (i-dots, t-bars, corrections made
+    after the line or after the page), a line written in several bursts.
+
+    1. **Runs.** The strokes large enough to carry a line (height or width at least
+       half the typical stroke height ``h``) are cut, in writing order, into runs
+       wherever the pen jumps back along the line by more than ``3 h``, up or down by
+       more than ``1.5 h``, or down by more than ``h`` while going back: a line return,
+       a late stroke, a jump to another line.
+    2. **Run lines.** Each run gets a least-squares centre line ``v = c + b u`` through
+       its pen-down samples; runs at least ``2 h`` long are *anchors*. The writing
+       direction is the width-weighted median of the anchors' directions (unless
+       `angle_deg` is given), and everything is redone in that frame when it is tilted
+       by more than 2 degrees.
+    3. **Line pitch.** ``S``: the median, over anchors, of the vertical distance to the
+       nearest anchor that overlaps it along the line (half of its length or more):
+       such runs lie on different lines. Without any, ``S`` is ``2.5 h`` (with
+       `x_height_mm`: ``3`` x-heights).
+    4. **Lines.** Anchors whose centre lines, extended to the middle between them, are
+       closer than ``S / 2`` are one line (connected components: a line written in
+       bursts). Every other stroke, and any anchor stroke further than ``0.6 S`` from
+       its line, goes to the line whose centre line is nearest at its position; a dot
+       or short bar (height and width below ``h / 2``) goes with the nearest kept
+       stroke (box distance; a box below it counts half, one above it twice: a dot sits
+       on its letter, under the descenders of the line above), or with the line of the
+       stroke written just before it when that stroke is within ``h`` or that line's ink
+       is at most 1.5 times as far (an i-dot written in place, or at the end of its word).
+
+    When no run is ``2 h`` long (a few letters, short words), strokes whose vertical
+    extents overlap (widened by ``h / 10``) form a line.
+
+    Work is vectorised over samples and strokes; Python loops run over nothing that
+    grows with the recording except the pairs of anchors (one array operation).
 
     Parameters
     ----------
     rec : Recording
-    x_height_mm : float
-        x-height (mm) that scales the gaps.
-    angle_deg : float
-        Baseline direction.
-    line_gap_xh : float
-        Minimum distance between line centres, in x-heights.
+    x_height_mm : float, optional
+        Scale of the writing; default estimated from the strokes (``h`` above).
+    angle_deg : float, optional
+        Writing direction on the page; default estimated (step 2).
 
     Returns
     -------
@@ -147,25 +204,211 @@ def lines(rec: Recording, *, x_height_mm: float, angle_deg: float = 0.0, line_ga
     ...                             pen_down=[1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1])
     >>> lines(rec, x_height_mm=3.0).tolist()
     [0, 0, 1, 1]
+    >>> from penmotor import synth
+    >>> page = synth.page(n_lines=6, seed=0)
+    >>> int(lines(page).max()) + 1
+    6
     """
-    if not (x_height_mm > 0):
+    if x_height_mm is not None and not (x_height_mm > 0):
         raise ParameterError(f"x_height_mm: expected a positive number, got {x_height_mm!r}")
-    box = stroke_boxes(rec, angle_deg=angle_deg)
-    if box.shape[0] == 0:
+    st, sp = rec.stroke_bounds()
+    if st.size == 0:
         return np.empty(0, dtype=np.intp)
-    # group by vertical overlap of the (core of) the boxes: top-down
-    pad = 0.25 * x_height_mm
-    lab = _group_overlaps(-box[:, 3] - pad, -box[:, 2] + pad, 0.0)
-    # merge groups whose centres are too close (a dot or a lone descender above/below its line)
-    n = lab.max() + 1
-    w = np.maximum(box[:, 3] - box[:, 2], 1e-9)
-    cen = np.bincount(lab, weights=0.5 * (box[:, 2] + box[:, 3]) * w, minlength=n) / np.bincount(
-        lab, weights=w, minlength=n)
-    order = np.argsort(-cen)
-    newline = np.concatenate(([True], -np.diff(cen[order]) > line_gap_xh * x_height_mm))
-    grp = np.empty(n, dtype=np.intp)
-    grp[order] = np.cumsum(newline) - 1
-    return grp[lab]
+    n = sp - st
+    idx = np.arange(int(n.sum())) + np.repeat(st - np.r_[0, np.cumsum(n)[:-1]], n)  # pen-down samples
+    starts = np.r_[0, np.cumsum(n)[:-1]].astype(np.intp)
+    return line_labels(rec.x[idx], rec.y[idx], starts, x_height_mm=x_height_mm, angle_deg=angle_deg)
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    o = np.argsort(values, kind="stable")
+    cw = np.cumsum(weights[o])
+    return float(values[o][np.searchsorted(cw, 0.5 * cw[-1])])
+
+
+def _group_fits(sums: tuple[np.ndarray, ...], umin: np.ndarray, umax: np.ndarray, group: np.ndarray, m: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per group of strokes (``group`` label per stroke, -1 = none): mean u, mean v, slope, u range.
+
+    Least squares of v on u over the pen-down samples, from the strokes' sums ``n, du, v,
+    du^2, du v`` (``du = u - uc``); mean u is returned relative to ``uc``. Slope NaN where u
+    does not vary.
+    """
+    ok = group >= 0
+    g = group[ok]
+    cnt, su, sv, suu, suv = (np.bincount(g, weights=s[ok], minlength=m) for s in sums)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu, mv = su / cnt, sv / cnt
+        var = suu / cnt - mu * mu
+        slope = np.where(var > 0, (suv / cnt - mu * mv) / var, np.nan)
+    lo = np.full(m, np.inf)
+    hi = np.full(m, -np.inf)
+    np.minimum.at(lo, g, umin[ok])
+    np.maximum.at(hi, g, umax[ok])
+    return mu, mv, slope, lo, hi
+
+
+def line_labels(x: Any, y: Any, starts: Any, *, x_height_mm: float | None = None,
+                angle_deg: float | None = None) -> np.ndarray:
+    """Text line of each stroke of concatenated pen paths (the rule of :func:`lines`).
+
+    Parameters
+    ----------
+    x, y : array_like
+        Pen-down samples of all strokes, in writing order, mm (y up).
+    starts : array_like of int
+        Index of the first sample of each stroke (increasing; strokes are contiguous).
+    x_height_mm, angle_deg : float, optional
+        As in :func:`lines`.
+
+    Returns
+    -------
+    ndarray of int, shape (n_strokes,)
+        0 = top line.
+
+    Examples
+    --------
+    >>> x = np.r_[np.linspace(0, 60, 50), np.linspace(0, 60, 50)]
+    >>> y = np.r_[10 + np.sin(np.arange(50.0)), np.sin(np.arange(50.0))]
+    >>> line_labels(x, y, [0, 25, 50, 75]).tolist()
+    [0, 0, 1, 1]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    st = np.asarray(starts, dtype=np.intp)
+    ns = st.size
+    if ns == 0:
+        return np.empty(0, dtype=np.intp)
+    if x.shape != y.shape or st[0] != 0 or np.any(np.diff(st) <= 0) or st[-1] >= x.size:
+        raise ParameterError("starts: expected increasing first-sample indices of non-empty strokes "
+                             f"into {x.size} samples, got {st.size} values")
+    angle = 0.0 if angle_deg is None else float(angle_deg)
+    for attempt in range(2):
+        u, v = frame_coords(x, y, angle_deg=angle)
+        res = _line_pass(u, v, st, x_height_mm)
+        if angle_deg is not None or attempt == 1 or not (abs(res[1]) > 2.0):
+            return res[0]
+        angle += res[1]
+    return res[0]  # pragma: no cover
+
+
+def _line_pass(u: np.ndarray, v: np.ndarray, st: np.ndarray, xh: float | None) -> tuple[np.ndarray, float]:
+    """Line labels in the frame (u, v), and the writing direction found in it (degrees)."""
+    ns = st.size
+    cnt = np.diff(np.r_[st, u.size]).astype(np.float64)
+    uc = float(u[0])
+    du = u - uc  # (relative to a sample: sums of squares stay exact enough on a page)
+    umin, umax = np.minimum.reduceat(du, st), np.maximum.reduceat(du, st)
+    vmin, vmax = np.minimum.reduceat(v, st), np.maximum.reduceat(v, st)
+    sums = (cnt, np.add.reduceat(du, st), np.add.reduceat(v, st), np.add.reduceat(du * du, st),
+            np.add.reduceat(du * v, st))
+    cu, cv = sums[1] / cnt, sums[2] / cnt
+    ext = vmax - vmin
+    top = float(np.max(ext))
+    if not top > 0:
+        return np.zeros(ns, dtype=np.intp), 0.0
+    h = float(np.median(ext[ext >= 0.1 * top]))
+    if xh is not None:
+        h = min(h, 2.0 * xh) if h > 0 else 2.0 * xh
+    big = ext >= 0.5 * h  # flat strokes (bars, dashes, underlines) never carry a line
+    bi = np.flatnonzero(big)
+    # 1. runs of big strokes, cut at line returns and jumps
+    back = umax[bi[:-1]] - umin[bi[1:]]
+    dv = cv[bi[1:]] - cv[bi[:-1]]
+    cut = (back > 3.0 * h) | (np.abs(dv) > 1.5 * h) | ((dv < -h) & (back > 0.5 * h))
+    run = np.full(ns, -1, dtype=np.intp)
+    run[bi] = np.r_[0, np.cumsum(cut)]
+    m = int(run.max()) + 1
+    mu, mv, slope, lo, hi = _group_fits(sums, umin, umax, run, m)
+    width = hi - lo
+    anchor = (width >= 2.0 * h) & np.isfinite(slope)
+    if not anchor.any():
+        # nothing as long as a line (letters, short words): strokes whose heights overlap
+        # (widened by a tenth of h) are one line
+        return _group_overlaps(-vmax - 0.1 * h, -vmin + 0.1 * h, 0.0), 0.0
+    a_idx = np.flatnonzero(anchor)
+    b_glob = _weighted_median(slope[a_idx], width[a_idx])
+    turn = math.degrees(math.atan(b_glob))
+    slope = np.where(anchor, slope, b_glob)
+    # 3. line pitch from anchors overlapping along the line
+    A = a_idx.size
+    ov = np.minimum(hi[a_idx, None], hi[a_idx]) - np.maximum(lo[a_idx, None], lo[a_idx])
+    wmin = np.minimum(width[a_idx, None], width[a_idx])
+    # centre lines compared at the middle of the overlap, or of the gap between them
+    mid = 0.5 * (np.minimum(hi[a_idx, None], hi[a_idx]) + np.maximum(lo[a_idx, None], lo[a_idx]))
+    cp = mv[a_idx, None] + slope[a_idx, None] * (mid - mu[a_idx, None])
+    cq = mv[a_idx] + slope[a_idx] * (mid - mu[a_idx])
+    d = np.abs(cq - cp)
+    over = (ov >= 0.5 * wmin) & ~np.eye(A, dtype=bool)
+    near = np.where(over, d, np.inf).min(axis=1) if A > 1 else np.full(A, np.inf)
+    near = near[np.isfinite(near)]
+    pitch = float(np.median(near)) if near.size else (3.0 * xh if xh is not None else 2.5 * h)
+    pitch = max(pitch, 0.5 * h)
+    # 4. anchors closer than half the pitch are one line (connected components)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    pi, qi = np.nonzero(np.triu(d < 0.5 * pitch, 1))
+    _, comp = connected_components(coo_matrix((np.ones(pi.size), (pi, qi)), shape=(A, A)), directed=False)
+    line_of_run = np.full(m, -1, dtype=np.intp)
+    line_of_run[a_idx] = comp
+    lab = np.where(run >= 0, line_of_run[np.maximum(run, 0)], -1)
+    L = int(comp.max()) + 1
+    lmu, lmv, lslope, llo, lhi = _group_fits(sums, umin, umax, lab, L)
+    lslope = np.where(np.isfinite(lslope) & (lhi - llo >= 2.0 * h), lslope, b_glob)
+
+    has = lab >= 0
+    own = np.full(ns, np.inf)
+    hs = np.flatnonzero(has)
+    own[hs] = np.abs(cv[hs] - (lmv[lab[hs]] + lslope[lab[hs]] * (cu[hs] - lmu[lab[hs]])))
+    keep = has & (own <= 0.6 * pitch)
+    redo = np.flatnonzero(~keep)
+    if redo.size and keep.any():
+        # the other strokes (dots, bars, late corrections, stray anchor strokes) go with the
+        # nearest kept stroke (box distance), or with the line of the stroke written just
+        # before them when that line's ink is at most 1.5 times as far
+        from scipy.spatial import cKDTree
+
+        ki = np.flatnonzero(keep)
+        tree = cKDTree(np.column_stack((0.5 * (umin[ki] + umax[ki]), 0.5 * (vmin[ki] + vmax[ki]))))
+        k = min(12, ki.size)
+        _, nb = tree.query(np.column_stack((cu[redo], cv[redo])), k=k)
+        nb = ki[np.asarray(nb).reshape(redo.size, k)]
+        du = np.maximum(0.0, np.maximum(umin[nb] - cu[redo, None], cu[redo, None] - umax[nb]))
+        # a dot or bar sits on or above its letter, never below it: for small strokes, a
+        # box below counts half its distance and a box above (a descender of the line
+        # above) twice
+        small = (np.maximum(ext, umax - umin)[redo] < 0.5 * h)[:, None]  # dots, short bars
+        below, above = cv[redo, None] - vmax[nb], vmin[nb] - cv[redo, None]
+        dvv = np.maximum(0.0, np.maximum(np.where(small, 2.0, 1.0) * above, np.where(small, 0.5, 1.0) * below))
+        # ... and a dot under the middle of a box (a descender reaching down to it) is not its dot
+        dvv = dvv + np.where(small, 0.5 * np.maximum(0.0, 0.5 * (vmin[nb] + vmax[nb]) - cv[redo, None]), 0.0)
+        bd = np.hypot(du, dvv)
+        j = np.argmin(bd, axis=1)
+        rows = np.arange(redo.size)
+        near_line, d_near = lab[nb[rows, j]], bd[rows, j]
+        prev_keep = np.maximum.accumulate(np.where(keep, np.arange(ns), -1))[redo]
+        pl = np.where(prev_keep >= 0, lab[np.maximum(prev_keep, 0)], -1)
+        d_prev = np.where(lab[nb] == pl[:, None], bd, np.inf).min(axis=1)
+        # written right after a stroke close to it (an i-dot in place): that stroke's line
+        pk = np.maximum(prev_keep, 0)
+        close = np.hypot(np.maximum(0.0, np.maximum(umin[pk] - cu[redo], cu[redo] - umax[pk])),
+                         np.maximum(0.0, np.maximum(vmin[pk] - cv[redo], cv[redo] - vmax[pk]))) <= h
+        new = np.where((pl >= 0) & (close | (d_prev <= 1.5 * d_near)), pl, near_line)
+        # anything larger (a piece of a word, a long bar) goes to the nearest centre line
+        wide = np.flatnonzero(~small[:, 0])
+        for c0 in range(0, wide.size, 4096):  # chunks bound the (strokes x lines) matrix
+            r = redo[wide[c0:c0 + 4096]]
+            dm = np.abs(cv[r, None] - (lmv + lslope * (cu[r, None] - lmu)))
+            new[wide[c0:c0 + 4096]] = np.argmin(dm, axis=1)
+        lab[redo] = new
+    # top line first: order by the centre lines' heights in the writing frame
+    centre = lmv - b_glob * lmu
+    used = np.unique(lab)
+    order = used[np.argsort(-centre[used], kind="stable")]
+    rank = np.empty(L, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    return rank[lab], turn
 
 
 def components(
@@ -424,12 +667,15 @@ def component_gaps(
     return lo[1:] - hi[:-1], cl[1:] == cl[:-1]
 
 
-def component_pauses(rec: Recording, comp: np.ndarray) -> np.ndarray:
+def component_pauses(rec: Recording, comp: np.ndarray, *, strokes: Any = None) -> np.ndarray:
     """In-air time (s) before each component after the first: before its earliest-written stroke.
 
     NaN where that stroke is the first of the recording. Components as from
     :func:`components` (numbered left to right), so entry ``k`` belongs to the gap
-    between components ``k`` and ``k + 1``, as in :func:`component_gaps`.
+    between components ``k`` and ``k + 1``, as in :func:`component_gaps`. With
+    `strokes` (increasing stroke indices, e.g. one text line's), ``comp`` labels those
+    strokes and the pause is the time since the stroke written just before, whatever
+    its line.
 
     Examples
     --------
@@ -442,8 +688,16 @@ def component_pauses(rec: Recording, comp: np.ndarray) -> np.ndarray:
     comp = np.asarray(comp, dtype=np.intp)
     if comp.size == 0:
         return np.empty(0)
-    starts, stops = rec.stroke_bounds()
+    starts, stops = _bounds(rec)
     m = int(comp.max()) + 1
+    if strokes is not None:
+        k = np.asarray(strokes, dtype=np.intp)
+        if k.shape != comp.shape:
+            raise ParameterError(f"strokes: expected {comp.size} stroke indices (one per label), got shape {k.shape}")
+        first = np.full(m, starts.size, dtype=np.intp)
+        np.minimum.at(first, comp, k)
+        prev_end = rec.t[stops[np.maximum(first - 1, 0)] - 1]
+        return np.where(first > 0, rec.t[starts[first]] - prev_end, np.nan)[1:]
     first = np.full(m, comp.size, dtype=np.intp)
     np.minimum.at(first, comp, np.arange(comp.size))
     first = np.minimum(first, comp.size - 1)

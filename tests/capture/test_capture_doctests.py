@@ -10,7 +10,8 @@ import pytest
 
 pytest.importorskip("penmotor_capture")
 
-MODULES = ["__init__", "events", "decoder", "convert", "journal", "templates", "session", "sources", "cli"]
+MODULES = ["__init__", "events", "decoder", "convert", "journal", "templates", "session", "sources", "cli",
+           "web", "web.session", "web.server"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -10,6 +10,7 @@ def test_online_metrics_notebook_executes(shared_data):
     assert not errors(outputs)
     text = stream_text(outputs)
     assert "tremor_frequency" in text and "valid=True" in text
+    assert "n_lines 10.0" in text  # the stacked page: ten lines found
     html = result_html(outputs)
     assert "speed_mean" in html and "mm/s" in html
-    assert len(images(outputs)) >= 4
+    assert len(images(outputs)) >= 5

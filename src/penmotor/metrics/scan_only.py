@@ -29,8 +29,6 @@ SCAN_ONLY: dict[str, tuple[str, str | None, str]] = {
                      "(scan only; pen and paper dependent)."),
     "ink_darkness": ("1", None, "Share of light the ink absorbs on its centre line, relative to the local "
                      "paper (0 = invisible, 1 = black); a pressure proxy on paper (scan only)."),
-    "left_margin_drift": ("mm", "lower", "Horizontal drift of the lines' left edges from the first to the "
-                          "last text line, from a straight-line fit (scan only)."),
     "minnesota_baseline_share": ("1", "lower", "Share of letters whose bottom is more than 1/16 inch "
                                  "(1.59 mm) off the ruled line, or off the fitted baseline when the "
                                  "page is unruled (Minnesota rule; scan only)."),

@@ -25,17 +25,20 @@ NaN when undefined (fewer than two words or letters, no layout, a spiral task).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..recording import Recording
 from ..registry import declare_family, metric
 from ..segment import component_pauses, gap_threshold, stroke_boxes, word_breaks
-from .sizing import layout, letter_components, letter_sizing, x_height
+from ..letters import PageSizing, Sizing
+from .sizing import layout, letter_components, letter_sizing, line_sizings
 
 __all__ = [
     "Spacing",
     "spacing_layout",
+    "line_spacings",
     "word_spacing",
     "letter_spacing",
     "word_spacing_xh",
@@ -84,6 +87,10 @@ _EMPTY = Spacing(np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), np.empt
 def spacing_layout(rec: Recording, *, word_gap_xh: float | None = None) -> Spacing:
     """Segment the ink into letters and words and measure the gaps (cached for the default).
 
+    On a page of several lines (see :func:`penmotor.metrics.sizing.stroke_lines`) every
+    line is segmented on its own (:func:`line_spacings`); this returns them joined:
+    letters and words numbered line by line, the gaps of all lines, the median threshold.
+
     Parameters
     ----------
     rec : Recording
@@ -102,8 +109,58 @@ def spacing_layout(rec: Recording, *, word_gap_xh: float | None = None) -> Spaci
     ([1.0, 1.0], [5.0])
     """
     if word_gap_xh is None:
-        return rec.cached("spacing.layout", lambda: _spacing(rec, None))
-    return _spacing(rec, word_gap_xh)
+        return rec.cached("spacing.layout", lambda: _joined(rec, None))
+    return _joined(rec, word_gap_xh)
+
+
+def line_spacings(rec: Recording, *, word_gap_xh: float | None = None) -> list[Spacing]:
+    """The :class:`Spacing` of every text line, top line first (cached for the default).
+
+    Each line is segmented in its own frame and x-height (:func:`penmotor.metrics.sizing.line_sizings`);
+    the pause before a letter is the in-air time since the stroke written just before it.
+
+    Examples
+    --------
+    >>> from penmotor.synth import page
+    >>> pg = page(n_lines=6, seed=0)
+    >>> ws = [float(np.mean(s.word_gaps)) for s in line_spacings(pg)]
+    >>> truth = [ln["word_spacing"] for ln in pg.meta["lines"]]
+    >>> bool(np.allclose(ws, truth, rtol=0.1))
+    True
+    """
+    if word_gap_xh is None:
+        return rec.cached("spacing.lines", lambda: _line_spacings(rec, None))
+    return _line_spacings(rec, word_gap_xh)
+
+
+def _line_spacings(rec: Recording, word_gap_xh: float | None) -> list[Spacing]:
+    sz = letter_sizing(rec)
+    if not isinstance(sz, PageSizing):
+        return [_spacing(rec, word_gap_xh)]
+    out = []
+    for s, k in zip(sz.lines, sz.line_strokes):  # loop over lines
+        lay = s.layout
+        if not lay.ok or s.letters.size == 0:
+            out.append(_EMPTY)
+            continue
+        box = stroke_boxes(rec, angle_deg=lay.angle_deg, strokes=k)
+        out.append(_gaps(s.letters, box, lay.x_height, component_pauses(rec, s.letters, strokes=k), word_gap_xh))
+    return out
+
+
+def _joined(rec: Recording, word_gap_xh: float | None) -> Spacing:
+    sps = line_spacings(rec, word_gap_xh=word_gap_xh)
+    if len(sps) == 1:
+        return sps[0]
+    comp = letter_components(rec)
+    wids, off = [], 0
+    for sp in sps:
+        wids.append(sp.word_of_component + off)
+        off += int(sp.word_of_component.max()) + 1 if sp.word_of_component.size else 0
+    thr = np.array([sp.threshold_xh for sp in sps])
+    thr = thr[np.isfinite(thr)]
+    return Spacing(comp, np.concatenate(wids), np.concatenate([sp.letter_gaps for sp in sps]),
+                   np.concatenate([sp.word_gaps for sp in sps]), float(np.median(thr)) if thr.size else NAN)
 
 
 def _spacing(rec: Recording, word_gap_xh: float | None) -> Spacing:
@@ -114,16 +171,22 @@ def _spacing(rec: Recording, word_gap_xh: float | None) -> Spacing:
     if comp.size == 0:
         return _EMPTY
     box = stroke_boxes(rec, angle_deg=lay.angle_deg)
+    return _gaps(comp, box, lay.x_height, component_pauses(rec, comp) if word_gap_xh is None else None,
+                 word_gap_xh)
+
+
+def _gaps(comp: np.ndarray, box: np.ndarray, xh: float, pauses: np.ndarray | None,
+          word_gap_xh: float | None) -> Spacing:
+    """Letters' gaps split into letter and word gaps, from the letters' stroke boxes."""
     m = int(comp.max()) + 1
     lo = np.full(m, np.inf)
     hi = np.full(m, -np.inf)
     np.minimum.at(lo, comp, box[:, 0])
     np.maximum.at(hi, comp, box[:, 1])
-    xh = lay.x_height
     gaps = lo[1:] - hi[:-1]
     gx = gaps / xh
     if word_gap_xh is None:
-        brk = word_breaks(gx, component_pauses(rec, comp))
+        brk = word_breaks(gx, pauses)
         # the threshold actually applied: halfway between the widest letter gap and the
         # narrowest word gap (the pauses may move single gaps across it)
         thr = (0.5 * (float(np.max(gx[~brk])) + float(np.min(gx[brk]))) if brk.any() and (~brk).any()
@@ -141,6 +204,17 @@ def _spacing(rec: Recording, word_gap_xh: float | None) -> Spacing:
     return Spacing(comp, wid, gaps[~new[1:]], wlo[1:] - whi[:-1], thr)
 
 
+def _over_lines(rec: Recording, f: Any) -> float:
+    """``f(spacing, sizing)`` of a one-line recording; on a page, its median over the lines."""
+    sps = line_spacings(rec)
+    szs = line_sizings(rec)
+    if len(sps) == 1:
+        return f(sps[0], szs[0])
+    v = np.array([f(a, b) for a, b in zip(sps, szs)], dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if v.size else NAN
+
+
 @metric(unit="mm", better=None, scan=True)
 def word_spacing(rec: Recording) -> float:
     """Mean horizontal gap between the ink bounding boxes of consecutive words, mm.
@@ -151,8 +225,7 @@ def word_spacing(rec: Recording) -> float:
     >>> round(word_spacing(synth.handwriting("one two three", word_spacing_mm=6.0, seed=0)), 1)
     6.0
     """
-    g = spacing_layout(rec).word_gaps
-    return float(np.mean(g)) if g.size else NAN
+    return _over_lines(rec, lambda sp, sz: float(np.mean(sp.word_gaps)) if sp.word_gaps.size else NAN)
 
 
 @metric(unit="mm", better=None, scan=True)
@@ -165,8 +238,7 @@ def letter_spacing(rec: Recording) -> float:
     >>> round(letter_spacing(synth.handwriting("one two", letter_spacing_mm=1.2, seed=0)), 2)
     1.2
     """
-    g = spacing_layout(rec).letter_gaps
-    return float(np.mean(g)) if g.size else NAN
+    return _over_lines(rec, lambda sp, sz: float(np.mean(sp.letter_gaps)) if sp.letter_gaps.size else NAN)
 
 
 @metric(unit="1", better=None, scan=True)
@@ -179,7 +251,7 @@ def word_spacing_xh(rec: Recording) -> float:
     >>> round(word_spacing_xh(synth.handwriting("one two", x_height_mm=4, word_spacing_mm=8.0, seed=0)), 2)
     2.0
     """
-    return word_spacing(rec) / x_height(rec)
+    return _over_lines(rec, lambda sp, sz: (float(np.mean(sp.word_gaps)) if sp.word_gaps.size else NAN) / sz.x_height)
 
 
 @metric(unit="1", better=None, scan=True)
@@ -192,7 +264,8 @@ def letter_spacing_xh(rec: Recording) -> float:
     >>> round(letter_spacing_xh(synth.handwriting("one two", x_height_mm=4, letter_spacing_mm=1.0, seed=0)), 2)
     0.25
     """
-    return letter_spacing(rec) / x_height(rec)
+    return _over_lines(rec, lambda sp, sz: (float(np.mean(sp.letter_gaps)) if sp.letter_gaps.size else NAN)
+                       / sz.x_height)
 
 
 @metric(unit="1", better="lower", scan=True)
@@ -207,7 +280,10 @@ def spacing_cv(rec: Recording) -> float:
     >>> bool(even < 0.05 < uneven)
     True
     """
-    g = spacing_layout(rec).letter_gaps
+    return _over_lines(rec, lambda sp, sz: _cv(sp.letter_gaps))
+
+
+def _cv(g: np.ndarray) -> float:
     if g.size < 2 or np.mean(g) <= 0:
         return NAN
     return float(np.std(g) / np.mean(g))
@@ -220,15 +296,16 @@ def line_straightness(rec: Recording) -> float:
     Examples
     --------
     >>> from penmotor import synth
-    >>> round(line_straightness(synth.handwriting("a line of text", seed=0)), 3)
+    >>> round(line_straightness(synth.handwriting("a line of text", seed=0)), 2)
     0.0
     """
-    lay = layout(rec)
-    spacing = spacing_layout(rec)
-    if not lay.ok or spacing.word_of_component.size == 0:
+    return _over_lines(rec, _straightness)
+
+
+def _straightness(spacing: Spacing, sz: Sizing) -> float:
+    if not sz.layout.ok or spacing.word_of_component.size == 0:
         return NAN
-    sizes = letter_sizing(rec)
-    off, cu = sizes.letter_offsets, sizes.letter_u
+    off, cu = sz.letter_offsets, sz.letter_u
     wid = spacing.word_of_component
     ok = np.isfinite(off)
     nw = int(wid.max()) + 1

@@ -39,6 +39,7 @@ import numpy as np
 
 from .._stats import group_median, median, otsu_split
 from ..letters import baseline_residuals, letter_size_cv
+from ..metrics.lines import margin_drift
 from ..metrics.scan_only import SCAN_ONLY
 
 __all__ = ["SCAN_ONLY", "SHARED", "MINNESOTA_MM", "line_measures", "page_metrics", "stroke_width_mm",
@@ -50,7 +51,7 @@ MINNESOTA_MM = 25.4 / 16
 #: Metric names shared with the online families (registered there with ``scan=True``).
 SHARED = ("x_height", "ascender_height", "descender_height", "size_cv", "baseline_deviation", "slant",
           "word_spacing", "letter_spacing", "word_spacing_xh", "letter_spacing_xh", "spacing_cv",
-          "line_straightness")
+          "line_straightness", "left_margin_drift")
 
 _NAN = math.nan
 
@@ -451,10 +452,6 @@ def page_metrics(lines: list[dict[str, Any]], *, rule_spacing_mm: float = _NAN) 
     lefts = np.array([ln["left"] for ln in lines], float)
     bases = np.array([ln["baseline"] for ln in lines], float)
     ok = np.isfinite(lefts) & np.isfinite(bases)
-    if ok.sum() >= 2:
-        a, s = _fit_line(bases[ok], lefts[ok])
-        out["left_margin_drift"] = float(abs(s * np.ptp(bases[ok])))
-    else:
-        out["left_margin_drift"] = _NAN
+    out["left_margin_drift"] = margin_drift(lefts[ok], bases[ok])
     out["ruled_line_spacing"] = float(rule_spacing_mm)
     return out

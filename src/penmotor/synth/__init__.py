@@ -9,6 +9,9 @@ true by construction. Everything is deterministic given ``seed``.
   describes the model: alphabet, sigma-lognormal movement, geometry, pen lifts,
   pressure, tremor, sampling);
 * :func:`spiral`, :func:`tremor_spiral` -- Archimedean spirals (:mod:`penmotor.synth.spirals`);
+* :func:`page`, :func:`stack_lines` -- pages of several lines of online ink, as a child writes
+  them (line returns out of the tablet's range, drifting lines, late i-dots and t-bars),
+  with per-line truth (:mod:`penmotor.synth.multiline`);
 * :func:`child_sessions` -- one child improving over weekly sessions (:mod:`penmotor.synth.cohorts`);
 * :func:`render`, :func:`degrade` -- recordings drawn as scanned pages, and what scanners
   and phones do to them (:mod:`penmotor.synth.pages`; OpenCV loads on first use).
@@ -28,9 +31,10 @@ from __future__ import annotations
 
 from ._base import SYNTH_DEVICE
 from .cohorts import child_sessions
+from .multiline import PARAGRAPH, page, stack_lines
 from .pages import degrade, render, render_transform
 from .spirals import spiral, tremor_spiral
 from .writing import ALPHABET, ASCENDERS, DESCENDERS, handwriting
 
-__all__ = ["handwriting", "spiral", "tremor_spiral", "child_sessions", "render", "degrade", "render_transform",
-           "SYNTH_DEVICE", "ALPHABET", "ASCENDERS", "DESCENDERS"]
+__all__ = ["handwriting", "spiral", "tremor_spiral", "child_sessions", "page", "stack_lines", "render", "degrade",
+           "render_transform", "SYNTH_DEVICE", "ALPHABET", "ASCENDERS", "DESCENDERS", "PARAGRAPH"]
