@@ -213,9 +213,7 @@ def run_residual(
     """
 
     def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        rs, re_ = _sampling_runs(rec.t)
-        res = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_, rate_hz=rate_hz)
-        tu, xy, ns, ne = res.t, res.values, res.starts, res.stops
+        tu, xy, ns, ne = _run_samples(rec, rate_hz)
         low = psig.lowpass(xy, rate_hz=rate_hz, cutoff_hz=highpass_hz, starts=ns, stops=ne,
                            numtaps=_odd(4.0 * rate_hz / highpass_hz + 1))
         return tu, xy - low, ns, ne
@@ -223,35 +221,68 @@ def run_residual(
     return rec.cached(("tremor.run_residual", float(rate_hz), float(highpass_hz)), compute)
 
 
+def _run_samples(rec: Recording, rate_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every run of continuous sampling resampled to `rate_hz`: times, x/y, run bounds (cached)."""
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        rs, re_ = _sampling_runs(rec.t)
+        res = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_, rate_hz=rate_hz)
+        return res.t, res.values, res.starts, res.stops
+
+    return rec.cached(("tremor.run_samples", float(rate_hz)), compute)
+
+
+def _velocity_spectrum(rec: Recording, rate_hz: float, segment_s: float
+                       ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray, int] | None:
+    """The pen-down velocity's Welch PSD and what decides whether a :class:`Spectrum` exists (cached).
+
+    Returns (f, psd_velocity, duration_s, run starts, run stops, samples in those runs), or
+    None exactly when :func:`tremor_spectrum` is None -- without the displacement residual's
+    low-pass, so :func:`tremor_power_ratio` needs no more than this.
+    """
+
+    def compute() -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray, int] | None:
+        starts, stops = rec.stroke_bounds()
+        keep = (stops - starts) >= 2
+        starts, stops = starts[keep], stops[keep]
+        if starts.size == 0:
+            return None
+        down_s = float(np.sum(rec.t[stops - 1] - rec.t[starts]))
+        # displacement residual: every run of continuous sampling (pen-down *and* hover: a
+        # tremor does not stop at a pen lift, and long runs keep its phase and a sharp line)
+        _, xy, ns, ne = _run_samples(rec, rate_hz)
+        ok = (ne - ns) >= 3
+        ns, ne = ns[ok], ne[ok]
+        if ns.size == 0:
+            return None
+        n_res = int(np.count_nonzero(psig.segment_ids(ns, ne, xy.shape[0]) >= 0))
+        vel = _down_velocity(rec, rate_hz)
+        if vel is None:
+            return None
+        nper = int(min(n_res, round(segment_s * rate_hz)))
+        nperv = int(min(vel.shape[0], round(segment_s * rate_hz)))
+        if nper < 8 or nperv < 8:
+            return None
+        nfft = 8 * int(round(segment_s * rate_hz))
+        f, pvv = psig.welch(vel, rate_hz=rate_hz, nperseg=nperv, nfft=nfft)
+        return f, pvv.sum(axis=1), down_s, ns, ne, n_res
+
+    return rec.cached(("tremor.velocity_spectrum", float(rate_hz), float(segment_s)), compute)
+
+
 def _spectrum(rec: Recording, rate_hz: float, highpass_hz: float, segment_s: float) -> Spectrum | None:
-    starts, stops = rec.stroke_bounds()
-    keep = (stops - starts) >= 2
-    starts, stops = starts[keep], stops[keep]
-    if starts.size == 0:
+    vs = _velocity_spectrum(rec, rate_hz, segment_s)
+    if vs is None:
         return None
-    down_s = float(np.sum(rec.t[stops - 1] - rec.t[starts]))
+    f, pvv, down_s, ns, ne, n_res = vs
     numtaps = _odd(4.0 * rate_hz / highpass_hz + 1)
-    # displacement residual: every run of continuous sampling (pen-down *and* hover: a
-    # tremor does not stop at a pen lift, and long runs keep its phase and a sharp line)
-    _, resid, ns, ne = run_residual(rec, rate_hz=rate_hz, highpass_hz=highpass_hz)
-    ok = (ne - ns) >= 3
-    ns, ne = ns[ok], ne[ok]
-    if ns.size == 0:
-        return None
-    inside = psig.segment_ids(ns, ne, resid.shape[0]) >= 0
-    res = resid[inside]
-    vel = _down_velocity(rec, rate_hz)
-    if vel is None:
-        return None
-    nper = int(min(res.shape[0], round(segment_s * rate_hz)))
-    nperv = int(min(vel.shape[0], round(segment_s * rate_hz)))
-    if nper < 8 or nperv < 8:
-        return None
+    _, resid, _, _ = run_residual(rec, rate_hz=rate_hz, highpass_hz=highpass_hz)
+    res = resid[psig.segment_ids(ns, ne, resid.shape[0]) >= 0]
+    nper = int(min(n_res, round(segment_s * rate_hz)))
     nfft = 8 * int(round(segment_s * rate_hz))
-    f, pxx = psig.welch(res, rate_hz=rate_hz, nperseg=nper, nfft=nfft)
-    _, pvv = psig.welch(vel, rate_hz=rate_hz, nperseg=nperv, nfft=nfft)
+    _, pxx = psig.welch(res, rate_hz=rate_hz, nperseg=nper, nfft=nfft)
     gain = _highpass_gain(numtaps, float(highpass_hz), float(rate_hz), nfft)
-    return Spectrum(f, pxx.sum(axis=1), pvv.sum(axis=1), gain, down_s)
+    return Spectrum(f, pxx.sum(axis=1), pvv, gain, down_s)
 
 
 def _down_velocity(rec: Recording, rate_hz: float) -> np.ndarray | None:
@@ -551,10 +582,11 @@ def tremor_power_ratio(
     >>> bool(calm < 0.1 < shaky)
     True
     """
-    spectrum = tremor_spectrum(rec)
-    if not _usable(spectrum, min_duration_s):
+    vs = _velocity_spectrum(rec, 200.0, 4.0)  # the velocity part of tremor_spectrum(rec)
+    if vs is None or not vs[2] >= min_duration_s:
         return NAN
-    tot = float(np.sum(spectrum.psd_velocity[(spectrum.f >= total_band[0]) & (spectrum.f <= total_band[1])]))
+    f, pvv = vs[0], vs[1]
+    tot = float(np.sum(pvv[(f >= total_band[0]) & (f <= total_band[1])]))
     if not tot > 0:
         return NAN
-    return float(np.sum(spectrum.psd_velocity[(spectrum.f >= band[0]) & (spectrum.f <= band[1])]) / tot)
+    return float(np.sum(pvv[(f >= band[0]) & (f <= band[1])]) / tot)
