@@ -92,6 +92,14 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
 
 
+def _frozen_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_runs` as read-only arrays (cached on a recording and shared by every caller)."""
+    s, e = _runs(mask)
+    s.flags.writeable = False
+    e.flags.writeable = False
+    return s, e
+
+
 class Recording:
     """An immutable pen recording: struct-of-arrays over samples, with its device and meta.
 
@@ -542,7 +550,7 @@ class Recording:
         >>> rec.stroke_bounds()
         (array([1, 4]), array([3, 5]))
         """
-        return _runs(self.pen_down)
+        return self.cached("recording.stroke_bounds", lambda: _frozen_runs(self.pen_down))
 
     def in_air_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Start and stop (exclusive) sample indices of the in-air runs.
@@ -553,7 +561,7 @@ class Recording:
         >>> rec.in_air_bounds()
         (array([1]), array([2]))
         """
-        return _runs(~self.pen_down)
+        return self.cached("recording.in_air_bounds", lambda: _frozen_runs(~self.pen_down))
 
     def strokes(self) -> Iterator["Recording"]:
         """Yield each pen-down run as a Recording whose arrays are views, not copies.

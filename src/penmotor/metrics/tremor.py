@@ -188,6 +188,11 @@ def _sampling_runs(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(([0], cut)), np.concatenate((cut, [t.size]))
 
 
+def _rec_sampling_runs(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_sampling_runs` of the recording's clock (cached)."""
+    return rec.cached("tremor.sampling_runs", lambda: _sampling_runs(rec.t))
+
+
 def run_residual(
     rec: Recording, *, rate_hz: float = 200.0, highpass_hz: float = 2.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -225,7 +230,7 @@ def _run_samples(rec: Recording, rate_hz: float) -> tuple[np.ndarray, np.ndarray
     """Every run of continuous sampling resampled to `rate_hz`: times, x/y, run bounds (cached)."""
 
     def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        rs, re_ = _sampling_runs(rec.t)
+        rs, re_ = _rec_sampling_runs(rec)
         res = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_, rate_hz=rate_hz)
         return res.t, res.values, res.starts, res.stops
 
@@ -454,7 +459,7 @@ def _check_mode(mode: str) -> None:
 def _peak(rec: Recording, spectrum: Spectrum, mode: str, band: tuple[float, float] | None,
           halfwidth_hz: float | None, min_prominence: float) -> tuple[float, float]:
     if mode == "handwriting" or (mode == "auto" and task_kind(rec) == "text"):
-        rs, re_ = _sampling_runs(rec.t)
+        rs, re_ = _rec_sampling_runs(rec)
         if float(np.sum(rec.t[re_ - 1] - rec.t[rs])) < HANDWRITING_MIN_S:
             return NAN, 0.0  # one or two Welch segments: every bump of the writing looks like a line
 
@@ -498,7 +503,7 @@ def _short_writing(rec: Recording, min_duration_s: float) -> tuple[float, float]
     or longer resamples to enough samples for both Welch spectra, so the spectrum exists.
     Otherwise (None) the spectrum decides.
     """
-    rs, re_ = _sampling_runs(rec.t)
+    rs, re_ = _rec_sampling_runs(rec)
     if float(np.sum(rec.t[re_ - 1] - rec.t[rs])) >= HANDWRITING_MIN_S:
         return None
     st, sp = rec.stroke_bounds()
