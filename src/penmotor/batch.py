@@ -64,6 +64,11 @@ POOL_STARTUP_S = 2.0
 #: worker starts it takes CPU from the caller on a busy machine.
 POOL_WORTH = 3.0
 
+#: Niceness added to the workers that help the calling process (``share=True``): they use
+#: idle cores at full speed but cannot take CPU from the caller on a busy machine, so a
+#: batch is never slower than one worker (0 disables; POSIX only).
+HELPER_NICE = 10
+
 _measured_startup: dict[str, float] = {}  # task function -> last measured worker start-up (s)
 
 #: Diagnostics of the last local run in this process: ``pool`` (whether one started),
@@ -199,6 +204,22 @@ def _run_pool_only(tasks: list[dict], call: _Call, workers: int,
         pool.join()
 
 
+class _HelperInit:
+    """Pool initializer of the workers helping the caller: lower priority, then `initializer`."""
+
+    def __init__(self, initializer: Callable[[], None] | None, nice: int) -> None:
+        self.initializer, self.nice = initializer, nice
+
+    def __call__(self) -> None:
+        if self.nice and hasattr(os, "nice"):
+            try:
+                os.nice(self.nice)
+            except OSError:  # pragma: no cover - not permitted: run at normal priority
+                pass
+        if self.initializer is not None:
+            self.initializer()
+
+
 class _Indexed:
     """Picklable ``(i, task) -> (i, call(task))``."""
 
@@ -237,7 +258,7 @@ def _run_local(tasks: list[dict], call: _Call, workers: int, initializer: Callab
 
     # the calling process works too: workers - 1 extra processes
     t_start = time.perf_counter()
-    pool = mp.get_context("spawn").Pool(workers - 1, initializer=initializer)
+    pool = mp.get_context("spawn").Pool(workers - 1, initializer=_HelperInit(initializer, HELPER_NICE))
     LAST_RUN["pool"] = True
     pending: dict[int, tuple[dict, Any]] = {}
     done: set[int] = set()
@@ -331,7 +352,8 @@ def run_tasks(
         ``fn(task) -> list of row dicts``; a module-level function (or ``functools.partial``
         of one) for the pool and Dask. An exception becomes an error row.
     workers : int
-        1: in this process. N > 1: this process plus N - 1 ``spawn`` workers, started only
+        1: in this process. N > 1: this process plus N - 1 ``spawn`` workers at a lower
+        priority (:data:`HELPER_NICE`: they use idle cores, never the caller's), started only
         when the work left (timed on the first tasks) is :data:`POOL_WORTH` times a worker's
         start-up (:data:`POOL_STARTUP_S`, then as measured by this process); tasks a worker
         has not taken yet when this process runs out of work are done here.
