@@ -35,7 +35,7 @@ from penmotor.errors import FormatError
 
 from .decoder import SAMPLE_DTYPE
 
-__all__ = ["Journal", "JournalContents", "read_journal", "journal_paths", "find_unfinished"]
+__all__ = ["Journal", "JournalContents", "read_journal", "journal_paths", "find_unfinished", "journal_source"]
 
 MAGIC = b"PMJ1"
 HEADER = struct.Struct("<4sH10x")  # magic, record size, reserved
@@ -342,6 +342,25 @@ def find_unfinished(folder: str | Path) -> list[Path]:
         if b'"kind": "closed"' not in tail and b'"kind": "recovered"' not in tail:
             out.append(session)
     return out
+
+
+def journal_source(session_path: str | Path) -> str | None:
+    """``meta["capture_source"]`` written in a session's journal header (e.g. ``"browser"``), or None.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> journal_source(os.path.join(tempfile.mkdtemp(), "none.pmr")) is None
+    True
+    """
+    log = journal_paths(session_path)[1]
+    try:
+        with log.open(encoding="utf-8") as fh:
+            first = json.loads(fh.readline())
+        src = first.get("meta", {}).get("capture_source")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(src) if src is not None else None
 
 
 def _json_default(o: Any) -> Any:

@@ -50,7 +50,7 @@ from penmotor.errors import ParameterError, UnitsError, valid_child_id
 from .convert import split_attempts, to_recording
 from .decoder import SAMPLE_DTYPE, empty_samples
 from .events import DeviceInfo
-from .journal import Journal, JournalContents, find_unfinished, journal_paths, read_journal
+from .journal import Journal, JournalContents, find_unfinished, journal_paths, journal_source, read_journal
 from .templates import TASKS, make_template
 
 __all__ = ["Session", "SaveError", "NoSpaceError", "Recovered", "build_recording", "recover", "recover_all",
@@ -575,11 +575,13 @@ class Recovered(NamedTuple):
     error: str | None = None
 
 
-def recover_all(folder: str | Path, **kw: Any) -> list[Recovered]:
+def recover_all(folder: str | Path, *, skip_sources: tuple[str, ...] = ("browser",), **kw: Any) -> list[Recovered]:
     """Recover every unfinished session under `folder`, each on its own.
 
     A journal that cannot be recovered (corrupt, unknown units, disk full) is reported
-    with its path and reason and does not stop the others.
+    with its path and reason and does not stop the others. Journals whose header names a
+    capture source in `skip_sources` are left alone: browser sessions belong to
+    ``penmotor serve``, which resumes them when the page resends.
 
     Examples
     --------
@@ -589,6 +591,8 @@ def recover_all(folder: str | Path, **kw: Any) -> list[Recovered]:
     """
     out = []
     for s in find_unfinished(folder):
+        if journal_source(s) in skip_sources:
+            continue
         try:
             rec, paths = recover(s, **kw)
             out.append(Recovered(s, len(rec), paths))

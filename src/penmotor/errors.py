@@ -133,7 +133,7 @@ def as_float_array(values: Any, name: str, *, n: int | None = None) -> np.ndarra
     return arr
 
 
-_CHILD_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_CHILD_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # whole string: see fullmatch below
 
 
 def valid_child_id(child: Any) -> str:
@@ -150,12 +150,16 @@ def valid_child_id(child: Any) -> str:
     --------
     >>> valid_child_id("C001")
     'C001'
+    >>> valid_child_id("C001\\n")  # the whole string, a trailing newline included
+    Traceback (most recent call last):
+    ...
+    penmotor.errors.ParameterError: child: 'C001\\n' looks like a name; use a pseudonymous code such as C001 (letters, digits, _ . -, at least one digit)
     >>> valid_child_id("Emma Smith")
     Traceback (most recent call last):
     ...
     penmotor.errors.ParameterError: child: 'Emma Smith' looks like a name; use a pseudonymous code such as C001 (letters, digits, _ . -, at least one digit)
     """
-    if not isinstance(child, str) or not _CHILD_ID_RE.match(child) or not any(c.isdigit() for c in child):
+    if not isinstance(child, str) or not _CHILD_ID_RE.fullmatch(child) or not any(c.isdigit() for c in child):
         raise ParameterError(
             f"child: {child!r} looks like a name; use a pseudonymous code such as C001 "
             "(letters, digits, _ . -, at least one digit)"

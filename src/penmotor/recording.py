@@ -31,7 +31,18 @@ Time-stamp policy (real tablets emit duplicate, out-of-order and jittered time s
    are merged into one sample (the copy carries no information); counted;
 4. samples sharing a time stamp but with different values are **kept** (counted as
    ``tied``); :mod:`penmotor.signal` averages them when it resamples;
-5. nothing else is removed. The counts, the nominal rate (from the device) and the
+5. **clock glitches** -- a step between consecutive samples (in the order they came) of
+   more than :data:`GLITCH_JUMP_S` either way (a clock jump of years, a reset, a wrap), or a
+   step *backwards* of more than :data:`GLITCH_BACK_S` inside a pen-down stroke -- are not
+   pauses: the true interval is unknown. The recording is cut there: the samples after the
+   cut are moved in time to follow those before it (two median sampling intervals later),
+   and one pen-up sample (a copy of the last sample before the cut, pressure 0) is inserted
+   between them, so a glitch inside a stroke splits the stroke and no velocity is measured
+   across it. Counted in ``timing.glitches`` (the recording has that many more samples)
+   with a :class:`~penmotor.PenmotorWarning` naming the file; the original stamps stay in
+   ``raw["t"]`` when the recording came from device units. Work and memory downstream then
+   follow the number of samples, not what the broken clock said;
+6. nothing else is removed. The counts, the nominal rate (from the device) and the
    effective rate (from the median interval) are in :attr:`Recording.timing`.
 """
 
@@ -49,8 +60,16 @@ from .devices import DEVICES, Device, check_device, get_device, register_device
 from .errors import ParameterError, PenmotorWarning, UnitsError, as_float_array
 
 __all__ = ["Recording", "Timing", "valid_recording", "tilt_from_azimuth_altitude",
+           "GLITCH_JUMP_S", "GLITCH_BACK_S", "glitch_steps",
            # device presets live in penmotor.devices; re-exported here
            "Device", "DEVICES", "get_device", "register_device"]
+
+#: A step between consecutive time stamps longer than this (s), forwards or backwards, is a
+#: clock glitch (jump, reset, wrap), not a pause: no recording session lasts an hour.
+GLITCH_JUMP_S = 3600.0
+#: Inside a pen-down stroke, a step backwards longer than this (s) is a clock reset or wrap,
+#: not delivery jitter (reordered packets are milliseconds apart).
+GLITCH_BACK_S = 1.0
 
 #: Channels every Recording has, in this order.
 CHANNELS = ("t", "x", "y", "pressure", "tilt_x", "tilt_y", "pen_down")
@@ -70,9 +89,87 @@ class Timing:
     reordered: int = 0
     duplicates_merged: int = 0
     tied: int = 0
+    glitches: int = 0
     nominal_rate_hz: float | None = None
     effective_rate_hz: float = float("nan")
     t0: float = 0.0
+
+
+def glitch_steps(t: Any, pen_down: Any) -> np.ndarray:
+    """Where the clock glitched: indices ``i`` such that the step ``t[i] - t[i-1]`` is a glitch.
+
+    A glitch is a step of more than :data:`GLITCH_JUMP_S` in either direction, or a step
+    backwards of more than :data:`GLITCH_BACK_S` between two pen-down samples (see the
+    time-stamp policy in :mod:`penmotor.recording`). `t` is taken in the order the samples came.
+
+    Parameters
+    ----------
+    t : array_like, shape (n,)
+        Time stamps in s, in arrival order.
+    pen_down : array_like of bool, shape (n,)
+
+    Returns
+    -------
+    ndarray of int
+        Sorted indices in ``1 .. n-1`` (empty when the clock is sane).
+
+    Examples
+    --------
+    >>> glitch_steps([0.0, 0.01, 1.7e9, 1.7e9 + 0.01, 5.0], [True, True, True, True, True])
+    array([2, 4])
+    >>> glitch_steps([0.0, 0.01, 0.005, 0.02], [True] * 4)  # jitter: reordered, not a glitch
+    array([], dtype=int64)
+    """
+    tt = np.asarray(t, dtype=np.float64)
+    pd = np.asarray(pen_down, dtype=bool)
+    if tt.size < 2:
+        return np.empty(0, dtype=np.int64)
+    dt = np.diff(tt)
+    bad = (np.abs(dt) > GLITCH_JUMP_S) | ((dt < -GLITCH_BACK_S) & pd[1:] & pd[:-1])
+    return (np.flatnonzero(bad) + 1).astype(np.int64)
+
+
+def _cut_at_glitches(
+    ch: dict[str, np.ndarray], rawd: dict[str, np.ndarray], extd: dict[str, np.ndarray],
+    cut: np.ndarray, nominal_rate_hz: float | None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Apply rule 5 of the time-stamp policy (vectorised; `cut` from :func:`glitch_steps`)."""
+    t = ch["t"]
+    n = t.size
+    dt = np.diff(t)
+    ok = np.ones(n - 1, dtype=bool)
+    ok[cut - 1] = False
+    good = dt[ok & (dt > 0)]
+    if good.size:
+        period = float(np.median(good))
+    elif nominal_rate_hz:
+        period = 1.0 / nominal_rate_hz
+    else:
+        period = 0.01
+    period = min(period, GLITCH_BACK_S)
+    first = np.concatenate(([0], cut))  # first sample of each epoch (between cuts)
+    epoch = np.zeros(n, dtype=np.intp)
+    epoch[cut] = 1
+    epoch = np.cumsum(epoch)
+    lo = np.minimum.reduceat(t, first)
+    span = np.maximum.reduceat(t, first) - lo
+    start = lo[0] + np.concatenate(([0.0], np.cumsum(span[:-1] + 2.0 * period)))
+    out = dict(ch)
+    out["t"] = (t - lo[epoch]) + start[epoch]
+    prev = cut - 1
+    for k, v in ch.items():
+        if k == "t":
+            ins = start[1:] - period
+        elif k == "pen_down":
+            ins = np.zeros(cut.size, dtype=bool)
+        elif k == "pressure":
+            ins = np.where(np.isfinite(v[prev]), 0.0, np.nan)
+        else:
+            ins = v[prev]
+        out[k] = np.insert(out[k], cut, ins)
+    raw_out = {k: np.insert(v, cut, v[prev], axis=0) for k, v in rawd.items()}
+    ext_out = {k: np.insert(v, cut, v[prev]) for k, v in extd.items()}
+    return out, raw_out, ext_out
 
 
 def _ro(a: np.ndarray) -> np.ndarray:
@@ -274,6 +371,7 @@ class Recording:
         meta: Mapping[str, Any] | None = None,
         raw: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
+        source: str | None = None,
     ) -> "Recording":
         """Build a Recording from arrays in physical units, applying the time-stamp policy.
 
@@ -300,6 +398,8 @@ class Recording:
             Original device-unit channels, one value per sample (reordered with the samples).
         extra : mapping of str to array_like, optional
             Further per-sample channels in physical units.
+        source : str, optional
+            File name for warnings (default ``meta["source"]``).
 
         Returns
         -------
@@ -309,6 +409,11 @@ class Recording:
         ------
         ParameterError
             Arrays of different lengths, non-finite time or position, pressure outside 0..1.
+
+        Warns
+        -----
+        PenmotorWarning
+            Clock glitches were cut (rule 5 of the policy), naming the file.
 
         Examples
         --------
@@ -361,6 +466,18 @@ class Recording:
                 raise ParameterError(f"raw[{k!r}]: expected {n} values (as many as t), got shape {v.shape}")
 
         dev = get_device(device)
+        # 5. clock glitches, found in arrival order (before sorting would scramble them)
+        cut = glitch_steps(ch["t"], ch["pen_down"])
+        if cut.size:
+            ch, rawd, extd = _cut_at_glitches(ch, rawd, extd, cut, None if dev is None else dev.nominal_rate_hz)
+            where = source or (meta or {}).get("source") or "recording"
+            warnings.warn(
+                f"{where}: {cut.size} time-stamp glitch(es) (a clock jump, reset or wrap; first at "
+                f"sample {int(cut[0])}): cut there, later samples moved to follow, and strokes split "
+                "(see Recording.timing.glitches)",
+                PenmotorWarning, stacklevel=2,
+            )
+        t = ch["t"]
         # 2. stable sort by time
         dt = np.diff(t)
         reordered = int(np.count_nonzero(dt < 0))
@@ -405,6 +522,7 @@ class Recording:
             reordered=reordered,
             duplicates_merged=merged,
             tied=n_tied,
+            glitches=int(cut.size),
             nominal_rate_hz=None if dev is None else dev.nominal_rate_hz,
             effective_rate_hz=_effective_rate(ch["t"]),
             t0=t0,
@@ -517,7 +635,7 @@ class Recording:
             pen_down = pressure > 0
         rec = cls.from_arrays(
             t, x, y, pressure, tilt.get("tilt_x"), tilt.get("tilt_y"), pen_down,
-            device=dev, meta=meta, raw=r, extra=ext,
+            device=dev, meta=meta, raw=r, extra=ext, source=source,
         )
         checks = check_device(rec, source=source) if check else []  # warn, never rescale
         if checks:

@@ -39,6 +39,8 @@ from .recording import Recording
 __all__ = [
     "DEFAULT_RATE_HZ",
     "DEFAULT_CUTOFF_HZ",
+    "MAX_GRID_PER_SAMPLE",
+    "MAX_GRID_SLACK",
     "Trace",
     "kinematics",
     "out_of_range",
@@ -63,6 +65,12 @@ DEFAULT_CUTOFF_HZ = 12.0
 DEFAULT_MAX_GAP_PERIODS = 5.0
 #: In-air (hover) pieces with fewer samples than this carry no kinematics (see :func:`kinematics`).
 MIN_HOVER_SAMPLES = 3
+#: :func:`resample` refuses to build a grid longer than this many points per input sample
+#: (plus :data:`MAX_GRID_SLACK`): its size follows the data, not what the time stamps claim
+#: (real recordings need < 15 per sample at 200 Hz, in-air runs included).
+MAX_GRID_PER_SAMPLE = 64
+#: Grid points always allowed on top of ``MAX_GRID_PER_SAMPLE * n`` (5.5 min at 200 Hz).
+MAX_GRID_SLACK = 65536
 
 
 class Resampled(NamedTuple):
@@ -266,6 +274,13 @@ def resample(
     rate_hz : float
         Output rate.
 
+    Raises
+    ------
+    ParameterError
+        When the grid would exceed ``MAX_GRID_PER_SAMPLE * n + MAX_GRID_SLACK`` points for
+        ``n`` input samples (time stamps spanning far more than the samples can fill: a clock
+        glitch that reached here; the time-stamp policy of :mod:`penmotor.recording` cuts those).
+
     Returns
     -------
     Resampled
@@ -291,7 +306,16 @@ def resample(
     dur[nonempty] = tt[e[nonempty] - 1] - tt[s[nonempty]]
     if np.any(dur < 0):
         raise ParameterError("t: must be non-decreasing within each segment")
-    m = np.where(nonempty, np.floor(dur * rate_hz + 1e-9).astype(np.intp) + 1, 0)
+    m_f = np.where(nonempty, np.floor(dur * rate_hz + 1e-9) + 1.0, 0.0)
+    n_in = int(L.sum())
+    if float(m_f.sum()) > MAX_GRID_PER_SAMPLE * n_in + MAX_GRID_SLACK:
+        k = int(np.argmax(dur))
+        raise ParameterError(
+            f"t: resampling {n_in} samples at {rate_hz:g} Hz would need {float(m_f.sum()):.3g} grid points "
+            f"(segment {k} spans {dur[k]:.4g} s over {int(L[k])} samples); refusing more than "
+            f"{MAX_GRID_PER_SAMPLE} per sample + {MAX_GRID_SLACK}: are the time stamps broken?"
+        )
+    m = m_f.astype(np.intp)
     new_e = np.cumsum(m)
     new_s = new_e - m
     seg_out = np.repeat(np.arange(s.size), m)
@@ -302,7 +326,6 @@ def resample(
     # are disjoint and increasing, then one np.interp per channel. The samples of the
     # segments, in segment order: `take` (a slice when the segments tile a range).
     cl = np.cumsum(L)
-    n_in = int(cl[-1]) if cl.size else 0
     sid = np.repeat(np.arange(s.size), L)
     if s.size and np.array_equal(s[1:], e[:-1]):
         take: Any = slice(int(s[0]), int(s[0]) + n_in)

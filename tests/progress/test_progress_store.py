@@ -253,7 +253,7 @@ def test_urls_and_paths(tmp_path: Path) -> None:
 
     assert _to_url("postgresql://u@h:5/db") == "postgresql+psycopg://u@h:5/db"
     assert _to_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
-    assert _to_url(tmp_path / "a.db") == f"sqlite:///{tmp_path / 'a.db'}"
+    assert _to_url(tmp_path / "a.db").database == str(tmp_path / "a.db")  # a URL object: no parsing of the name
     mem = Store(":memory:")
     assert mem.add_session("C1", date="2026-01-01", task="t", modality="online", sha256="ab" * 32,
                            values={"a": 1.0}, units={"a": "mm"}) == 1

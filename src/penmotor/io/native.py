@@ -33,6 +33,7 @@ import datetime as _dt
 import io
 import json
 import math
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -43,7 +44,7 @@ import numpy as np
 
 from ..errors import FormatError, ParameterError
 from ..devices import Device
-from ..recording import CHANNELS, Recording, Timing
+from ..recording import CHANNELS, GLITCH_JUMP_S, Recording, Timing, glitch_steps
 from . import Format, register_format
 from ._text import atomic_write, no_columns
 
@@ -301,7 +302,8 @@ def read_native(
                     if a is None:
                         with zf.open(member) as fh:
                             a = np.lib.format.read_array(fh, allow_pickle=False)
-                except (ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+                except (ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile, KeyError,
+                        SyntaxError, tokenize.TokenError, RecursionError) as exc:  # numpy parses the header
                     raise FormatError(f"corrupt array ({exc})", path=p, field=member) from None
                 if a.ndim < 1 or a.shape[0] != n:
                     raise FormatError(f"expected {n} samples, array has shape {a.shape}", path=p, field=member)
@@ -328,6 +330,15 @@ def read_native(
             t = ch["t"]
             if n and (not np.isfinite(t).all() or (np.diff(t) < 0).any()):
                 raise FormatError("time stamps must be finite and non-decreasing", path=p, field="ch/t.npy")
+            for k in ("x", "y"):  # what Recording.from_arrays guarantees, checked here as well
+                if not np.isfinite(ch[k]).all():
+                    raise FormatError("positions must be finite", path=p, field=f"ch/{k}.npy")
+            pr = ch["pressure"][np.isfinite(ch["pressure"])]
+            if pr.size and (pr.min() < 0.0 or pr.max() > 1.0):
+                raise FormatError("pressure must be within 0..1 (or NaN)", path=p, field="ch/pressure.npy")
+            if glitch_steps(t, ch["pen_down"]).size:  # penmotor writes none (time-stamp policy)
+                raise FormatError(f"time stamps jump by more than {GLITCH_JUMP_S:g} s (corrupt clock)",
+                                  path=p, field="ch/t.npy")
             try:
                 dev = None if doc.get("device") is None else Device.from_dict(decode_meta(doc["device"]))
                 md = decode_meta(doc.get("meta") or {})

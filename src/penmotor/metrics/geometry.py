@@ -109,6 +109,10 @@ def segment_crossings(
         if not cell_mm > 0:
             raise ParameterError(f"cell_mm: expected > 0, got {cell_mm!r}")
         c = float(cell_mm)
+    span = max(float(hix.max() - X0), float(hiy.max() - Y0))
+    if not np.isfinite(span):  # coordinates near the float limit: halve them (exact) and retry
+        return segment_crossings(x * 0.5, y * 0.5, valid=valid, cell_mm=None if cell_mm is None else c * 0.5)
+    c = max(c, span / 2.0**26)  # at most 2^26 cells a side, so cell numbers fit in int64
     ix0 = np.floor((lox - X0) / c).astype(np.int64)
     ix1 = np.floor((hix - X0) / c).astype(np.int64)
     iy0 = np.floor((loy - Y0) / c).astype(np.int64)

@@ -118,12 +118,13 @@ store_info = sa.Table(
 )
 
 
-def _to_url(url_or_path: str | os.PathLike[str]) -> str:
+def _to_url(url_or_path: str | os.PathLike[str]) -> "str | sa.engine.URL":
     s = os.fspath(url_or_path)
     if s == ":memory:":
         return "sqlite://"
     if "://" not in s:
-        return "sqlite:///" + str(Path(s).expanduser().resolve())
+        # a URL object, not "sqlite:///" + path: '?', '#', '%' in a file name stay part of the name
+        return sa.engine.URL.create("sqlite", database=str(Path(s).expanduser().resolve()))
     if s.startswith("postgresql://") or s.startswith("postgres://"):
         return "postgresql+psycopg://" + s.split("://", 1)[1]
     return s

@@ -11,7 +11,7 @@ Examples
 
 from __future__ import annotations
 
-from .html import build_report, report_html
+from .html import CSP, build_report, report_html
 from .summary import KEY_MEASURES, KEY_METRICS, KeyMeasure, headline, key_summary
 
-__all__ = ["build_report", "report_html", "headline", "key_summary", "KeyMeasure", "KEY_MEASURES", "KEY_METRICS"]
+__all__ = ["build_report", "report_html", "CSP", "headline", "key_summary", "KeyMeasure", "KEY_MEASURES", "KEY_METRICS"]

@@ -29,6 +29,7 @@ import datetime as _dt
 import html
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ from .summary import (
     prioritised,
 )
 
-__all__ = ["build_report", "report_html"]
+__all__ = ["build_report", "report_html", "CSP"]
 
 
 
@@ -88,9 +89,24 @@ a{color:inherit;text-decoration:none}}
 """
 
 
+#: Control, bidirectional and zero-width characters: shown as U+FFFD, never interpreted.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
+                       "\u2060-\u206f\ufeff\ufff9-\ufffb]")
+
+#: Scripts and network access forbidden in the report (a missed escape cannot run or leak
+#: anything): only the inline stylesheet and the figures' ``data:`` images are allowed.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+def _esc(value: Any) -> str:
+    """The one way text from a file, the store or the command line enters the report's HTML:
+    ``&<>"'`` escaped (safe in text and quoted attributes), control and bidi characters replaced."""
+    return html.escape(_CONTROLS.sub("\ufffd", str(value)), quote=True)
+
+
 def _img(src: str, caption: str, alt: str) -> str:
-    return (f'<figure><img src="{src}" alt="{html.escape(alt)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return (f'<figure><img src="{src}" alt="{_esc(alt)}">'
+            f"<figcaption>{_esc(caption)}</figcaption></figure>")
 
 
 def _fmt(v: float) -> str:
@@ -107,7 +123,7 @@ def _values_tables(vals: Any, sess: Any) -> str:
         s = sess[sess["task"] == task].sort_values(["date", "session_id"])
         sids = s["session_id"].tolist()
         head = "".join(
-            f'<th data-session="{int(r.session_id)}">{r.date.date()}<br>{html.escape(r.modality)}</th>'
+            f'<th data-session="{int(r.session_id)}">{r.date.date()}<br>{_esc(r.modality)}</th>'
             for r in s.itertuples()
         )
         metrics = sorted(g["metric"].unique(),
@@ -124,11 +140,11 @@ def _values_tables(vals: Any, sess: Any) -> str:
                     continue
                 fv = float(v)
                 cls = ' class="na"' if not math.isfinite(fv) else ""
-                cells.append(f'<td{cls} data-session="{sid}" data-metric="{html.escape(m)}" '
+                cells.append(f'<td{cls} data-session="{sid}" data-metric="{_esc(m)}" '
                              f'data-value="{fv!r}">{_fmt(fv)}</td>')
-            body.append(f'<tr><td class="name">{html.escape(m)}</td>'
-                        f'<td class="name">{html.escape(units.get(m, ""))}</td>{"".join(cells)}</tr>')
-        out.append(f"<h3>Task: {html.escape(task)}</h3><table class=\"values\" data-task=\"{html.escape(task)}\">"
+            body.append(f'<tr><td class="name">{_esc(m)}</td>'
+                        f'<td class="name">{_esc(units.get(m, ""))}</td>{"".join(cells)}</tr>')
+        out.append(f"<h3>Task: {_esc(task)}</h3><table class=\"values\" data-task=\"{_esc(task)}\">"
                    f'<tr><th class="name">metric</th><th class="name">unit</th>{head}</tr>'
                    + "".join(body) + "</table>")
     return "\n".join(out)
@@ -157,19 +173,19 @@ def _sparkline(series: Any, t_lo: Any, t_hi: Any, colour: str, title: str) -> st
     data_v = " ".join(repr(float(a)) for a in v)
     data_d = " ".join(str(np.datetime_as_string(a, unit="D")) for a in d)
     return (f'<svg class="spark" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
-            f'aria-label="{html.escape(title)}" data-values="{data_v}" data-dates="{data_d}">'
-            f"<title>{html.escape(title)}</title>"
+            f'aria-label="{_esc(title)}" data-values="{data_v}" data-dates="{data_d}">'
+            f"<title>{_esc(title)}</title>"
             f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.4" stroke-opacity="0.7"/>'
             + "".join(marks) + "</svg>")
 
 
 def _badge(verdict: str) -> str:
     cls, sym, text = BADGES.get(verdict, ("none", "", verdict))
-    return f'<span class="badge b-{cls}" data-verdict="{html.escape(verdict)}">{sym} {html.escape(text)}</span>'
+    return f'<span class="badge b-{cls}" data-verdict="{_esc(verdict)}">{sym} {_esc(text)}</span>'
 
 
 def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
-    esc = html.escape
+    esc = _esc
     rows = []
     for r in ks.itertuples():
         km: KeyMeasure = r.measure
@@ -180,7 +196,7 @@ def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
                     if r.n_sessions >= 2 else f"{fmt_short(r.latest * sc)}{us}")
         direction = f'<span class="dir">{esc(r.direction)}</span>' if r.direction and r.n_sessions >= 2 else ""
         slope = float(r.slope_per_month)
-        trend = (f"{'+' if slope > 0 else ''}{fmt_short(slope * sc)}{us}" if math.isfinite(slope)
+        trend = (esc(f"{'+' if slope > 0 else ''}{fmt_short(slope * sc)}{us}") if math.isfinite(slope)
                  else '<span class="small" title="a trend needs more session dates">\u2013</span>')
         cls = BADGES.get(r.verdict, ("none",))[0]
         series = dated_means(vals, r.task, r.metric)
@@ -191,7 +207,7 @@ def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
             f'data-baseline="{float(r.baseline)!r}" data-latest="{float(r.latest)!r}" '
             f'data-slope="{slope!r}" data-n="{int(r.n_sessions)}">'
             f'<td class="label"><b>{esc(km.label)}</b><span class="what">{esc(km.what)}{esc(task_note)}</span></td>'
-            f'<td class="vals">{vals_txt}{direction}</td><td>{int(r.n_sessions)}</td><td>{trend}</td>'
+            f'<td class="vals">{esc(vals_txt)}{direction}</td><td>{int(r.n_sessions)}</td><td>{trend}</td>'
             f'<td class="spark">{_sparkline(series, t_lo, t_hi, COLOURS[cls], title)}</td>'
             f"<td>{_badge(r.verdict)}</td></tr>")
     return ('<table class="glance"><tr><th class="name">Measure</th><th>First \u2192 latest</th>'
@@ -201,7 +217,7 @@ def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
 
 def _family_details(summary: Any) -> str:
     """Change and reliability of every metric, one folded section per family."""
-    esc = html.escape
+    esc = _esc
     ordered = prioritised(summary)
     out = []
     for fam in sorted(summary["family"].unique()):
@@ -237,14 +253,14 @@ def _header(sess: Any, child: str) -> list[str]:
     from ... import __version__
     from ...registry import REGISTRY_VERSION
 
-    esc = html.escape
+    esc = _esc
     first, last = sess["date"].min().date(), sess["date"].max().date()
     n_dates = int(sess["date"].nunique())
     per_task = sess["task"].value_counts().sort_index()
     return [
         f"<h1>Handwriting progress: {esc(child)}</h1>",
         f'<p class="meta">{n_dates} session date{"s" if n_dates != 1 else ""} from {first} to {last}; '
-        f'{len(sess)} recordings ({", ".join(f"{k}: {v}" for k, v in per_task.items())}). '
+        f'{len(sess)} recordings ({esc(", ".join(f"{k}: {v}" for k, v in per_task.items()))}). '
         f"Generated {_dt.date.today()} by penmotor {esc(__version__)} (metric registry version "
         f"{esc(REGISTRY_VERSION)}). Child identified by a pseudonymous code only.</p>",
     ]
@@ -252,7 +268,7 @@ def _header(sess: Any, child: str) -> list[str]:
 
 def _at_a_glance(ks: Any, vals: Any, summary: Any, sess: Any, child: str, t_lo: Any, t_hi: Any) -> list[str]:
     """Section 1: the key-measure table, its legend and a few plain sentences."""
-    esc = html.escape
+    esc = _esc
     parts = ["<h2>At a glance</h2>"]
     if len(ks):
         parts.append(_glance_table(ks, vals, t_lo, t_hi))
@@ -275,7 +291,7 @@ def _at_a_glance(ks: Any, vals: Any, summary: Any, sess: Any, child: str, t_lo: 
 
 def _trends(ks: Any, vals: Any, summary: Any, t0: Any, all_trends: bool) -> list[str]:
     """Section 2a: key-measure trends, then (folded) the trends of every family."""
-    esc = html.escape
+    esc = _esc
     plotted = summary if all_trends else summary[
         summary["better"].isin(["lower", "higher"]) | summary["metric"].isin(KEY_METRICS)]
     parts = ["<h2>Key measures over time</h2>"]
@@ -302,7 +318,7 @@ def _trends(ks: Any, vals: Any, summary: Any, t0: Any, all_trends: bool) -> list
 
 def _ink_and_spectrum(store: Store, sess: Any) -> list[str]:
     """Section 2b: the ink of the first and latest session per task, and one tremor spectrum."""
-    esc = html.escape
+    esc = _esc
     parts: list[str] = []
     online = sess[sess["modality"] == "online"]
     ink_parts, spec_src = [], None
@@ -351,7 +367,7 @@ def _norms(vals: Any, norms: Any, age_years: float | None) -> list[str]:
     """Section 3: z-scores of the latest values against a user-supplied norms table."""
     from ..norms import z_scores
 
-    esc = html.escape
+    esc = _esc
     if age_years is None:
         raise ParameterError("age_years: needed to compare with a norms table")
     latest = vals[vals["date"] == vals.groupby(["task", "metric"])["date"].transform("max")]
@@ -373,7 +389,7 @@ def _norms(vals: Any, norms: Any, age_years: float | None) -> list[str]:
 
 def _full_detail(summary: Any, vals: Any, sess: Any, min_sessions: int) -> list[str]:
     """Section 4: change and reliability of every metric, every stored value, the methods."""
-    esc = html.escape
+    esc = _esc
     counts = summary["verdict"].value_counts()
     return [
         "<h2>Full detail</h2><p class=\"small\">Every metric penmotor computed ("
@@ -434,7 +450,8 @@ def report_html(
     parts += _full_detail(summary, vals, sess, min_sessions)
     body = "\n".join(parts)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>penmotor progress report {html.escape(child)}</title>"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            f"<title>penmotor progress report {_esc(child)}</title>"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
 

@@ -386,3 +386,15 @@ def test_the_eraser_end_is_not_ink(tmp_path: Path) -> None:
     assert rec.pen_down.tolist() == [True] * 9 + [False] * 7          # the eraser touching is not a stroke
     assert rec.extra["eraser_down"].tolist() == [0.0] * 10 + [1.0] * 5 + [0.0]
     assert rec.extra["tool"].tolist() == [0.0] * 10 + [1.0] * 6        # TOOL_NAMES[1] == "eraser"
+
+
+def test_capture_recovery_leaves_open_browser_sessions_to_the_server(tmp_path: Path) -> None:
+    from penmotor_capture.journal import journal_source
+    from penmotor_capture.session import recover_all
+
+    ses = BrowserSession.start(tmp_path, start_request())
+    ses.add_chunk(chunk(0, cols(10), {"index": 0, "task": "lines"}))
+    ses.journal.sync()                    # the server dies here: an unfinished browser journal
+    assert journal_source(ses.path) == "browser"
+    assert recover_all(tmp_path) == []    # `penmotor capture` at start-up leaves it alone ...
+    assert [r.samples for r in recover_all(tmp_path, skip_sources=())] == [10]   # ... unless asked
