@@ -562,12 +562,9 @@ def _frame(rows: list[dict], item: str, extra: Sequence[str], metrics: Sequence[
 
     lead = ["path", item] + list(LEAD_COLUMNS[1:]) + list(extra)
     df = pd.DataFrame(rows)
-    for c in lead + list(metrics):
-        if c not in df.columns:
-            df[c] = None
     mset = set(metrics) - set(lead)
     other = [c for c in df.columns if c not in lead and c not in mset]  # e.g. meta columns
-    df = df[lead + other + [m for m in metrics if m in mset]]
+    df = df.reindex(columns=lead + other + [m for m in metrics if m in mset])  # missing ones: all NaN
     df[item] = pd.to_numeric(df[item], errors="coerce").fillna(0).astype("int64")
     df["seconds"] = pd.to_numeric(df["seconds"], errors="coerce").astype("float64")
     for c in metrics:
