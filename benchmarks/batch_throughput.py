@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 report("Dask LocalCluster(2 processes), start-up incl.:", df, time.perf_counter() - t0)
                 with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as lc, Client(lc) as client:
-                    client.run(lambda: __import__("penmotor.features"))
+                    client.run(lambda: __import__("penmotor.registry"))
                     t0 = time.perf_counter()
                     df = features_table(d, client=client)
                     report("Dask LocalCluster(2 processes), running:", df, time.perf_counter() - t0)

@@ -567,9 +567,11 @@ def _frame(rows: list[dict], item: str, extra: Sequence[str], metrics: Sequence[
     df = df.reindex(columns=lead + other + [m for m in metrics if m in mset])  # missing ones: all NaN
     df[item] = pd.to_numeric(df[item], errors="coerce").fillna(0).astype("int64")
     df["seconds"] = pd.to_numeric(df["seconds"], errors="coerce").astype("float64")
-    for c in metrics:
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    mcols = [m for m in metrics if m in mset]
+    if mcols:  # one assignment for all metric columns (not one block per column)
+        df[mcols] = df[mcols].apply(pd.to_numeric, errors="coerce").astype("float64")
     _text_as_objects(df)
+    df = df.copy()  # one block per dtype
     if len(df):
         df = df.drop_duplicates(["path", item], keep="last")  # the latest result per file and item
         df = df.sort_values(["path", item], kind="stable").reset_index(drop=True)
