@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         ["scan_throughput.py"] + (["--pages", "3"] if quick else []),
         ["scan_accuracy.py"] + (["--trials", "8"] if quick else []),
         ["scan_vs_online.py"],
+        ["report_speed.py"] + (["--repeat", "1"] if quick else []),
     ]
     failed = 0
     for args in runs:

@@ -31,13 +31,20 @@ def pahaw_file(shared_data):
 
 def test_real_data_with_the_right_presets_pass(shared_data):
     n = 0
+    glitched = set()
     for f in sorted((shared_data / "pahaw").glob("*/*.svc")) + sorted((shared_data / "uci_spiral").glob("*/*.txt")):
         got, w = read_quiet(f)
+        # the time-stamp policy's own warning (real in-stroke clock resets) is not a device check
+        clock = [x for x in w if "time-stamp glitch" in str(x.message)]
+        if clock:
+            glitched.add(f.stem)
+        w = [x for x in w if x not in clock]
         assert not w, f"{f}: {[str(x.message) for x in w]}"
         for r in got if isinstance(got, list) else [got]:
             assert "checks" not in r.meta
             n += 1
     assert n > 150
+    assert glitched <= {"P_05060004", "P_09100005"}   # the two UCI files with real clock resets
 
 
 def test_pressure_saturating_below_the_preset(pahaw_file):

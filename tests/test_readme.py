@@ -30,6 +30,10 @@ def test_library_example_runs(tmp_path, monkeypatch, shared_data):
     ns: dict = {}
     exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - our own documentation
     assert ns["f"]["speed_mean"] > 0
+    # the values the README shows in its comments are the ones the file gives
+    shown = dict(re.findall(r'"(\w+)": ([0-9.]+)', code))
+    assert shown and all(round(ns["f"][k], 1) == float(v) for k, v in shown.items()), shown
+    assert "1 stroke," in repr(ns["rec"]) and ns["rec"].n_strokes == 1
     assert len(ns["table"]) == 2
     assert (tmp_path / "demo.inkml").stat().st_size > 0
     import penmotor

@@ -117,7 +117,7 @@ def test_repr_and_slicing():
     t = np.arange(0, 1, 0.005)
     rec = Recording.from_arrays(t=t, x=t, y=t, pen_down=t < 0.5).with_meta(source="a.svc")
     r = repr(rec)
-    assert "200 samples" in r and "2 strokes" not in r and "1 strokes" in r and "200.0 Hz" in r
+    assert "200 samples" in r and "2 strokes" not in r and "1 stroke," in r and "200.0 Hz" in r
     assert "a.svc" in r
     sub = rec[10:20]
     assert len(sub) == 10 and sub.meta["source"] == "a.svc"

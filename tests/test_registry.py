@@ -148,3 +148,13 @@ def test_all_families_on_synthetic_handwriting():
                  "ink_length", "normalized_jerk", "pause_count"):
         assert np.isfinite(f[name]), name
     assert f["stroke_count"] >= 5
+
+
+def test_every_metric_has_a_plain_language_label() -> None:
+    # the report shows these instead of code names; a metric added without one fails here
+    from penmotor import FEATURES
+
+    missing = [n for n in FEATURES if not FEATURES[n].label]
+    assert not missing
+    assert FEATURES["niv"].title == "Speed changes per stroke"
+    assert FEATURES["ink_length"].depends_on_text and not FEATURES["x_height"].depends_on_text

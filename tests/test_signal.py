@@ -203,3 +203,17 @@ def test_segment_filter_with_unsorted_segments():
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
         c = derivative(v, rate_hz=10.0, window_s=0.5, starts=s[order], stops=e[order])
         np.testing.assert_allclose(c, derivative(v, rate_hz=10.0, window_s=0.5, starts=s, stops=e), rtol=0, atol=1e-12)
+
+
+def test_kernels_equal_scipy_bit_for_bit() -> None:
+    # signal.py designs its low-pass and Welch windows without importing scipy.signal;
+    # they must stay the very numbers scipy gives (the feature values depend on them)
+    from scipy.signal import firwin, get_window
+
+    from penmotor.signal import _firwin, _hann
+
+    for numtaps in (3, 31, 101, 257, 401):
+        for cutoff, rate in ((2.0, 200.0), (10.0, 200.0), (5.0, 133.0), (12.0, 250.0)):
+            assert np.array_equal(_firwin(numtaps, cutoff, rate), firwin(numtaps, cutoff, fs=rate))
+    for n in (1, 2, 64, 255, 256, 1024):
+        assert np.array_equal(_hann(n), get_window("hann", n))

@@ -7,9 +7,13 @@ Subcommands
     write its HTML report.
 ``features FILES_DIRS_OR_GLOBS... [--out table.csv|.parquet] [--workers N] [--dask local|ADDRESS]``
     Every metric of each recording, one row per recording (printed, or written to a
-    resumable table); reader options ``--format``, ``--columns``, ``--device``.
-``add CHILD FILES... [--date D] [--task T] [--dpi N]``
+    resumable table).
+``add CHILD FILES... [--date D] [--task T] [--dpi N | --force-dpi N]``
     Ingest recordings and scanned worksheets into the store (re-adding is a no-op).
+
+``features``, ``add`` and ``scan`` share one set of reader flags (``--format --columns
+--device --resolution --pressure-max --screen-mm --dpi --force-dpi``, see
+:mod:`penmotor.io.options`); errors name the flag that fixes them.
 ``export [CHILD] --out values.csv|values.parquet``
     All stored values in long form.
 ``report CHILD --out report.html [--retest-sd METRIC=SD ...] [--norms CSV --age YEARS]``
@@ -80,10 +84,10 @@ def _cmd_features(args: argparse.Namespace) -> int:
 
     from .batch import MAX_EXIT, write_table
     from .registry import features_table
-    from .io.options import reader_kwargs
+    from .io.options import explain, reader_kwargs
 
     df = features_table(args.inputs, families=args.families, read_kwargs=reader_kwargs(args), workers=args.workers,
-                        dask=args.dask, out=args.out, resume=not args.no_resume,
+                        dask=args.dask, out=args.out, resume=not args.no_resume, describe_error=explain,
                         progress=not args.no_progress and (bool(args.out) or sys.stderr.isatty()))
     failed = int(df.attrs.get("failed", 0))
     units = df.attrs.get("units", {})
@@ -119,20 +123,22 @@ def _cmd_features(args: argparse.Namespace) -> int:
 
 def _cmd_add(args: argparse.Namespace) -> int:
     from .errors import valid_child_id
+    from .io.options import explain, reader_kwargs, scan_kwargs
 
     valid_child_id(args.child)
     counts = {"added": 0, "duplicate": 0, "error": 0}
+    read_options = reader_kwargs(args)
 
     def show(r: Any) -> None:
         counts[r.status] += 1
         if r.status == "error":
-            print(f"error: {r.message}", file=sys.stderr)
+            print(f"error: {explain(r.error) if r.error is not None else r.message}", file=sys.stderr)
         elif not args.quiet:
             print(f"{r.status:9s} {r.path}" + (f" ({r.message})" if r.status == "added" else ""))
 
     with _open(args) as store:
-        store.ingest(args.child, args.files, date=args.date, task=args.task, dpi=args.dpi,
-                     device=args.device, on_result=show)
+        store.ingest(args.child, args.files, date=args.date, task=args.task, read_options=read_options,
+                     **scan_kwargs(args), on_result=show, prompt=args.text)
     print(f"{counts['added']} added, {counts['duplicate']} already stored, {counts['error']} failed")
     return 1 if counts["error"] else 0
 
@@ -167,9 +173,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     sd = _parse_sd(args.retest_sd)
     with _open(args, must_exist=True) as store:
+        # one summary for the report and the printed headline
+        values = store.values(args.child)
+        summary = summarize(values, retest_sd=sd, min_sessions=args.min_sessions)
         p = build_report(store, args.child, args.out, retest_sd=sd, norms=args.norms, age_years=args.age,
-                         min_sessions=args.min_sessions, all_trends=args.all_trends)
-        lines = headline(summarize(store.values(args.child), retest_sd=sd, min_sessions=args.min_sessions))
+                         min_sessions=args.min_sessions, all_trends=args.all_trends, summary=summary,
+                         values=values)
+        lines = headline(summary)
     print(f"Report: {p.resolve()}")
     for line in lines:
         print(line)
@@ -239,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "files already scored with the same content and options. Exit status: number of failures "
                     "(max 100).")
     f.add_argument("inputs", nargs="+", metavar="FILE_DIR_OR_GLOB")
-    add_reader_arguments(f)
+    add_reader_arguments(f, formats=("recordings",))
     f.add_argument("--out", help="write the table to this .csv or .parquet file (resumable)")
     f.add_argument("--families", nargs="+", metavar="FAMILY", help="only these metric families")
     f.add_argument("--workers", type=int, default=1,
@@ -255,9 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("files", nargs="+", metavar="FILE")
     a.add_argument("--date", help="session date YYYY-MM-DD (default: from the file, else its mtime)")
     a.add_argument("--task", help="task name (default: from the file)")
-    a.add_argument("--dpi", type=float, help="scan resolution when the image does not state it")
-    a.add_argument("--device", help="device preset for formats without units")
+    a.add_argument("--text", metavar="TEXT",
+                   help="the text the child copied (default: from the file); measures that depend on "
+                        "what was written are compared only between sessions of the same text")
     a.add_argument("-q", "--quiet", action="store_true")
+    add_reader_arguments(a, formats=("recordings", "scans"))
     _store_arg(a)
     a.set_defaults(func=_cmd_add)
 
@@ -321,6 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     from .errors import PenmotorError
+    from .io.options import explain
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -331,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rc = func(args)
     except PenmotorError as exc:
-        print(f"penmotor {args.command}: {exc}", file=sys.stderr)
+        print(f"penmotor {args.command}: {explain(exc)}", file=sys.stderr)
         return 2 if isinstance(exc, ValueError) else 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -235,7 +235,8 @@ def get_device(device: "Device | str | None") -> Device | None:
             return DEVICES[device]
         except KeyError:
             raise ParameterError(
-                f"device: unknown preset {device!r}; known: {', '.join(sorted(DEVICES))}"
+                f"device: unknown preset {device!r}", argument="device",
+                advice=f"known: {', '.join(sorted(DEVICES))}",
             ) from None
     raise ParameterError(f"device: expected a penmotor.Device or a preset name, got {type(device).__name__}")
 

@@ -29,11 +29,55 @@ __all__ = [
 class PenmotorError(Exception):
     """Base class of every error penmotor raises on purpose.
 
+    Parameters
+    ----------
+    message : str
+        What is wrong (without the advice).
+    argument : str, optional
+        The keyword argument of the library call that supplies what is missing or wrong
+        (``"columns"``, ``"device"``, ``"device.pressure_range"``, ``"dpi"`` ...). An interface
+        other than Python (the command line) uses it to phrase its own advice, see
+        :meth:`explain`.
+    advice : str, optional
+        How to fix it in a Python call (``"pass columns= ..."``); appended to the message.
+
     Examples
     --------
     >>> issubclass(FormatError, PenmotorError)
     True
+    >>> err = ParameterError("columns: unknown preset 'x'", argument="columns", advice="pass columns='pahaw'")
+    >>> str(err)
+    "columns: unknown preset 'x'; pass columns='pahaw'"
+    >>> err.explain("use --columns pahaw")
+    "columns: unknown preset 'x'; use --columns pahaw"
     """
+
+    def __init__(self, message: str = "", *, argument: str | None = None, advice: str | None = None) -> None:
+        self.message = str(message)
+        self.argument = argument
+        self.advice = advice
+        super().__init__(self.explain(advice))
+
+    def explain(self, advice: str | None) -> str:
+        """The message with `advice` (phrased for the caller's interface) in place of the library's.
+
+        Examples
+        --------
+        >>> UnitsError("no device", argument="device", advice="pass device=").explain(None)
+        'no device'
+        """
+        return f"{self.message}; {advice}" if advice else self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep the keyword attributes across pickling (process pools, Dask workers).
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type, args: tuple[Any, ...], state: dict[str, Any]) -> PenmotorError:
+    obj = cls.__new__(cls)
+    Exception.__init__(obj, *args)
+    obj.__dict__.update(state)
+    return obj
 
 
 class FormatError(PenmotorError):
@@ -49,6 +93,8 @@ class FormatError(PenmotorError):
         1-based line number (or record number for binary formats).
     field : str, optional
         The column, attribute or channel at fault.
+    argument, advice : str, optional
+        As in :class:`PenmotorError`.
 
     Examples
     --------
@@ -64,6 +110,8 @@ class FormatError(PenmotorError):
         path: str | Path | None = None,
         line: int | None = None,
         field: str | None = None,
+        argument: str | None = None,
+        advice: str | None = None,
     ) -> None:
         self.path = None if path is None else str(path)
         self.line = line
@@ -76,7 +124,8 @@ class FormatError(PenmotorError):
             where.append(f"line {line}")
         if field is not None:
             where.append(f"field {field!r}")
-        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+        super().__init__(f"{', '.join(where)}: {message}" if where else message, argument=argument,
+                         advice=advice)
 
 
 class UnitsError(FormatError):

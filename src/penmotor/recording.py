@@ -591,13 +591,14 @@ class Recording:
         where = f"{source}: " if source else ""
         if dev is None:
             raise UnitsError(
-                f"{where}no device given: the position resolution (units per mm) is unknown; "
-                f"pass device= a penmotor.Device or one of {sorted(DEVICES)}"
+                f"{where}no device given: the position resolution (units per mm) is unknown",
+                argument="device", advice=f"pass device= a penmotor.Device or one of {sorted(DEVICES)}",
             )
         if dev.x_resolution is None or dev.y_resolution is None:
             raise UnitsError(
-                f"{where}device {dev.name!r} has no x/y resolution (units per mm); "
-                "pass device=Device(..., x_resolution=..., y_resolution=...)"
+                f"{where}device {dev.name!r} has no x/y resolution (units per mm)",
+                argument="device.x_resolution",
+                advice="pass device=Device(..., x_resolution=..., y_resolution=...)",
             )
         r = {k: np.asarray(v) for k, v in raw.items()}
         for need in ("t", "x", "y"):
@@ -612,7 +613,9 @@ class Recording:
         if "pressure" in r:
             if dev.pressure_range is None:
                 raise UnitsError(
-                    f"{where}raw data has pressure but device {dev.name!r} has no pressure_range"
+                    f"{where}raw data has pressure but device {dev.name!r} has no pressure range (raw min, max)",
+                    argument="device.pressure_range",
+                    advice="pass device=Device(..., pressure_range=(min, max))",
                 )
             lo, hi = dev.pressure_range
             pressure = np.clip((r["pressure"].astype(np.float64) - lo) / (hi - lo), 0.0, 1.0)
@@ -621,7 +624,9 @@ class Recording:
         angle_keys = [k for k in ("tilt_x", "tilt_y", "azimuth", "altitude") if k in r]
         if angle_keys and dev.tilt_deg_per_unit is None:
             raise UnitsError(
-                f"{where}raw data has {angle_keys} but device {dev.name!r} has no tilt_deg_per_unit"
+                f"{where}raw data has {angle_keys} but device {dev.name!r} has no tilt_deg_per_unit",
+                argument="device.tilt_deg_per_unit",
+                advice="pass device=Device(..., tilt_deg_per_unit=...) or a preset that has it",
             )
         for k in ("tilt_x", "tilt_y"):
             if k in r:
@@ -766,9 +771,10 @@ class Recording:
         rate = self.timing.effective_rate_hz
         src = self.meta.get("source") or self.meta.get("task") or ""
         src = f" {src!s}" if src else ""
+        n, k = len(self), self.n_strokes
         return (
-            f"<Recording{src}: {len(self)} samples, {self.duration:.3f} s, {self.n_strokes} strokes, "
-            f"{rate:.1f} Hz effective, {dev}>"
+            f"<Recording{src}: {n} sample{'' if n == 1 else 's'}, {self.duration:.3f} s, "
+            f"{k} stroke{'' if k == 1 else 's'}, {rate:.1f} Hz effective, {dev}>"
         )
 
     def __eq__(self, other: object) -> bool:

@@ -59,6 +59,13 @@ class FeatureInfo:
         Recording channels the online function needs (NaN when absent).
     func : callable or None
         The online function ``func(rec) -> float``; None for scan-only features.
+    depends_on_text : bool
+        The value depends on what was written (ink length, writing width, crossings,
+        durations, counts): recordings of different texts are not comparable, so progress
+        compares it only between recordings of the same text.
+    label : str
+        A short plain-language name for plots and tables ("Letter size"); the name itself
+        when none was given (see :attr:`title`).
 
     Examples
     --------
@@ -75,6 +82,19 @@ class FeatureInfo:
     modalities: frozenset[str] = frozenset({"online"})
     needs: tuple[str, ...] = ()
     func: Callable[..., float] | None = field(default=None, compare=False, repr=False)
+    depends_on_text: bool = False
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The plain-language label, or the name when there is none.
+
+        Examples
+        --------
+        >>> FeatureInfo("demo", "mm", "a length", "geometry", label="Demo length").title
+        'Demo length'
+        """
+        return self.label or self.name
 
 
 class _Registry(Mapping[str, FeatureInfo]):
@@ -133,7 +153,7 @@ class _Registry(Mapping[str, FeatureInfo]):
         return [n for n, i in self._d.items() if i.func is not None and (fams is None or i.family in fams)]
 
     def to_frame(self) -> Any:
-        """The registry as a pandas DataFrame (name, unit, family, better, modalities, description).
+        """The registry as a pandas DataFrame (name, label, unit, family, better, modalities, description, ...).
 
         Examples
         --------
@@ -143,8 +163,9 @@ class _Registry(Mapping[str, FeatureInfo]):
         import pandas as pd
 
         rows = [
-            {"name": i.name, "unit": i.unit, "family": i.family, "better": i.better,
-             "modalities": ",".join(sorted(i.modalities)), "description": i.description}
+            {"name": i.name, "label": i.title, "unit": i.unit, "family": i.family, "better": i.better,
+             "modalities": ",".join(sorted(i.modalities)), "description": i.description,
+             "depends_on_text": i.depends_on_text}
             for i in self._d.values()
         ]
         return pd.DataFrame(rows).set_index("name")
@@ -160,6 +181,7 @@ class _Registry(Mapping[str, FeatureInfo]):
             info = FeatureInfo(
                 info.name, info.unit, old.description or info.description, info.family, info.better,
                 old.modalities | info.modalities, old.needs or info.needs, old.func or info.func,
+                old.depends_on_text or info.depends_on_text, old.label or info.label,
             )
         self._d[info.name] = info
 
@@ -185,6 +207,8 @@ def metric(
     family: str | None = None,
     name: str | None = None,
     scan: bool = False,
+    depends_on_text: bool = False,
+    label: str = "",
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Register an online metric ``func(rec, **params) -> float``.
 
@@ -202,6 +226,10 @@ def metric(
         Defaults to the function name.
     scan : bool
         Whether the scanned-worksheet pipeline computes the same quantity.
+    depends_on_text : bool
+        The value depends on what was written (see :class:`FeatureInfo`).
+    label : str
+        Short plain-language name for plots and tables.
 
     Examples
     --------
@@ -219,7 +247,8 @@ def metric(
         mods = frozenset({"online", "scan"} if scan else {"online"})
         _check(nm, unit, better, mods)
         doc = (func.__doc__ or "").strip().splitlines()
-        FEATURES._add(FeatureInfo(nm, unit, doc[0] if doc else "", fam, better, mods, tuple(needs), func))
+        FEATURES._add(FeatureInfo(nm, unit, doc[0] if doc else "", fam, better, mods, tuple(needs), func,
+                                  depends_on_text, label))
         return func
 
     return deco
@@ -255,6 +284,7 @@ def register_feature(
     family: str,
     better: str | None = None,
     modalities: tuple[str, ...] = ("scan",),
+    label: str = "",
 ) -> FeatureInfo:
     """Register a feature that has no online function (e.g. scan-only stroke width).
 
@@ -265,7 +295,7 @@ def register_feature(
     """
     mods = frozenset(modalities)
     _check(name, unit, better, mods)
-    FEATURES._add(FeatureInfo(name, unit, description, family, better, mods))
+    FEATURES._add(FeatureInfo(name, unit, description, family, better, mods, label=label))
     return FEATURES[name]
 
 

@@ -427,11 +427,29 @@ def _split_at_gaps(rec: Recording, s: np.ndarray, e: np.ndarray) -> tuple[np.nda
     return starts, stops, np.searchsorted(s, starts, side="right") - 1
 
 
+def _cosine_window(n: int, alpha: float, *, symmetric: bool) -> np.ndarray:
+    """``alpha - (1 - alpha) cos(...)`` window: Hamming (0.54) or Hann (0.5), computed exactly as
+    ``scipy.signal.get_window`` does (same operations, so the same bits) without importing
+    :mod:`scipy.signal` (about a second on a loaded machine; the report's spectrum needs only this)."""
+    if n <= 1:
+        return np.ones(n)
+    m = n if symmetric else n + 1
+    fac = np.linspace(-np.pi, np.pi, m)
+    w = np.zeros(m)
+    for k, a in enumerate((alpha, 1.0 - alpha)):
+        w += a * np.cos(k * fac)
+    return w if symmetric else w[:-1]
+
+
 @functools.lru_cache(maxsize=64)
 def _firwin(numtaps: int, cutoff_hz: float, rate_hz: float) -> np.ndarray:
-    from scipy.signal import firwin
-
-    k = firwin(numtaps, cutoff_hz, fs=rate_hz)
+    """Low-pass windowed-sinc kernel: ``scipy.signal.firwin(numtaps, cutoff_hz, fs=rate_hz)``
+    (Hamming window, unit gain at 0 Hz), bit for bit (checked in tests/test_signal.py)."""
+    c = float(cutoff_hz) / (0.5 * float(rate_hz))
+    m = np.arange(0, numtaps, dtype=np.float64) - 0.5 * (numtaps - 1)
+    k = c * np.sinc(c * m)
+    k *= _cosine_window(numtaps, 0.54, symmetric=True)
+    k /= np.sum(k * np.cos(np.pi * m * 0.0))
     k.flags.writeable = False
     return k
 
@@ -800,9 +818,8 @@ def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz
 
 @functools.lru_cache(maxsize=16)
 def _hann(n: int) -> np.ndarray:
-    from scipy.signal import get_window
-
-    w = get_window("hann", n)
+    """Periodic Hann window: ``scipy.signal.get_window("hann", n)``, bit for bit."""
+    w = _cosine_window(n, 0.5, symmetric=False)
     w.flags.writeable = False
     return w
 

@@ -54,6 +54,7 @@ def test_report_is_self_contained(demo) -> None:
     assert EXTERNAL.search(text) is None, EXTERNAL.search(text)
     srcs = re.findall(r'src="([^"]*)"', text)
     assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert "xlink:href" not in text and "<image" not in text  # the SVG plots reference nothing either
     assert "url(" not in text
     assert "@media print" in text
 
@@ -63,11 +64,21 @@ def test_embedded_figures_are_not_blank(demo) -> None:
 
     text = demo.report.read_text(encoding="utf-8")
     srcs = re.findall(r'src="data:image/png;base64,([^"]*)"', text)
-    assert len(srcs) >= 4  # trends (>= 1 family), ink, spectrum ...
+    assert len(srcs) == 1  # the scanned page, as stored; every plot is inline SVG
     for b64 in srcs:
         img = np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("L"), float)
         assert img.std() > 5.0
         assert (img < 200).mean() > 0.002  # some ink/lines drawn
+    plots = dict(re.findall(r'<svg class="plot"[^>]*aria-label="([^"]+)"[^>]*>(.*?)</svg>', text, re.S))
+    # one figure per section: key measures, every metric, ink, spectrum
+    assert len(plots) == 4, list(plots)
+    key = plots["key measures over time"]
+    assert key.count('class="panel"') == len(KEY_MEASURES) and key.count("<circle") >= 4 * len(KEY_MEASURES)
+    ink = plots["ink of the first and latest session of each task"]
+    assert ink.count("<polyline") > 50  # sentence and spiral, first and latest, coloured by pressure
+    assert plots["tremor spectrum, first and latest session"].count("<polyline") >= 2
+    for svg in plots.values():  # no coordinate is NaN or infinite
+        assert not re.search(r'="[^"]*(?:nan|inf)', svg)
 
 
 def test_table_numbers_equal_the_store(demo) -> None:
@@ -102,7 +113,7 @@ def test_at_a_glance_comes_first(demo) -> None:
     text = demo.report.read_text(encoding="utf-8")
     h2 = re.findall(r"<h2>([^<]+)</h2>", text)
     assert h2[0] == "At a glance"
-    assert text.index("<h2>At a glance</h2>") < text.index("<img")
+    assert text.index("<h2>At a glance</h2>") < text.index('<svg class="plot"')
     assert h2[:2] == ["At a glance", "Key measures over time"]
     for section in ("Ink: first and latest session", "Tremor spectrum", "Scanned worksheets", "Full detail",
                     "Methods"):
@@ -314,3 +325,48 @@ def test_report_of_a_first_session_says_too_few(tmp_path: Path) -> None:
     lines = headline(summ)
     assert lines[0] == f"Improved reliably: none of {len(key_summary(summ))} key measures."
     assert lines[2].startswith("No reliable change: none; too few sessions: letter size, letter size consistency")
+
+
+def test_percentages_change_in_percentage_points(demo) -> None:
+    rows = _glance_rows(demo.report.read_text(encoding="utf-8"))
+    size_cv = rows[("sentence", "size_cv")]["body"]
+    assert re.search(r"-?\d+(\.\d+)? pp", size_cv)  # a trend of a percentage, in points
+    assert not re.search(r"\d %/month|\d%</td>", size_cv.split("</td>")[3])
+
+
+def test_plain_labels_in_tables_and_plots(demo) -> None:
+    text = demo.report.read_text(encoding="utf-8")
+    assert ">Speed changes per stroke<" in text  # niv: in the family table, with the code name under it
+    assert '<span class="code">niv</span>' in text
+    trends = re.search(r'aria-label="every plotted metric over time, by family".*?</svg>', text, re.S).group(0)
+    titles = re.findall(r'font-weight="bold"[^>]*>([^<]+)</text>', trends)
+    assert "Speed changes per stroke" in titles and "niv" not in titles
+    assert "Timing: durations, pauses, pen lifts" in titles  # family headings in words
+
+
+def test_like_with_like_for_text(tmp_path: Path) -> None:
+    """Two texts: ink length is compared within the latest text only, and the report says so."""
+    s = Store(tmp_path / "t.db")
+    for i, (text, seed) in enumerate([("a big dog ran home", 1), ("the red hat", 2), ("the red hat", 3),
+                                      ("the red hat", 4)]):
+        rec = penmotor.synth.handwriting(text, seed=seed).with_meta(date=f"2026-01-{5 + 7 * i:02d}",
+                                                                     task="sentence")
+        s.add_recording("C5", rec)
+    page = report_html(s, "C5")
+    summ = summarize(s.values("C5")).set_index("metric")
+    assert summ.loc["ink_length", "n_sessions"] == 3 and summ.loc["ink_length", "n_other_text"] == 1
+    assert summ.loc["x_height", "n_sessions"] == 4  # letter size does not depend on the text
+    note = re.search(r'<p class="note"><b>Like with like:</b> ([^<]+)</p>', page)
+    assert note is not None and "Ink length" in html.unescape(note.group(1))
+    assert "the red hat" in html.unescape(note.group(1))
+    # the ink panel compares first and latest of the same text
+    assert "1 earlier recording of another text left out" in html.unescape(page)
+
+
+def test_user_text_is_escaped_in_plots(tmp_path: Path) -> None:
+    s = Store(tmp_path / "x.db")
+    for i in range(3):
+        s.add_session("C6", date=f"2026-01-{5 + 7 * i:02d}", task='<b onclick="x">t', modality="online",
+                      sha256=f"{i:02d}" * 32, values={"x_height": 4.0 + i * 0.1})
+    page = report_html(s, "C6")
+    assert '<b onclick="x">' not in page and "&lt;b onclick=&quot;x&quot;&gt;t" in page

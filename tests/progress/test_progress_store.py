@@ -354,3 +354,29 @@ def test_scanned_worksheets_png_and_multipage_pdf(tmp_path: Path) -> None:
         thumb = s.ink(r1[0].session_ids[0])
         assert isinstance(thumb, np.ndarray) and thumb.dtype == np.uint8 and max(thumb.shape) <= 1400
         assert s.ingest("C001", [png])[0].status == "duplicate"
+
+
+def test_prompt_is_stored_and_old_stores_get_the_column(tmp_path) -> None:
+    import sqlite3
+
+    import penmotor
+    from penmotor.progress.store import Store
+
+    db = tmp_path / "old.db"
+    with Store(db) as s:
+        s.add_session("C001", date="2026-01-05", task="sentence", modality="online", sha256="ab" * 32,
+                      values={"ink_length": 100.0})
+    con = sqlite3.connect(db)  # a store from before the prompt column
+    con.execute("ALTER TABLE sessions DROP COLUMN prompt")
+    con.commit()
+    con.close()
+    with Store(db) as s:
+        v = s.values("C001")
+        assert v["prompt"].isna().all()
+        rec = penmotor.synth.handwriting("a big dog", seed=1).with_meta(date="2026-01-12", task="sentence")
+        s.add_recording("C001", rec)
+        p = tmp_path / "rec.pmr"
+        penmotor.write(penmotor.synth.handwriting("red hat", seed=2).with_meta(date="2026-01-19"), p)
+        s.ingest("C001", [p], prompt="the red hat")  # stated on the command line: wins over meta
+        got = s.values("C001", metric="ink_length").sort_values("date")["prompt"].tolist()
+    assert got[0] is None and got[1] == "a big dog" and got[2] == "the red hat"

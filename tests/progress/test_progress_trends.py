@@ -170,3 +170,49 @@ def test_a_scan_and_a_tablet_recording_of_one_day_are_not_repeats() -> None:
     est = within_session_sd(df)
     assert est.loc[("sentence", "x_height"), "dof"] == 1
     assert est.loc[("sentence", "x_height"), "sem"] == pytest.approx(0.02 / math.sqrt(2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=2, max_size=14), st.lists(st.integers(-5, 5), min_size=14, max_size=14))
+def test_theil_sen_matches_scipy_with_ties(xs, ys) -> None:
+    import warnings
+
+    from scipy.stats import theilslopes
+
+    x = np.asarray(xs, float)
+    y = np.asarray(ys[: x.size], float) / 2.0
+    if np.unique(x).size < 2:
+        return
+    from penmotor.progress.trends import _theil_sen
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        ref = theilslopes(y, x, method="joint")
+    got = _theil_sen(x, y)
+    np.testing.assert_allclose([got.slope_per_month, got.intercept, got.low, got.high], list(ref), equal_nan=True)
+
+
+def test_text_dependent_metrics_compare_only_the_same_text() -> None:
+    dates = ["2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26"]
+    texts = ["the fox", "a dog ran home", "the fox", "the fox"]
+    ink = [120.0, 300.0, 110.0, 100.0]  # the long sentence on the second date is not a change
+    pr = [0.8, 0.7, 0.6, 0.5]
+    df = pd.concat([_frame(ink, dates, metric="ink_length").assign(prompt=texts, unit="mm"),
+                    _frame(pr, dates, metric="pressure_mean").assign(prompt=texts)])
+    s = summarize(df, retest_sd={"ink_length": 5.0, "pressure_mean": 0.01}).set_index("metric")
+    ink_row, pr_row = s.loc["ink_length"], s.loc["pressure_mean"]
+    assert ink_row["text"] == "the fox" and ink_row["n_other_text"] == 1 and ink_row["n_sessions"] == 3
+    assert ink_row["baseline"] == 120.0 and ink_row["latest"] == 100.0
+    assert "another text left out" in ink_row["words"]
+    # a metric that does not depend on the text uses every session
+    assert pr_row["n_other_text"] == 0 and pr_row["n_sessions"] == 4 and pr_row["baseline"] == 0.8
+    # without a prompt column nothing is left out
+    s2 = summarize(df.drop(columns="prompt"), retest_sd={"ink_length": 5.0}).set_index("metric")
+    assert s2.loc["ink_length", "n_sessions"] == 4 and s2.loc["ink_length", "n_other_text"] == 0
+
+
+def test_intercept_is_the_judged_trend_line() -> None:
+    dates = pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"])
+    months = (dates - dates[0]).days / DAYS_PER_MONTH
+    s = summarize(_frame(2.0 + 0.5 * months, dates)).iloc[0]
+    assert s["intercept"] == pytest.approx(2.0) and s["slope_per_month"] == pytest.approx(0.5)

@@ -112,10 +112,10 @@ def test_cli_exit_status_is_number_failed(tree, tmp_path, capsys):
     assert "5 page(s) scored, 1 failed" in err and "broken.png" in err
 
 
-def test_explicit_dpi_changes_key_and_scale(tree, tmp_path):
+def test_forced_dpi_changes_key_and_scale(tree, tmp_path):
     f = next(tree.rglob("c02.png"))
     a = scan_files(f, tmp_path / "a.csv", progress=False)
-    b = scan_files(f, tmp_path / "b.csv", progress=False, dpi=2 * DPI)
+    b = scan_files(f, tmp_path / "b.csv", progress=False, force_dpi=2 * DPI)
     assert a["key"][0] != b["key"][0]
     assert b["x_height"][0] == pytest.approx(a["x_height"][0] / 2, rel=0.01)
     assert not math.isnan(a["x_height"][0])
@@ -140,3 +140,28 @@ def test_rerun_with_dpi_replaces_error_rows_and_exit_counts_this_run(tmp_path, c
     assert main(["scan", str(d), "--out", str(out), "--dpi", str(DPI), "--no-progress"]) == 0
     assert "0 failed, 2 already done" in capsys.readouterr().err
     pd.testing.assert_frame_equal(batch_engine.read_table(out).drop(columns="seconds"), t.drop(columns="seconds"))
+
+
+def test_dpi_is_a_fallback_for_files_that_state_none(tree, tmp_path):
+    # c02.png states 150 dpi: --dpi 300 must not change its scale (only --force-dpi does)
+    f = next(tree.rglob("c02.png"))
+    a = scan_files(f, tmp_path / "a.csv", progress=False)
+    b = scan_files(f, tmp_path / "b.csv", progress=False, dpi=2 * DPI)
+    assert b["dpi"][0] == DPI and b["x_height"][0] == pytest.approx(a["x_height"][0])
+    # a file that states none takes it
+    nodpi = tmp_path / "nodpi.png"
+    Image.open(f).save(nodpi)  # no dpi= -> no pHYs chunk
+    c = scan_files(nodpi, tmp_path / "c.csv", progress=False, dpi=DPI)
+    assert c["status"][0] == "ok" and c["dpi"][0] == DPI
+    assert c["x_height"][0] == pytest.approx(a["x_height"][0])
+
+
+def test_cli_missing_dpi_names_the_flag(tree, tmp_path, capsys):
+    from penmotor.cli import main
+
+    nodpi = tmp_path / "in" / "nodpi.png"
+    nodpi.parent.mkdir()
+    Image.open(next(tree.rglob("c02.png"))).save(nodpi)
+    rc = main(["scan", str(nodpi.parent), "--out", str(tmp_path / "r.csv"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "use --dpi N" in err and "pass dpi=" not in err

@@ -32,7 +32,13 @@ def test_png_dpi_from_metadata_and_override(tmp_path, page):
     Image.fromarray(page).save(f, dpi=(200, 200))
     (p,) = load_pages(f)
     assert p.dpi == 200.0 and p.grey.shape == page.shape and np.array_equal(p.grey, page)
-    assert next(load_pages(f, dpi=300)).dpi == 300.0
+    assert p.meta["dpi_from"] == "file"
+    # dpi= is the fallback for files that state none (the file's 200 wins); force_dpi= overrides it
+    kept = next(load_pages(f, dpi=300))
+    assert kept.dpi == 200.0 and kept.meta["dpi_from"] == "file"
+    forced = next(load_pages(f, force_dpi=300))
+    assert forced.dpi == 300.0 and forced.meta["dpi_from"] == "force_dpi"
+    assert next(load_pages(f, dpi=150, force_dpi=300)).dpi == 300.0
     assert score_page(f)["x_height"] == pytest.approx(score_page(page, dpi=200)["x_height"])
 
 

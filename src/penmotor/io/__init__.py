@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import FormatError, ParameterError
 from ..recording import Recording
 
-__all__ = ["read", "write", "detect_format", "FORMATS", "register_format"]
+__all__ = ["read", "write", "detect_format", "FORMATS", "register_format", "format_names"]
 
 
 @dataclass(frozen=True)
@@ -58,13 +58,26 @@ def _load() -> None:
                     raise
 
 
+def format_names() -> list[str]:
+    """Names of the registered formats (``format=`` values), sorted.
+
+    Examples
+    --------
+    >>> format_names()
+    ['curious', 'inkml', 'native', 'svc', 'uci']
+    """
+    _load()
+    return sorted(FORMATS)
+
+
 def _resolve(path: Path, format: str | None, *, for_write: bool) -> Format:
     _load()
     if format is not None:
         try:
             return FORMATS[format]
         except KeyError:
-            raise ParameterError(f"format: unknown {format!r}; known: {sorted(FORMATS)}") from None
+            raise ParameterError(f"format: unknown {format!r}", argument="format",
+                                 advice=f"known: {sorted(FORMATS)}") from None
     name = path.name.lower()
     matches = [f for f in FORMATS.values() if any(name.endswith(e) for e in f.extensions)]
     if not for_write and len(matches) != 1 and path.is_file():
@@ -76,7 +89,8 @@ def _resolve(path: Path, format: str | None, *, for_write: bool) -> Format:
     if len(matches) == 1:
         return matches[0]
     raise FormatError(
-        f"cannot tell the format from the name; pass format= one of {sorted(FORMATS)}", path=path
+        "cannot tell the format from the name", path=path, argument="format",
+        advice=f"pass format= one of {sorted(FORMATS)}",
     )
 
 

@@ -50,10 +50,51 @@ def read_text(path: Path, max_bytes: int | None) -> str:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise FormatError("binary data (NUL byte) in a text recording", path=path, line=line)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")  # a byte-order mark (Excel, Windows tools) is dropped
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise FormatError(f"not UTF-8/ASCII text ({exc.reason})", path=path, line=line) from None
+    if "\r" in text:  # Windows (CR LF) and old Mac (CR) line ends; line numbers are unchanged
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+#: UTF-8 byte-order mark, written at the start of a file by Excel and other Windows tools.
+BOM = b"\xef\xbb\xbf"
+
+
+def file_head(head: bytes) -> bytes:
+    r"""The first bytes of a file as a sniffer should see them: no byte-order mark, no CR.
+
+    Examples
+    --------
+    >>> file_head(b"\xef\xbb\xbf3\r\n1 2\r\n")
+    b'3\n1 2\n'
+    """
+    if head.startswith(BOM):
+        head = head[len(BOM):]
+    return head.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+def strip_trailing_separator(text: str, delimiter: str) -> str:
+    r"""Drop one `delimiter` at the end of every line, when the first data line has one.
+
+    Spreadsheet exports often end each row with the separator (``1;2;3;``); that is not an
+    empty last field. Files without it are returned unchanged.
+
+    Examples
+    --------
+    >>> strip_trailing_separator("1;2;\n3;4;\n", ";")
+    '1;2\n3;4\n'
+    >>> strip_trailing_separator("1;2\n", ";")
+    '1;2\n'
+    """
+    import re
+
+    first = next((ln for ln in text.split("\n", 8) if ln.strip()), "")
+    if not first.rstrip().endswith(delimiter):
+        return text
+    return re.sub(re.escape(delimiter) + r"[ \t]*$", "", text, flags=re.M)
 
 
 def _split(line: str, delimiter: str | None) -> list[str]:
@@ -107,6 +148,8 @@ def parse_table(
     n = len(names)
     if not text.strip():
         raise FormatError("no samples (no data lines)", path=path, line=first_line)
+    if delimiter is not None:
+        text = strip_trailing_separator(text, delimiter)
     try:
         arr = np.loadtxt(
             io.StringIO(text), delimiter=delimiter, dtype=np.float64, ndmin=2, comments=None
@@ -125,7 +168,8 @@ def parse_table(
 def no_columns(columns: object, fmt: str) -> None:
     """ParameterError when ``columns=`` is given to a format with a fixed layout."""
     if columns is not None:
-        raise ParameterError(f"columns: the {fmt} format has a fixed column layout; do not pass columns=")
+        raise ParameterError(f"columns: the {fmt} format has a fixed column layout; a column order does not apply",
+                             argument="columns")
 
 
 def numeric_row(parts: Sequence[bytes], n: int, kind: Callable[[bytes], object]) -> bool:

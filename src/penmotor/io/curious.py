@@ -13,9 +13,12 @@ total_number_of_errors``; per-file values (``epoch_time_in_seconds_start``,
 
 * ``x``, ``y`` are **normalised to 0-100 of the drawing area on the screen**, with y
   growing downward (screen convention; flipped on the way in). Millimetres need the
-  size of that area, which the file does not hold: pass ``device=curious_device(width_mm,
-  height_mm)`` (or any :class:`~penmotor.Device` whose resolution is 100 / width in mm);
-  without it the reader raises :class:`~penmotor.UnitsError`.
+  size of that area, which the file does not hold: pass ``screen_mm=(width_mm, height_mm)``
+  (or ``device=curious_device(width_mm, height_mm)``, or any :class:`~penmotor.Device` whose
+  resolution is 100 / width in mm); without it the reader raises :class:`~penmotor.UnitsError`.
+* Real exports vary: the header may be quoted (``"line_number","x","y",...``), the file may
+  start with a byte-order mark, have Windows line ends, end each row with a separator, or use
+  ``;`` as the separator (a spreadsheet re-save); all are read alike.
 * Time is ``UTC_Timestamp`` (epoch seconds; ``seconds`` when that column is absent).
 * Curious records **touch samples only**; each ``line_number`` is one stroke. So that
   the strokes stay apart, the reader inserts one pen-up sample between consecutive
@@ -26,6 +29,7 @@ total_number_of_errors``; per-file values (``epoch_time_in_seconds_start``,
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as _dt
 import io
@@ -35,11 +39,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, PenmotorError, UnitsError
+from ..errors import FormatError, ParameterError, PenmotorError, UnitsError
 from ..devices import Device, get_device
 from ..recording import Recording
 from . import Format, register_format
-from ._text import DEFAULT_MAX_BYTES, line_of_row, no_columns, read_text
+from ._text import DEFAULT_MAX_BYTES, file_head, line_of_row, no_columns, read_text
 
 __all__ = ["read_curious", "curious_device", "sniff_curious"]
 
@@ -68,15 +72,48 @@ def curious_device(width_mm: float, height_mm: float | None = None, *, name: str
     )
 
 
+def _screen(screen_mm: Any) -> tuple[float, float]:
+    """(width, height) in mm from a number or a pair; ParameterError naming ``screen_mm``."""
+    try:
+        wh = [float(v) for v in (screen_mm if isinstance(screen_mm, (tuple, list)) else (screen_mm,))]
+    except (TypeError, ValueError):
+        wh = []
+    if len(wh) == 1:
+        wh = wh * 2
+    if len(wh) != 2 or not all(np.isfinite(v) and v > 0 for v in wh):
+        raise ParameterError(f"screen_mm: expected (width_mm, height_mm) > 0, got {screen_mm!r}",
+                             argument="screen_mm")
+    return wh[0], wh[1]
+
+
+def _header(first_line: str) -> tuple[list[str], str]:
+    """Column names of a header line (quoted or not) and its separator (``,`` or ``;``).
+
+    A trailing separator leaves an empty last name, which is dropped.
+    """
+    sep = ";" if first_line.count(";") > first_line.count(",") else ","
+    names = [h.strip() for h in next(csv.reader([first_line], delimiter=sep, skipinitialspace=True), [])]
+    while names and names[-1] == "":
+        names.pop()
+    return names, sep
+
+
 def sniff_curious(head: bytes) -> bool:
-    """True when the header starts with ``line_number,x,y``.
+    """True when the header starts with ``line_number, x, y`` (quoted or not; ``,`` or ``;``).
 
     Examples
     --------
     >>> sniff_curious(b"line_number,x,y,UTC_Timestamp,seconds\\n")
     True
+    >>> sniff_curious(b'\\xef\\xbb\\xbf"line_number","x","y","UTC_Timestamp"\\r\\n')
+    True
     """
-    return head.lstrip(b"\xef\xbb\xbf").startswith(b"line_number,x,y")
+    first = file_head(head).split(b"\n", 1)[0]
+    try:
+        names, _ = _header(first.decode("utf-8"))
+    except (UnicodeDecodeError, csv.Error):
+        return False
+    return names[:3] == list(_REQUIRED)
 
 
 def _pandas_error_line(msg: str) -> int | None:
@@ -88,6 +125,7 @@ def read_curious(
     path: str | Path,
     *,
     device: Device | str | None = None,
+    screen_mm: tuple[float, float] | float | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     meta: dict[str, Any] | None = None,
     columns: None = None,
@@ -98,8 +136,11 @@ def read_curious(
     ----------
     path : str or Path
         The ``.csv`` file.
-    device : Device or str
-        Gives the size of the drawing area (see :func:`curious_device`). Required.
+    device : Device or str, optional
+        Gives the size of the drawing area (see :func:`curious_device`).
+    screen_mm : (float, float) or float, optional
+        Width and height of the drawing area in mm (one number: a square area); the short
+        form of ``device=curious_device(width_mm, height_mm)``. One of the two is required.
     max_bytes : int or None
         Refuse larger files before reading them (default 512 MiB).
     meta : dict, optional
@@ -114,7 +155,7 @@ def read_curious(
     Raises
     ------
     UnitsError
-        No `device` (the screen size is not in the file).
+        Neither `screen_mm` nor `device` (the screen size is not in the file).
     FormatError
         Malformed file, naming file, line and field.
 
@@ -124,7 +165,7 @@ def read_curious(
     >>> p = os.path.join(tempfile.mkdtemp(), "[C001]x-spiral_trace1_Dom.csv")
     >>> _ = open(p, "w").write("line_number,x,y,UTC_Timestamp,seconds\\n"
     ...     "0,10,50,100.00,0\\n0,20,50,100.01,0.01\\n1,30,40,100.10,0.1\\n")
-    >>> rec = read_curious(p, device=curious_device(100.0))
+    >>> rec = read_curious(p, screen_mm=(100.0, 100.0))
     >>> rec.x.tolist(), rec.pen_down.tolist(), rec.meta["subject"]
     ([10.0, 20.0, 20.0, 30.0], [True, True, False, True], 'C001')
     """
@@ -132,9 +173,11 @@ def read_curious(
 
     p = Path(path)
     no_columns(columns, "curious")
-    text = read_text(p, max_bytes)
-    first = text.split("\n", 1)[0]
-    header = [h.strip() for h in first.split(",")]
+    text = read_text(p, max_bytes)  # byte-order mark dropped, CR LF -> LF
+    try:
+        header, sep = _header(text.split("\n", 1)[0])
+    except csv.Error as exc:
+        raise FormatError(f"malformed header ({exc})", path=p, line=1) from None
     for need in _REQUIRED:
         if need not in header:
             raise FormatError(f"missing column {need!r} in the header {header[:12]}", path=p, line=1,
@@ -146,9 +189,16 @@ def read_curious(
     if len(set(header)) != len(header):
         raise FormatError(f"duplicate column names in the header {header}", path=p, line=1)
     try:
-        df = pd.read_csv(io.StringIO(text), engine="c", dtype={c: str for c in _STRING_COLS if c in header},
+        # names= from the parsed header (quoted or not); a separator that ends every row
+        # (spreadsheet export) is dropped first, so a row with really more fields is still an error.
+        body_first = next((ln for ln in text.split("\n", 8)[1:] if ln.strip()), "")
+        fields = next(csv.reader([body_first], delimiter=sep), [])
+        if len(fields) == len(header) + 1 and not fields[-1].strip():
+            text = re.sub(re.escape(sep) + r"[ \t]*$", "", text, flags=re.M)
+        df = pd.read_csv(io.StringIO(text), engine="c", sep=sep, header=0, names=header, index_col=False,
+                         skipinitialspace=True, dtype={c: str for c in _STRING_COLS if c in header},
                          skip_blank_lines=True)
-    except (pd.errors.ParserError, ValueError, pd.errors.EmptyDataError) as exc:
+    except (pd.errors.ParserError, ValueError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise FormatError(f"malformed CSV: {str(exc).strip()[:200]}", path=p,
                           line=_pandas_error_line(str(exc))) from None
     df.columns = [str(c).strip() for c in df.columns]
@@ -163,12 +213,18 @@ def read_curious(
             raise FormatError(f"not a finite number: {str(df[c].iloc[i])[:40]!r}", path=p,
                               line=line_of_row(text, i, header_lines=1), field=c)
         num[c] = col
-    dev = get_device(device)
+    if screen_mm is not None:
+        if device is not None:
+            raise ParameterError("screen_mm: give the drawing area either as screen_mm= or as device=, not both",
+                                 argument="screen_mm")
+        dev = curious_device(*_screen(screen_mm))
+    else:
+        dev = get_device(device)
     if dev is None:
         raise UnitsError(
-            "Curious coordinates are 0-100 of the drawing area on screen; its size in mm is not in "
-            "the file: pass device=penmotor.io.curious.curious_device(width_mm, height_mm)",
-            path=p,
+            "Curious coordinates are 0-100 of the drawing area on screen; its size in mm is not in the file",
+            path=p, argument="screen_mm",
+            advice="pass screen_mm=(width_mm, height_mm) (or device=penmotor.io.curious.curious_device(...))",
         )
     dev = dataclasses.replace(dev, time_scale_s=1.0)
 

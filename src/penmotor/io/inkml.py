@@ -513,7 +513,8 @@ def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[st
             if res is None:
                 raise UnitsError(
                     f"channel {name} has no length units (units={ch.units!r}) and no resolution "
-                    "channelProperty; pass device= a penmotor.Device with x/y resolution", path=p, field=name)
+                    "channelProperty", path=p, field=name, argument="device.x_resolution",
+                    advice="pass device= a penmotor.Device with x/y resolution")
             mm = v / res
         flip = (ch.orientation == "-ve") if name == "X" else (ch.orientation != "-ve")
         phys[name] = -mm if flip else mm
@@ -566,8 +567,9 @@ def _build(root: Any, p: Path, text: str, user_dev: Device | None, meta: dict[st
             lo, hi = dev.pressure_range
         if lo is None or not (hi > lo):
             if np.isfinite(f).any():
-                raise UnitsError("channel F (force) has no min/max and the device gives no pressure range; "
-                                 "pass device= with pressure_range", path=p, field="F")
+                raise UnitsError("channel F (force) has no min/max and the device gives no pressure range",
+                                 path=p, field="F", argument="device.pressure_range",
+                                 advice="pass device= with pressure_range")
             pressure = f
         else:
             pressure = f if (lo == 0.0 and hi == 1.0) else np.clip((f - lo) / (hi - lo), 0.0, 1.0)

@@ -253,7 +253,8 @@ def read_native(
     p = Path(path)
     no_columns(columns, "native")
     if device is not None:
-        raise ParameterError("device: a .pmr file stores its own device; do not pass device=")
+        raise ParameterError("device: a .pmr file stores its own device; another device does not apply",
+                             argument="device")
     try:
         blob = p.read_bytes()
         zf = zipfile.ZipFile(io.BytesIO(blob), "r")

@@ -48,7 +48,7 @@ from ..errors import FormatError, ParameterError, PenmotorError
 from ..devices import Device, get_device
 from ..recording import Recording
 from . import Format, register_format
-from ._text import DEFAULT_MAX_BYTES, check_size, numeric_row, parse_table, read_text
+from ._text import BOM, DEFAULT_MAX_BYTES, check_size, file_head, numeric_row, parse_table, read_text
 
 __all__ = ["read_svc", "COLUMN_PRESETS", "sniff_svc"]
 
@@ -75,27 +75,29 @@ def _resolve_columns(columns: Any, path: Path) -> tuple[tuple[str, ...], str]:
         if _PAHAW_NAME.match(path.name):
             return COLUMN_PRESETS["pahaw"], "pahaw"
         raise ParameterError(
-            f"columns: {path}: the SVC column order differs between data sets and is not in "
-            f"the file; pass columns= one of {sorted(COLUMN_PRESETS)} or a list of 7 names "
-            "(x, y, t, pen, azimuth, altitude, pressure)"
+            f"columns: {path}: the SVC column order differs between data sets and is not in the file",
+            argument="columns",
+            advice=f"pass columns= one of {sorted(COLUMN_PRESETS)} or a list of 7 names "
+                   "(x, y, t, pen, azimuth, altitude, pressure)",
         )
     if isinstance(columns, str):
         try:
             return COLUMN_PRESETS[columns], columns
         except KeyError:
             raise ParameterError(
-                f"columns: unknown preset {columns!r}; known: {sorted(COLUMN_PRESETS)} "
-                "or a list of names"
+                f"columns: unknown preset {columns!r}", argument="columns",
+                advice=f"known: {sorted(COLUMN_PRESETS)} or a list of names",
             ) from None
     try:
         names = tuple(_ALIASES.get(str(c), str(c)) for c in columns)
     except TypeError:
-        raise ParameterError(f"columns: expected a preset name or a list of names, got {columns!r}") from None
+        raise ParameterError(f"columns: expected a preset name or a list of names, got {columns!r}",
+                             argument="columns") from None
     if len(set(names)) != len(names):
-        raise ParameterError(f"columns: duplicate names in {list(columns)}")
+        raise ParameterError(f"columns: duplicate names in {list(columns)}", argument="columns")
     for need in ("x", "y", "t"):
         if need not in names:
-            raise ParameterError(f"columns: {list(columns)} lacks {need!r}")
+            raise ParameterError(f"columns: {list(columns)} lacks {need!r}", argument="columns")
     return names, "list"
 
 
@@ -106,10 +108,12 @@ def sniff_svc(head: bytes) -> bool:
     --------
     >>> sniff_svc(b"2\\n1 2 3 1 0 0 5\\n1 2 10 1 0 0 6\\n")
     True
+    >>> sniff_svc(b"\\xef\\xbb\\xbf2\\r\\n1 2 3 1 0 0 5\\r\\n")  # byte-order mark, Windows line ends
+    True
     >>> sniff_svc(b"x;y\\n")
     False
     """
-    lines = head.split(b"\n")
+    lines = file_head(head).split(b"\n")
     if len(lines) < 2 or not lines[0].strip().isdigit():
         return False
     return numeric_row(lines[1].split(), 7, float)
@@ -173,7 +177,7 @@ def read_svc(
     with open(p, "rb") as fh:
         first = fh.readline(64)
     try:
-        count_txt = first.decode("ascii").strip()
+        count_txt = first.removeprefix(BOM).decode("ascii").strip()
         count = int(count_txt)
         if count < 0:
             raise ValueError

@@ -34,7 +34,8 @@ from ..errors import FormatError, PenmotorError
 from ..devices import Device, get_device
 from ..recording import Recording
 from . import Format, register_format
-from ._text import DEFAULT_MAX_BYTES, line_of_row, no_columns, numeric_row, parse_table, read_text
+from ._text import (DEFAULT_MAX_BYTES, file_head, line_of_row, no_columns, numeric_row, parse_table, read_text,
+                    strip_trailing_separator)
 
 __all__ = ["read_uci", "sniff_uci", "UCI_TASKS", "UCI_COLUMNS"]
 
@@ -52,7 +53,9 @@ def sniff_uci(head: bytes) -> bool:
     >>> sniff_uci(b"line_number,x,y\\n")
     False
     """
-    line = head.split(b"\n", 1)[0].strip()
+    line = file_head(head).split(b"\n", 1)[0].strip()
+    if line.endswith(b";"):  # a trailing separator (spreadsheet export)
+        line = line[:-1]
     return numeric_row(line.split(b";"), 7, int)
 
 
@@ -102,7 +105,7 @@ def read_uci(
     """
     p = Path(path)
     no_columns(columns, "uci")
-    text = read_text(p, max_bytes)
+    text = strip_trailing_separator(read_text(p, max_bytes), ";")
     table = parse_table(text, UCI_COLUMNS, path=p, delimiter=";")
     dev = get_device(device)
     ids = table[:, 6]

@@ -346,14 +346,30 @@ _STAT_TEXT = {"median": "Median of the", "sd": "SD of the", "cv": "CV (SD / mean
               "p95": "95th percentile of the", "mean": "Mean of the", "log_sd": "SD of the log of the"}
 
 
-def _register(name: str, unit: str, better: str | None, doc: str, fn: Callable[[Recording], float]) -> None:
+_STAT_LABEL = {"median": "median", "sd": "SD", "cv": "variation, CV", "p95": "95th percentile", "mean": "mean",
+               "log_sd": "spread, log SD"}
+_QUANTITY_LABEL = {"stroke": "Stroke", "lift": "Pen-lift", "updown": "Up/down-stroke"}
+
+
+def _label(name: str) -> str:
+    """Plain-language label of a generated name: ``stroke_duration_cv`` -> "Stroke duration (variation, CV)"."""
+    for stat in sorted(_STAT_LABEL, key=len, reverse=True):
+        if name.endswith("_" + stat):
+            head, what = name[: -len(stat) - 1].split("_", 1)
+            return f"{_QUANTITY_LABEL[head]} {what.replace('_', ' ')} ({_STAT_LABEL[stat]})"
+    raise ValueError(name)  # pragma: no cover - every generated name ends with a statistic
+
+
+def _register(name: str, unit: str, better: str | None, doc: str, fn: Callable[[Recording], float], *,
+              label: str | None = None, depends_on_text: bool = False) -> None:
     def f(rec: Recording) -> float:
         return fn(rec)
 
     f.__name__ = f.__qualname__ = name
     f.__module__ = __name__
     f.__doc__ = doc
-    globals()[name] = metric(unit=unit, better=better, name=name)(f)
+    globals()[name] = metric(unit=unit, better=better, name=name, label=label or _label(name),
+                             depends_on_text=depends_on_text)(f)
     __all__.append(name)
 
 
@@ -419,13 +435,13 @@ _register(
     "peak_interval_median", "s", None,
     "Median time between successive vertical peaks of a stroke: the writing rhythm (s).\n\n"
     "    See :func:`peak_intervals`." + _example("peak_interval_median"),
-    lambda rec: spread(peak_intervals(rec), "median"),
+    lambda rec: spread(peak_intervals(rec), "median"), label="Writing rhythm (time between peaks)",
 )
 _register(
     "peak_interval_cv", "1", "lower",
     "CV of the time between successive vertical peaks: isochrony, 0 for a perfectly even rhythm.\n\n"
     "    See :func:`peak_intervals`." + _example("peak_interval_cv"),
-    lambda rec: spread(peak_intervals(rec), "cv"),
+    lambda rec: spread(peak_intervals(rec), "cv"), label="Rhythm regularity (CV of the time between peaks)",
 )
 
 _WHERE = {"within_word": WITHIN_WORD, "between_words": BETWEEN_WORDS, "between_lines": BETWEEN_LINES}
@@ -449,7 +465,9 @@ def _pause_metric(where: str, what: str) -> None:
         sel = d[loc == code]
         return float(sel.size) if what == "count" else float(sel.sum())
 
-    _register(name, unit, "lower", doc, fn)
+    place = where.replace("_", " ").replace("within word", "within words")
+    _register(name, unit, "lower", doc, fn, depends_on_text=True,
+              label=f"Pauses {place}" if what == "count" else f"Pause time {place}")
 
 
 for _w in _WHERE:
@@ -467,6 +485,6 @@ _register(
     "pause_duration_log_sd", "1", "lower",
     "Spread of the pause durations: SD of the log of every stop and pen-lift pause (>= 0.15 s).\n\n"
     "    Scale-free (0.1 ~ 10 % variation); see :func:`pause_locations`." + _example("pause_duration_log_sd"),
-    _all_stops,
+    _all_stops, label="Spread of pause durations (log SD)",
 )
 del _q, _s, _w, _what

@@ -279,7 +279,7 @@ def _compute_stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.nd
     return length, w, h
 
 
-@metric(unit="mm", better=None)
+@metric(unit="mm", better=None, depends_on_text=True, label='Ink length')
 def ink_length(rec: Recording) -> float:
     """Total on-surface path length (mm).
 
@@ -296,7 +296,7 @@ def ink_length(rec: Recording) -> float:
     return float(_stroke_stats(rec)[0].sum())
 
 
-@metric(unit="mm", better=None)
+@metric(unit="mm", better=None, depends_on_text=True, label='Stroke length')
 def stroke_length_mean(rec: Recording) -> float:
     """Mean path length of a stroke (mm).
 
@@ -312,7 +312,7 @@ def stroke_length_mean(rec: Recording) -> float:
     return float(length.mean()) if length.size else math.nan
 
 
-@metric(unit="mm", better=None)
+@metric(unit="mm", better=None, depends_on_text=True, label='Stroke width (extent)')
 def stroke_width_mean(rec: Recording) -> float:
     """Mean horizontal extent of a stroke (mm).
 
@@ -328,7 +328,7 @@ def stroke_width_mean(rec: Recording) -> float:
     return float(w.mean()) if w.size else math.nan
 
 
-@metric(unit="mm", better=None)
+@metric(unit="mm", better=None, depends_on_text=True, label='Stroke height')
 def stroke_height_mean(rec: Recording) -> float:
     """Mean vertical extent of a stroke (mm).
 
@@ -344,7 +344,7 @@ def stroke_height_mean(rec: Recording) -> float:
     return float(h.mean()) if h.size else math.nan
 
 
-@metric(unit="mm", better=None)
+@metric(unit="mm", better=None, depends_on_text=True, label='Writing width')
 def writing_width(rec: Recording) -> float:
     """Horizontal extent of all the ink (mm).
 
@@ -359,7 +359,7 @@ def writing_width(rec: Recording) -> float:
     return float(x.max() - x.min()) if x.size else math.nan
 
 
-@metric(unit="mm", better=None)
+@metric(unit="mm", better=None, depends_on_text=True, label='Writing height')
 def writing_height(rec: Recording) -> float:
     """Vertical extent of all the ink (mm).
 
@@ -383,7 +383,7 @@ def _crossings(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     return rec.cached(("geometry.crossings",), compute)
 
 
-@metric(unit="1", better=None)
+@metric(unit="1", better=None, depends_on_text=True, label='Ink crossings')
 def self_intersections(rec: Recording) -> float:
     """Number of proper crossings of the ink with itself (within and between strokes).
 
@@ -401,7 +401,7 @@ def self_intersections(rec: Recording) -> float:
     return float(_crossings(rec)[0].shape[0])
 
 
-@metric(unit="1", better=None)
+@metric(unit="1", better=None, depends_on_text=True, label='Crossings within strokes')
 def intra_stroke_intersections(rec: Recording) -> float:
     """Number of proper crossings of strokes with themselves (not with other strokes).
 

@@ -196,7 +196,17 @@ def _make(quantity: str, stat: str, phase: str) -> Callable[..., float]:
     """
     f.__name__ = f.__qualname__ = name
     f.__module__ = __name__
-    return metric(unit=unit, better=None, name=name)(f)
+    return metric(unit=unit, better=None, name=name, label=_label(quantity, stat, phase))(f)
+
+
+def _label(quantity: str, stat: str, phase: str) -> str:
+    """Plain-language label of a generated statistic ("Writing speed variability")."""
+    base = {"speed": "writing speed", "acc": "acceleration", "jerk": "jerkiness"}[quantity]
+    if phase != "down":
+        base = {"speed": "pen speed"}.get(quantity, base) + " in the air"
+    base = base[:1].upper() + base[1:]
+    return {"mean": base, "median": f"{base} (median)", "cv": f"{base} variability",
+            "p95": f"{base} (95th percentile)"}[stat]
 
 
 for _phase in _PHASES:
@@ -217,7 +227,7 @@ def _substrokes(rec: Recording, min_duration_s: float) -> tuple[np.ndarray, np.n
     return rec.cached(key, lambda: substroke_bounds(rec, min_duration_s=min_duration_s))
 
 
-@metric(unit="1", better=None)
+@metric(unit="1", better=None, depends_on_text=True, label='Movement pieces')
 def substroke_count(rec: Recording, *, min_duration_s: float = 0.03) -> float:
     """Number of on-surface sub-strokes (pieces between speed minima), see :func:`substroke_bounds`.
 
@@ -234,7 +244,7 @@ def substroke_count(rec: Recording, *, min_duration_s: float = 0.03) -> float:
     return math.nan if bounds is None else float(bounds[0].size)
 
 
-@metric(unit="s", better=None)
+@metric(unit="s", better=None, label='Length of a movement piece')
 def substroke_duration_mean(rec: Recording, *, min_duration_s: float = 0.03) -> float:
     """Mean duration of an on-surface sub-stroke (s), see :func:`substroke_bounds`.
 
@@ -254,7 +264,7 @@ def substroke_duration_mean(rec: Recording, *, min_duration_s: float = 0.03) -> 
     return float(np.mean(stops - starts) / signal.DEFAULT_RATE_HZ)
 
 
-@metric(unit="1", better="lower")
+@metric(unit="1", better="lower", label='Speed changes per stroke')
 def niv(
     rec: Recording,
     *,
@@ -328,7 +338,7 @@ def _stroke_jerk_parts(
     return T[ok], L[ok], vmax[ok], J[ok]
 
 
-@metric(unit="1", better="lower")
+@metric(unit="1", better="lower", label='Smoothness (normalised jerk)')
 def normalized_jerk(
     rec: Recording,
     *,
@@ -368,7 +378,7 @@ def normalized_jerk(
     return float(np.median(np.sqrt(0.5 * J * T**5 / L**2)))
 
 
-@metric(unit="1", better="higher")
+@metric(unit="1", better="higher", label='Smoothness (log dimensionless jerk)')
 def log_dimensionless_jerk(
     rec: Recording,
     *,

@@ -107,7 +107,7 @@ def _geometry(rec: Recording) -> dict[str, np.ndarray]:
             "x_height": np.array([s.x_height for s in szs])}
 
 
-@metric(unit="1", better=None)
+@metric(unit="1", better=None, depends_on_text=True, label="Text lines")
 def n_lines(rec: Recording) -> float:
     """Number of text lines (:func:`penmotor.segment.lines`); NaN for non-text tasks.
 
@@ -121,7 +121,7 @@ def n_lines(rec: Recording) -> float:
     return float(lab.max() + 1) if lab.size else NAN
 
 
-@metric(unit="mm", better=None)
+@metric(unit="mm", better=None, label="Line spacing")
 def line_spacing(rec: Recording) -> float:
     """Median distance between the baselines of consecutive text lines, mm; NaN with one line.
 
@@ -159,7 +159,7 @@ def line_spacing(rec: Recording) -> float:
     return float(np.median(d)) if d.size else NAN
 
 
-@metric(unit="1", better="lower")
+@metric(unit="1", better="lower", label="Letter-size drift across lines (CV)")
 def x_height_line_cv(rec: Recording) -> float:
     """Size drift across lines: SD / mean (ddof=1) of the lines' x-heights; NaN with one line.
 
@@ -178,7 +178,7 @@ def x_height_line_cv(rec: Recording) -> float:
     return float(np.std(xh, ddof=1) / np.mean(xh))
 
 
-@metric(unit="deg", better="lower")
+@metric(unit="deg", better="lower", label="Line tilt (baseline drift)")
 def baseline_drift(rec: Recording) -> float:
     """How much the lines climb or fall: mean absolute baseline direction of the lines, degrees.
 
@@ -197,7 +197,7 @@ def baseline_drift(rec: Recording) -> float:
     return float(np.mean(np.abs(ang))) if ang.size else NAN
 
 
-@metric(unit="mm", better="lower", scan=True)
+@metric(unit="mm", better="lower", scan=True, label="Left-margin drift")
 def left_margin_drift(rec: Recording) -> float:
     """Horizontal drift of the lines' left edges from the first to the last text line, mm.
 

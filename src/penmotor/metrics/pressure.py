@@ -42,7 +42,7 @@ def _down_pressure(rec: Recording) -> np.ndarray:
     return rec.cached(("pressure.down",), compute)
 
 
-@metric(unit="1", better=None, needs=("pressure",))
+@metric(unit="1", better=None, needs=("pressure",), label='Pen pressure')
 def pressure_mean(rec: Recording) -> float:
     """Mean on-surface pen pressure (0..1 of the device range).
 
@@ -57,7 +57,7 @@ def pressure_mean(rec: Recording) -> float:
     return float(p.mean()) if p.size else math.nan
 
 
-@metric(unit="1", better="lower", needs=("pressure",))
+@metric(unit="1", better="lower", needs=("pressure",), label='Pressure variation')
 def pressure_sd(rec: Recording) -> float:
     """Standard deviation of the on-surface pressure (0..1 of the device range).
 
@@ -72,7 +72,7 @@ def pressure_sd(rec: Recording) -> float:
     return float(p.std()) if p.size >= 2 else math.nan
 
 
-@metric(unit="1", better="lower", needs=("pressure",))
+@metric(unit="1", better="lower", needs=("pressure",), label='Pressure variability')
 def pressure_cv(rec: Recording) -> float:
     """Coefficient of variation (SD / mean) of the on-surface pressure.
 
@@ -89,7 +89,7 @@ def pressure_cv(rec: Recording) -> float:
     return float(p.std() / p.mean())
 
 
-@metric(unit="1", better="lower", needs=("pressure",))
+@metric(unit="1", better="lower", needs=("pressure",), label='Pressing too hard')
 def pressure_near_max_share(rec: Recording, *, threshold: float = 0.9) -> float:
     """Share of on-surface samples pressing at or above `threshold` of the device maximum.
 
@@ -159,7 +159,7 @@ def _median_slope(rec: Recording, level: float, *, onset: bool) -> float:
     return float(np.median(s)) if s.size else math.nan
 
 
-@metric(unit="1/s", better=None, needs=("pressure",))
+@metric(unit="1/s", better=None, needs=("pressure",), label='Pressure build-up')
 def pressure_onset_slope(rec: Recording, *, level: float = 0.9) -> float:
     """Median rate of pressure build-up at stroke starts (pressure units per second).
 
@@ -186,7 +186,7 @@ def pressure_onset_slope(rec: Recording, *, level: float = 0.9) -> float:
     return _median_slope(rec, level, onset=True)
 
 
-@metric(unit="1/s", better=None, needs=("pressure",))
+@metric(unit="1/s", better=None, needs=("pressure",), label='Pressure release')
 def pressure_offset_slope(rec: Recording, *, level: float = 0.9) -> float:
     """Median rate of pressure release at stroke ends (pressure units per second, positive).
 
@@ -207,7 +207,7 @@ def pressure_offset_slope(rec: Recording, *, level: float = 0.9) -> float:
     return _median_slope(rec, level, onset=False)
 
 
-@metric(unit="1", better="lower", needs=("pressure",))
+@metric(unit="1", better="lower", needs=("pressure",), label='Pressure evenness within strokes')
 def pressure_within_stroke_cv(rec: Recording, *, min_samples: int = 5) -> float:
     """Mean within-stroke coefficient of variation of the pressure.
 
@@ -276,7 +276,7 @@ def _down_tilt(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     return rec.cached(("pressure.down_tilt",), compute)
 
 
-@metric(unit="deg", better=None, needs=("tilt_x", "tilt_y"))
+@metric(unit="deg", better=None, needs=("tilt_x", "tilt_y"), label='Pen tilt')
 def tilt_mean(rec: Recording) -> float:
     """Mean on-surface pen tilt from vertical (degrees).
 
@@ -291,7 +291,7 @@ def tilt_mean(rec: Recording) -> float:
     return float(tilt.mean()) if tilt.size else math.nan
 
 
-@metric(unit="deg", better="lower", needs=("tilt_x", "tilt_y"))
+@metric(unit="deg", better="lower", needs=("tilt_x", "tilt_y"), label='Pen tilt variation')
 def tilt_sd(rec: Recording) -> float:
     """Standard deviation of the on-surface pen tilt (degrees).
 
@@ -326,7 +326,7 @@ def _circ(az: np.ndarray) -> tuple[float, float]:
     return mean, sd
 
 
-@metric(unit="deg", better=None, needs=("tilt_x", "tilt_y"))
+@metric(unit="deg", better=None, needs=("tilt_x", "tilt_y"), label='Pen lean direction')
 def azimuth_mean(rec: Recording, *, min_tilt_deg: float = 1.0) -> float:
     """Circular mean direction the pen leans to on the surface (degrees from +x, -180..180).
 
@@ -344,7 +344,7 @@ def azimuth_mean(rec: Recording, *, min_tilt_deg: float = 1.0) -> float:
     return mean if n else math.nan
 
 
-@metric(unit="deg", better="lower", needs=("tilt_x", "tilt_y"))
+@metric(unit="deg", better="lower", needs=("tilt_x", "tilt_y"), label='Pen lean variation')
 def azimuth_sd(rec: Recording, *, min_tilt_deg: float = 1.0) -> float:
     """Circular standard deviation of the on-surface azimuth (degrees).
 

@@ -36,5 +36,10 @@ SCAN_ONLY: dict[str, tuple[str, str | None, str]] = {
                            "scale (scan only)."),
 }
 
+#: Plain-language labels of the scan-only metrics (plots and tables).
+LABELS = {"stroke_width": "Line thickness", "ink_darkness": "Ink darkness", "left_margin_drift": "Left margin drift",
+          "minnesota_baseline_share": "Letters off the line", "ruled_line_spacing": "Ruled line spacing"}
+
 for _name, (_unit, _better, _desc) in SCAN_ONLY.items():
-    register_feature(_name, unit=_unit, description=_desc, family=FAMILY, better=_better, modalities=("scan",))
+    register_feature(_name, unit=_unit, description=_desc, family=FAMILY, better=_better, modalities=("scan",),
+                     label=LABELS[_name])

@@ -412,7 +412,7 @@ def letter_components(rec: Recording) -> np.ndarray:
     return letter_sizing(rec).letters
 
 
-@metric(unit="mm", better=None, scan=True)
+@metric(unit="mm", better=None, scan=True, label='Letter size')
 def x_height(rec: Recording) -> float:
     """Height of x-height letters: distance from the baseline to the midline, mm.
 
@@ -434,7 +434,7 @@ def x_height(rec: Recording) -> float:
     return letter_sizing(rec).x_height
 
 
-@metric(unit="mm", better=None, scan=True)
+@metric(unit="mm", better=None, scan=True, depends_on_text=True, label='Tall-letter height')
 def ascender_height(rec: Recording) -> float:
     """Height of ascenders (b d f h k l t) above the baseline, mm; NaN without ascenders.
 
@@ -447,7 +447,7 @@ def ascender_height(rec: Recording) -> float:
     return letter_sizing(rec).ascender_height
 
 
-@metric(unit="mm", better=None, scan=True)
+@metric(unit="mm", better=None, scan=True, depends_on_text=True, label='Tail depth')
 def descender_height(rec: Recording) -> float:
     """Depth of descenders (g j p q y) below the baseline, mm (positive); NaN without descenders.
 
@@ -460,7 +460,7 @@ def descender_height(rec: Recording) -> float:
     return letter_sizing(rec).descender_height
 
 
-@metric(unit="1", better="lower", scan=True)
+@metric(unit="1", better="lower", scan=True, label='Letter size consistency')
 def size_cv(rec: Recording) -> float:
     """Size consistency: coefficient of variation (SD/mean, ddof=1) of the letters' x-zone heights.
 
@@ -484,7 +484,7 @@ def size_cv(rec: Recording) -> float:
     return letter_sizing(rec).size_cv
 
 
-@metric(unit="mm", better="lower", scan=True)
+@metric(unit="mm", better="lower", scan=True, label='Baseline alignment')
 def baseline_deviation(rec: Recording) -> float:
     """How far letters sit off a straight baseline: RMS residual of the letters' baseline heights, mm.
 
@@ -502,7 +502,7 @@ def baseline_deviation(rec: Recording) -> float:
     return letter_sizing(rec).baseline_deviation
 
 
-@metric(unit="deg", better=None)
+@metric(unit="deg", better=None, label='Line direction')
 def baseline_angle(rec: Recording) -> float:
     """Direction of the fitted baseline on the page, degrees counter-clockwise (0 = horizontal).
 
@@ -516,7 +516,7 @@ def baseline_angle(rec: Recording) -> float:
     return lay.angle_deg if lay.ok else NAN
 
 
-@metric(unit="deg", better=None, scan=True)
+@metric(unit="deg", better=None, scan=True, label='Slant')
 def slant(rec: Recording) -> float:
     """Slant of the down-strokes from the perpendicular to the baseline, degrees (positive = right).
 

@@ -215,7 +215,7 @@ def _over_lines(rec: Recording, f: Any) -> float:
     return float(np.median(v)) if v.size else NAN
 
 
-@metric(unit="mm", better=None, scan=True)
+@metric(unit="mm", better=None, scan=True, label='Word spacing')
 def word_spacing(rec: Recording) -> float:
     """Mean horizontal gap between the ink bounding boxes of consecutive words, mm.
 
@@ -228,7 +228,7 @@ def word_spacing(rec: Recording) -> float:
     return _over_lines(rec, lambda sp, sz: float(np.mean(sp.word_gaps)) if sp.word_gaps.size else NAN)
 
 
-@metric(unit="mm", better=None, scan=True)
+@metric(unit="mm", better=None, scan=True, label='Letter spacing')
 def letter_spacing(rec: Recording) -> float:
     """Mean horizontal gap between the ink bounding boxes of consecutive letters of a word, mm.
 
@@ -241,7 +241,7 @@ def letter_spacing(rec: Recording) -> float:
     return _over_lines(rec, lambda sp, sz: float(np.mean(sp.letter_gaps)) if sp.letter_gaps.size else NAN)
 
 
-@metric(unit="1", better=None, scan=True)
+@metric(unit="1", better=None, scan=True, label='Word spacing (in letter sizes)')
 def word_spacing_xh(rec: Recording) -> float:
     """Mean gap between words in x-heights (``word_spacing / x_height``).
 
@@ -254,7 +254,7 @@ def word_spacing_xh(rec: Recording) -> float:
     return _over_lines(rec, lambda sp, sz: (float(np.mean(sp.word_gaps)) if sp.word_gaps.size else NAN) / sz.x_height)
 
 
-@metric(unit="1", better=None, scan=True)
+@metric(unit="1", better=None, scan=True, label='Letter spacing (in letter sizes)')
 def letter_spacing_xh(rec: Recording) -> float:
     """Mean gap between letters in x-heights (``letter_spacing / x_height``).
 
@@ -268,7 +268,7 @@ def letter_spacing_xh(rec: Recording) -> float:
                        / sz.x_height)
 
 
-@metric(unit="1", better="lower", scan=True)
+@metric(unit="1", better="lower", scan=True, label='Spacing consistency')
 def spacing_cv(rec: Recording) -> float:
     """Spacing consistency: coefficient of variation (SD/mean, ddof=0) of the letter gaps.
 
@@ -289,7 +289,7 @@ def _cv(g: np.ndarray) -> float:
     return float(np.std(g) / np.mean(g))
 
 
-@metric(unit="mm", better="lower", scan=True)
+@metric(unit="mm", better="lower", scan=True, label='Line straightness')
 def line_straightness(rec: Recording) -> float:
     """RMS deviation of the words' baselines from a straight line through them, mm (0 = straight).
 

@@ -349,7 +349,7 @@ def _fit(rec: Recording) -> SpiralFit:
     return SpiralFit(float(c[0]), float(c[1]), float(a), float(b), rms, turns, tg, rg, res, True)
 
 
-@metric(unit="mm/rad", better=None)
+@metric(unit="mm/rad", better=None, label='Spiral tightness')
 def spiral_tightness(rec: Recording) -> float:
     """Tightness of the fitted Archimedean spiral: radius gained per radian, mm/rad.
 
@@ -363,7 +363,7 @@ def spiral_tightness(rec: Recording) -> float:
     return abs(fit.b) if fit.valid else NAN
 
 
-@metric(unit="mm", better="lower")
+@metric(unit="mm", better="lower", label='Spiral accuracy')
 def spiral_rms_deviation(rec: Recording) -> float:
     """RMS radial deviation of the ink from the fitted Archimedean spiral, mm.
 
@@ -385,7 +385,7 @@ def _deriv(fit: SpiralFit) -> tuple[np.ndarray, np.ndarray]:
     return d1[1:-1], d2[2:-2]
 
 
-@metric(unit="mm/rad", better="lower")
+@metric(unit="mm/rad", better="lower", label='Spiral smoothness')
 def spiral_smoothness_1(rec: Recording) -> float:
     """First-order smoothness: RMS deviation of dr/dtheta of the unravelled spiral from its tightness, mm/rad.
 
@@ -404,7 +404,7 @@ def spiral_smoothness_1(rec: Recording) -> float:
     return float(np.sqrt(np.mean((d1 - abs(fit.b)) ** 2)))
 
 
-@metric(unit="mm/rad^2", better="lower")
+@metric(unit="mm/rad^2", better="lower", label='Spiral smoothness (2nd order)')
 def spiral_smoothness_2(rec: Recording) -> float:
     """Second-order smoothness: RMS of d2r/dtheta2 of the unravelled spiral, mm/rad^2.
 
@@ -421,7 +421,7 @@ def spiral_smoothness_2(rec: Recording) -> float:
     return float(np.sqrt(np.mean(d2**2)))
 
 
-@metric(unit="1/turn", better="lower")
+@metric(unit="1/turn", better="lower", label='Spiral wobbles per turn')
 def spiral_zero_crossing_rate(rec: Recording, *, deadband_mm_per_rad: float = 0.1) -> float:
     """Sign changes of (dr/dtheta - tightness) of the unravelled spiral per turn.
 
@@ -450,7 +450,7 @@ def spiral_zero_crossing_rate(rec: Recording, *, deadband_mm_per_rad: float = 0.
     return float(np.count_nonzero(s[1:] != s[:-1]) / turns)
 
 
-@metric(unit="1", better="lower")
+@metric(unit="1", better="lower", label='Spiral loop evenness')
 def spiral_loop_width_cv(rec: Recording) -> float:
     """Loop-width variability: SD/mean of the radial distance between consecutive loops.
 

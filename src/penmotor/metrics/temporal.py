@@ -72,7 +72,7 @@ def _phase_duration(rec: Recording, down: bool, method: str) -> float:
     return float((t[stops - 1] - t[starts]).sum())
 
 
-@metric(unit="s", better=None)
+@metric(unit="s", better=None, depends_on_text=True, label='Total time')
 def duration_total(rec: Recording) -> float:
     """Time from the first to the last sample.
 
@@ -95,7 +95,7 @@ def duration_total(rec: Recording) -> float:
     return float(rec.t[-1] - rec.t[0]) if len(rec) >= 2 else math.nan
 
 
-@metric(unit="s", better=None)
+@metric(unit="s", better=None, depends_on_text=True, label='Time on the paper')
 def duration_on_surface(rec: Recording, *, method: str = "intervals") -> float:
     """Time the pen spends on the surface.
 
@@ -122,7 +122,7 @@ def duration_on_surface(rec: Recording, *, method: str = "intervals") -> float:
     return _phase_duration(rec, True, method)
 
 
-@metric(unit="s", better=None)
+@metric(unit="s", better=None, depends_on_text=True, label='Time in the air')
 def duration_in_air(rec: Recording, *, method: str = "intervals") -> float:
     """Time the pen spends in the air (hovering) between the first and last sample.
 
@@ -148,7 +148,7 @@ def duration_in_air(rec: Recording, *, method: str = "intervals") -> float:
     return _phase_duration(rec, False, method)
 
 
-@metric(unit="1", better="lower")
+@metric(unit="1", better="lower", label='Pen-in-air time')
 def in_air_ratio(rec: Recording, *, method: str = "intervals") -> float:
     """In-air time divided by on-surface time.
 
@@ -195,7 +195,7 @@ def _air_split(rec: Recording, max_gap_periods: float) -> tuple[float, float]:
     return _time_split(rec, max_gap_periods)[1:]
 
 
-@metric(unit="s", better=None)
+@metric(unit="s", better=None, label="Hover time")
 def hover_time(rec: Recording, *, max_gap_periods: float = DEFAULT_MAX_GAP_PERIODS) -> float:
     """Sampled in-air time: the pen hovering within the tablet's range (s).
 
@@ -219,7 +219,7 @@ def hover_time(rec: Recording, *, max_gap_periods: float = DEFAULT_MAX_GAP_PERIO
     return _air_split(rec, max_gap_periods)[0]
 
 
-@metric(unit="s", better=None)
+@metric(unit="s", better=None, label="Time out of the tablet's range")
 def out_of_range_time(rec: Recording, *, max_gap_periods: float = DEFAULT_MAX_GAP_PERIODS) -> float:
     """In-air time with the pen out of the tablet's range: the gaps in the samples (s).
 
@@ -245,7 +245,7 @@ def out_of_range_time(rec: Recording, *, max_gap_periods: float = DEFAULT_MAX_GA
     return _air_split(rec, max_gap_periods)[1]
 
 
-@metric(unit="1", better=None)
+@metric(unit="1", better=None, label="Share of air time out of range")
 def out_of_range_ratio(rec: Recording, *, max_gap_periods: float = DEFAULT_MAX_GAP_PERIODS) -> float:
     """Share of the in-air time spent out of the tablet's range (0..1).
 
@@ -271,7 +271,7 @@ def out_of_range_ratio(rec: Recording, *, max_gap_periods: float = DEFAULT_MAX_G
     return oor / (hover + oor) if hover + oor > 0 else math.nan
 
 
-@metric(unit="1", better=None)
+@metric(unit="1", better=None, depends_on_text=True, label='Strokes')
 def stroke_count(rec: Recording) -> float:
     """Number of strokes (pen-down runs).
 
@@ -294,7 +294,7 @@ def stroke_count(rec: Recording) -> float:
     return float(rec.n_strokes)
 
 
-@metric(unit="count", better=None, needs=("t", "eraser_down"))
+@metric(unit="count", better=None, needs=("t", "eraser_down"), depends_on_text=True, label="Eraser uses")
 def eraser_count(rec: Recording) -> float:
     """Number of eraser contacts (runs of ``extra["eraser_down"]``).
 
@@ -336,7 +336,7 @@ def pen_lifts(rec: Recording) -> int:
     return int(np.count_nonzero(pd[:-1] & ~pd[1:]))
 
 
-@metric(unit="1/s", better="lower")
+@metric(unit="1/s", better="lower", depends_on_text=True, label='Pen lifts per second')
 def pen_lifts_per_s(rec: Recording) -> float:
     """Pen lifts per second of recording.
 
@@ -364,7 +364,7 @@ def _ink_length(rec: Recording) -> float:
     return float(stroke_extents(rec)[0].sum())
 
 
-@metric(unit="1/(100 mm)", better="lower")
+@metric(unit="1/(100 mm)", better="lower", depends_on_text=True, label='Pen lifts per 100 mm of ink')
 def pen_lifts_per_100mm(rec: Recording) -> float:
     """Pen lifts per 100 mm of ink (on-surface path length).
 
@@ -454,7 +454,7 @@ def _pauses(rec: Recording, speed_threshold_mm_s: float, min_pause_s: float, rat
     return pause_runs(rec, speed_threshold_mm_s=speed_threshold_mm_s, min_pause_s=min_pause_s, rate_hz=rate_hz)
 
 
-@metric(unit="1", better="lower")
+@metric(unit="1", better="lower", depends_on_text=True, label='Pauses')
 def pause_count(
     rec: Recording, *, speed_threshold_mm_s: float = 5.0, min_pause_s: float = 0.15, rate_hz: float = 200.0
 ) -> float:
@@ -473,7 +473,7 @@ def pause_count(
     return math.nan if runs is None else float(runs.size)
 
 
-@metric(unit="s", better="lower")
+@metric(unit="s", better="lower", depends_on_text=True, label='Pause time')
 def pause_time(
     rec: Recording, *, speed_threshold_mm_s: float = 5.0, min_pause_s: float = 0.15, rate_hz: float = 200.0
 ) -> float:
@@ -492,7 +492,7 @@ def pause_time(
     return math.nan if runs is None else float(runs.sum())
 
 
-@metric(unit="1", better="lower")
+@metric(unit="1", better="lower", label='Share of time paused')
 def pause_ratio(
     rec: Recording, *, speed_threshold_mm_s: float = 5.0, min_pause_s: float = 0.15, rate_hz: float = 200.0
 ) -> float:
@@ -514,7 +514,7 @@ def pause_ratio(
                       min_pause_s=min_pause_s, rate_hz=rate_hz) / on
 
 
-@metric(unit="1/s", better=None)
+@metric(unit="1/s", better=None, depends_on_text=True, label='Tempo (strokes per second)')
 def tempo(rec: Recording) -> float:
     """Writing tempo: strokes per second of recording.
 

@@ -514,7 +514,7 @@ def _short_writing(rec: Recording, min_duration_s: float) -> tuple[float, float]
     return (NAN, 0.0) if dur.size and float(dur.max()) >= 0.1 else None
 
 
-@metric(unit="Hz", better=None)
+@metric(unit="Hz", better=None, label='Tremor frequency')
 def tremor_frequency(
     rec: Recording,
     *,
@@ -541,7 +541,7 @@ def tremor_frequency(
     return _peak_of(rec, mode, band, peak_halfwidth_hz, min_prominence, min_duration_s)[0]
 
 
-@metric(unit="mm", better="lower")
+@metric(unit="mm", better="lower", label='Tremor size')
 def tremor_amplitude(
     rec: Recording,
     *,
@@ -566,7 +566,7 @@ def tremor_amplitude(
     return _peak_of(rec, mode, band, peak_halfwidth_hz, min_prominence, min_duration_s)[1]
 
 
-@metric(unit="1", better="lower")
+@metric(unit="1", better="lower", label='Tremor share of movement')
 def tremor_power_ratio(
     rec: Recording,
     *,

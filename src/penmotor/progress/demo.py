@@ -2,7 +2,7 @@
 
 The sample data are generated at demo time, deterministically, from :mod:`penmotor.synth`
 (seeded) instead of shipping binary files: one synthetic child (``C001``) improving over
-six weekly tablet sessions -- in each session the child writes the sentence and draws the
+six weekly tablet sessions -- in each session the child copies the same sentence and draws the
 spiral **twice** (two independent draws of the same session state, so the store can
 estimate the test-retest SD from within-session repeats) -- plus one paper worksheet a
 week after the last session: a recording rendered as a 300 dpi page with
@@ -25,10 +25,12 @@ from ..errors import PenmotorError
 from .ingest import IngestResult
 from .store import Store
 
-__all__ = ["run_demo", "DemoResult", "DEMO_CHILD"]
+__all__ = ["run_demo", "DemoResult", "DEMO_CHILD", "DEMO_TEXT"]
 
 #: The demo child's pseudonymous id.
 DEMO_CHILD = "C001"
+#: The sentence the demo child copies in every session (the same text keeps sessions comparable).
+DEMO_TEXT = "the quick brown fox jumps"
 
 
 @dataclass
@@ -129,7 +131,7 @@ def run_demo(out_dir: str | os.PathLike[str] = "demo-out", *, n_sessions: int = 
             p.unlink()
     files: list[Path] = []
     for k in range(max(1, repeats)):
-        recs = synth.child_sessions(n_sessions, child=DEMO_CHILD, seed=seed + k)
+        recs = synth.child_sessions(n_sessions, child=DEMO_CHILD, seed=seed + k, text=DEMO_TEXT)
         for rec in recs:
             m = rec.meta
             files.append(_write_recording(rec, data / f"{m['task']}_s{int(m['session']):02d}_r{k + 1}"))
@@ -144,12 +146,14 @@ def run_demo(out_dir: str | os.PathLike[str] = "demo-out", *, n_sessions: int = 
         if scan:
             from ..synth import render
 
-            last = synth.child_sessions(n_sessions, child=DEMO_CHILD, seed=seed + 100)[-2]
+            last = synth.child_sessions(n_sessions, child=DEMO_CHILD, seed=seed + 100, text=DEMO_TEXT)[-2]
             page = render(last, dpi=300)
             date = _dt.date.fromisoformat(last.meta["date"]) + _dt.timedelta(weeks=1)
             png = _write_png(page, data / "worksheet_sentence.png", 300.0)
             results += store.ingest(DEMO_CHILD, [png], date=date, task=str(last.meta["task"]), dpi=300.0,
-                                    on_result=note)
-        report = build_report(store, DEMO_CHILD, out / "report.html")
-        summary = headline(summarize(store.values(DEMO_CHILD)))
+                                    on_result=note, prompt=DEMO_TEXT)
+        values = store.values(DEMO_CHILD)
+        summarized = summarize(values)  # once, for the report and the headline
+        report = build_report(store, DEMO_CHILD, out / "report.html", summary=summarized, values=values)
+        summary = headline(summarized)
     return DemoResult(report.resolve(), db.resolve(), summary, results, time.perf_counter() - t0)

@@ -32,10 +32,12 @@ __all__ = [
     "SCAN_EXTENSIONS",
     "IngestResult",
     "file_sessions",
+    "prompt_of",
     "recording_session",
     "file_sha256",
     "encode_ink",
     "decode_ink",
+    "stored_spectrum",
     "png_thumbnail",
     "as_date",
 ]
@@ -62,12 +64,15 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def encode_ink(rec: Recording) -> bytes:
+def encode_ink(rec: Recording, *, spectrum: Any = None) -> bytes:
     """A compact copy of a recording's ink for the store (``"xy-npz"``).
 
     Keeps ``t`` (float64, s), ``x``, ``y`` (float32, mm), ``pressure`` (float32, 0-1)
-    and ``pen_down``: enough for the report's ink plots, pressure map and tremor
-    spectrum. Inverse: :func:`decode_ink`.
+    and ``pen_down``: enough for the report's ink plots and pressure map; and, when given,
+    the tremor metrics' spectrum of the full-precision recording (``spectrum``, a
+    :class:`~penmotor.metrics.tremor.Spectrum`: its frequencies and displacement PSD), so
+    the report plots the very spectrum the metrics used without recomputing it.
+    Inverse: :func:`decode_ink` (and :func:`stored_spectrum`).
 
     Examples
     --------
@@ -84,8 +89,40 @@ def encode_ink(rec: Recording) -> bytes:
         y=np.asarray(rec.y, np.float32),
         pressure=np.asarray(rec.pressure, np.float32),
         pen_down=np.asarray(rec.pen_down, bool),
+        **({"spectrum_f": np.asarray(spectrum.f, np.float64), "spectrum_psd": np.asarray(spectrum.psd, np.float64)}
+           if spectrum is not None else {}),
     )
     return buf.getvalue()
+
+
+def stored_spectrum(blob: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """The tremor spectrum (frequencies in Hz, PSD in mm^2/Hz) kept by :func:`encode_ink`; None if none.
+
+    Examples
+    --------
+    >>> from penmotor import synth
+    >>> from penmotor.metrics.tremor import tremor_spectrum
+    >>> rec = synth.tremor_spiral(seed=0)
+    >>> f, psd = stored_spectrum(encode_ink(rec, spectrum=tremor_spectrum(rec)))
+    >>> bool(np.array_equal(psd, tremor_spectrum(rec).psd))
+    True
+    >>> stored_spectrum(encode_ink(rec)) is None
+    True
+    """
+    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+        if "spectrum_f" not in z.files:
+            return None
+        return z["spectrum_f"], z["spectrum_psd"]
+
+
+def _spectrum_of(rec: Recording) -> Any:
+    """The tremor metrics' spectrum (cached on `rec` by the features just computed; None without ink)."""
+    from ..metrics.tremor import tremor_spectrum
+
+    try:
+        return tremor_spectrum(rec)
+    except PenmotorError:
+        return None
 
 
 def decode_ink(blob: bytes) -> Recording:
@@ -160,6 +197,9 @@ class IngestResult:
         New session ids (empty unless added).
     message : str
         Error text for ``"error"``; a short note otherwise.
+    error : Exception or None
+        The exception behind an ``"error"`` (for an interface that words it its own way,
+        e.g. :func:`penmotor.io.options.explain`).
 
     Examples
     --------
@@ -171,6 +211,7 @@ class IngestResult:
     status: str
     session_ids: list[int] = field(default_factory=list)
     message: str = ""
+    error: BaseException | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -185,11 +226,13 @@ def file_sessions(
     date: _dt.date | None = None,
     task: str | None = None,
     dpi: float | None = None,
+    force_dpi: float | None = None,
     device: Any = None,
     read_options: Mapping[str, Any] | None = None,
     keep_ink: bool = True,
     featurize: Callable[[Recording], Mapping[str, float]] | None = None,
     is_stored: Callable[[str], bool] | None = None,
+    prompt: str | None = None,
 ) -> tuple[str, list[dict[str, Any]]] | None:
     """Hash, read and score one file: its content hash and one session row per recording or page.
 
@@ -199,7 +242,7 @@ def file_sessions(
     child : str
         The child the file is filed under: a recording whose ``meta["subject"]`` names
         another child is refused.
-    date, task, dpi, device, read_options, keep_ink, featurize
+    date, task, dpi, force_dpi, device, read_options, keep_ink, featurize, prompt
         As in :meth:`~penmotor.progress.store.Store.ingest`.
     is_stored : callable, optional
         ``is_stored(sha256)``: True when this content is already stored; then the file is
@@ -234,9 +277,9 @@ def file_sessions(
         return None
     mdate = _dt.date.fromtimestamp(path.stat().st_mtime)
     if path.suffix.lower() in SCAN_EXTENSIONS:
-        parts = _scan_pages(path, dpi=dpi, keep_ink=keep_ink)
-        rows = [dict(modality="scan", task=task or "worksheet", date=date or mdate, device=None, **p)
-                for p in parts]
+        parts = _scan_pages(path, dpi=dpi, force_dpi=force_dpi, keep_ink=keep_ink)
+        rows = [dict(modality="scan", task=task or "worksheet", date=date or mdate, device=None,
+                     prompt=prompt or None, **p) for p in parts]
         return digest, rows
     from ..io import read
     from ..registry import features
@@ -263,17 +306,19 @@ def file_sessions(
             device=rec.device.name if rec.device is not None else None,
             values=vals, n_samples=len(rec),
             duration_s=rec.duration if len(rec) else None,
-            ink=encode_ink(rec) if keep_ink else None, ink_format="xy-npz",
+            ink=encode_ink(rec, spectrum=_spectrum_of(rec)) if keep_ink else None, ink_format="xy-npz",
+            prompt=prompt or prompt_of(rec.meta),
         ))
     return digest, rows
 
 
-def _scan_pages(path: Path, *, dpi: float | None, keep_ink: bool) -> list[dict[str, Any]]:
+def _scan_pages(path: Path, *, dpi: float | None, force_dpi: float | None = None,
+                keep_ink: bool) -> list[dict[str, Any]]:
     """Score every page of an image/PDF file (one session part per page)."""
     from ..scan import load_pages, score_page
 
     out = []
-    for page in load_pages(path, dpi=dpi):
+    for page in load_pages(path, dpi=dpi, force_dpi=force_dpi):
         vals = score_page(page)
         grey = getattr(page, "grey", None)
         ink = png_thumbnail(grey) if (keep_ink and grey is not None) else None
@@ -324,10 +369,34 @@ def recording_session(
         from ..registry import features
 
         values = features(rec)
+        if keep_ink:  # the tremor spectrum the features just used (cached on rec), for the report
+            ink = encode_ink(rec, spectrum=_spectrum_of(rec))
     dev = rec.device.name if rec.device is not None else None
     return dict(
         date=d, task=str(t), modality="online", sha256=sha256, values=values,
         device=dev, source=source if source is not None else rec.meta.get("source"),
         n_samples=len(rec), duration_s=rec.duration if len(rec) else None,
-        ink=ink if keep_ink else None, ink_format="xy-npz",
+        ink=ink if keep_ink else None, ink_format="xy-npz", prompt=prompt_of(rec.meta),
     )
+
+
+def prompt_of(meta: Mapping[str, Any]) -> str | None:
+    """The text a recording's child copied, from its meta: ``prompt``, ``text`` or a template's text.
+
+    Examples
+    --------
+    >>> prompt_of({"text": "the quick brown fox"})
+    'the quick brown fox'
+    >>> prompt_of({"template": {"name": "sentence", "params": {"text": "a big dog"}}})
+    'a big dog'
+    >>> prompt_of({"task": "spiral"}) is None
+    True
+    """
+    for key in ("prompt", "text"):
+        v = meta.get(key)
+        if isinstance(v, str) and v.strip():
+            return " ".join(v.split())
+    tpl = meta.get("template")
+    params = tpl.get("params") if isinstance(tpl, Mapping) else None
+    v = params.get("text") if isinstance(params, Mapping) else None
+    return " ".join(v.split()) if isinstance(v, str) and v.strip() else None

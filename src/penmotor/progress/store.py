@@ -56,6 +56,7 @@ from .ingest import (
     file_sessions,
     file_sha256,
     recording_session,
+    stored_spectrum,
 )
 
 __all__ = [
@@ -97,6 +98,7 @@ sessions = sa.Table(
     sa.Column("ingested_at", sa.DateTime, nullable=False),
     sa.Column("ink_format", sa.String(16)),
     sa.Column("ink", sa.LargeBinary),
+    sa.Column("prompt", sa.Text),  # the text the child copied (None: unknown or not a text task)
     sa.UniqueConstraint("sha256", "part", name="uq_sessions_content"),
     sa.CheckConstraint("modality IN ('online', 'scan')", name="ck_sessions_modality"),
 )
@@ -220,6 +222,10 @@ class Store:
                     # serialise concurrent schema creation between processes
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(724507611)"))
                 _meta.create_all(conn, checkfirst=True)
+                # stores made before sessions had a prompt column get it (NULL: text unknown)
+                have = {c["name"] for c in sa.inspect(conn).get_columns("sessions")}
+                if "prompt" not in have:
+                    conn.execute(sa.text("ALTER TABLE sessions ADD COLUMN prompt TEXT"))
                 ins = self._insert(store_info).values(key="schema_version", value=SCHEMA_VERSION)
                 conn.execute(ins.on_conflict_do_nothing())
                 got = conn.execute(
@@ -293,6 +299,7 @@ class Store:
         ink: bytes | None = None,
         ink_format: str | None = None,
         units: Mapping[str, str] | None = None,
+        prompt: str | None = None,
         conn: Any = None,
     ) -> int | None:
         """Store one session and its metric values in one transaction.
@@ -312,6 +319,9 @@ class Store:
             Metric name -> value (NaN/None stored as NULL).
         units : mapping, optional
             Units for metrics not in :data:`~penmotor.FEATURES` (else taken from the registry).
+        prompt : str, optional
+            The text the child copied (the task's prompt), so that measures depending on
+            what was written are compared between recordings of the same text.
         conn : sqlalchemy Connection, optional
             Join an open transaction instead of starting one.
 
@@ -347,7 +357,8 @@ class Store:
                 .values(child_id=child, date=d, task=task, modality=modality, device=device,
                         source=source, sha256=sha256, part=int(part), n_samples=n_samples,
                         duration_s=_clean_value(duration_s), ingested_at=now,
-                        ink_format=ink_format if ink is not None else None, ink=ink)
+                        ink_format=ink_format if ink is not None else None, ink=ink,
+                        prompt=prompt or None)
                 .on_conflict_do_nothing(index_elements=["sha256", "part"])
                 .returning(sessions.c.session_id)
             )
@@ -411,11 +422,13 @@ class Store:
         date: Any = None,
         task: str | None = None,
         dpi: float | None = None,
+        force_dpi: float | None = None,
         device: Any = None,
         read_options: Mapping[str, Any] | None = None,
         keep_ink: bool = True,
         featurize: Callable[[Recording], Mapping[str, float]] | None = None,
         on_result: Callable[[IngestResult], None] | None = None,
+        prompt: str | None = None,
     ) -> list[IngestResult]:
         """Add recording files and scanned worksheets for one child.
 
@@ -441,12 +454,21 @@ class Store:
             file name stem's first word.
         dpi : float, optional
             Scan resolution when the image file does not state it.
+        force_dpi : float, optional
+            Scan resolution whatever the image file states.
         device : Device or str, optional
             Passed to :func:`penmotor.read` for formats without units.
+        read_options : mapping, optional
+            Further keyword arguments of :func:`penmotor.read` (``format``, ``columns``,
+            ``device`` ...), as :func:`penmotor.io.options.reader_kwargs` builds them.
         featurize : callable, optional
             Replace :func:`penmotor.features` (testing, custom metric sets).
         on_result : callable, optional
             Called with each :class:`IngestResult` as soon as its file is done.
+        prompt : str, optional
+            The text the child copied; default the recording's own (``meta["prompt"]``,
+            ``meta["text"]`` or a capture template's text), else unknown. Measures that
+            depend on what was written are compared only between recordings of one text.
 
         Returns
         -------
@@ -466,28 +488,30 @@ class Store:
             date = as_date(date, what="date")
         out = []
         for p in paths:
-            res = self._ingest_one(child, Path(p), date=date, task=task, dpi=dpi, device=device,
+            res = self._ingest_one(child, Path(p), date=date, task=task, dpi=dpi, force_dpi=force_dpi,
+                                   device=device,
                                    read_options=dict(read_options or {}), keep_ink=keep_ink,
-                                   featurize=featurize)
+                                   featurize=featurize, prompt=prompt)
             out.append(res)
             if on_result is not None:
                 on_result(res)
         return out
 
     def _ingest_one(self, child: str, path: Path, *, date: Any, task: str | None, dpi: float | None,
-                    device: Any, read_options: dict[str, Any], keep_ink: bool,
-                    featurize: Callable[[Recording], Mapping[str, float]] | None) -> IngestResult:
+                    force_dpi: float | None, device: Any, read_options: dict[str, Any], keep_ink: bool,
+                    featurize: Callable[[Recording], Mapping[str, float]] | None,
+                    prompt: str | None = None) -> IngestResult:
         sp = str(path)
         try:
-            got = file_sessions(path, child, date=date, task=task, dpi=dpi, device=device,
+            got = file_sessions(path, child, date=date, task=task, dpi=dpi, force_dpi=force_dpi, device=device,
                                 read_options=read_options, keep_ink=keep_ink, featurize=featurize,
-                                is_stored=self.has_content)
+                                is_stored=self.has_content, prompt=prompt)
         except PenmotorError as exc:
-            return IngestResult(sp, "error", message=str(exc))
+            return IngestResult(sp, "error", message=str(exc), error=exc)
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
         except Exception as exc:  # a reader bug must not stop a batch: report it on this file
-            return IngestResult(sp, "error", message=f"{sp}: {type(exc).__name__}: {exc}")
+            return IngestResult(sp, "error", message=f"{sp}: {type(exc).__name__}: {exc}", error=exc)
         if got is None:
             return IngestResult(sp, "duplicate", message="already in the store (same content)")
         digest, rows = got
@@ -543,7 +567,8 @@ class Store:
         -------
         pandas.DataFrame
             Columns ``child_id, session_id, date, task, modality, device, source, metric,
-            value, unit, registry_version``; NULL values come back as NaN.
+            value, unit, registry_version, prompt`` (the text copied, None when unknown);
+            NULL values come back as NaN.
 
         Examples
         --------
@@ -561,6 +586,7 @@ class Store:
                 sessions.c.child_id, sessions.c.session_id, sessions.c.date, sessions.c.task,
                 sessions.c.modality, sessions.c.device, sessions.c.source, metric_values.c.metric,
                 metric_values.c.value, metric_values.c.unit, metric_values.c.registry_version,
+                sessions.c.prompt,
             )
             .join(metric_values, metric_values.c.session_id == sessions.c.session_id)
             .order_by(sessions.c.child_id, sessions.c.date, sessions.c.session_id, metric_values.c.metric)
@@ -575,8 +601,9 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(q).mappings().all()
         cols = ["child_id", "session_id", "date", "task", "modality", "device", "source", "metric",
-                "value", "unit", "registry_version"]
+                "value", "unit", "registry_version", "prompt"]
         df = pd.DataFrame(rows, columns=cols)
+        df["prompt"] = df["prompt"].astype(object).where(df["prompt"].notna(), None)
         df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
         df["date"] = pd.to_datetime(df["date"])
         return df
@@ -621,6 +648,50 @@ class Store:
             except PenmotorError:
                 return None
         return None
+
+    def spectrum(self, session_id: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The tremor spectrum (Hz, mm^2/Hz) stored with a tablet session's ink at ingest, or None.
+
+        It is the spectrum the tremor metrics used (:func:`penmotor.metrics.tremor.tremor_spectrum`
+        of the full-precision recording); stores written before it was kept return None.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from penmotor import synth
+        >>> s = Store(tempfile.mkdtemp() + "/s.db")
+        >>> sid = s.add_recording("C1", synth.tremor_spiral(seed=0).with_meta(date="2026-01-01"))
+        >>> f, psd = s.spectrum(sid)
+        >>> f.shape == psd.shape
+        True
+        """
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(sessions.c.ink, sessions.c.ink_format).where(sessions.c.session_id == int(session_id))
+            ).first()
+        if row is None or row.ink is None or row.ink_format != "xy-npz":
+            return None
+        return stored_spectrum(bytes(row.ink))
+
+    def page_png(self, session_id: int) -> bytes | None:
+        """The stored PNG thumbnail of a scanned page, as stored (None for other sessions).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> s = Store(tempfile.mkdtemp() + "/s.db")
+        >>> sid = s.add_session("C1", date="2026-01-01", task="worksheet", modality="scan", sha256="ab" * 32,
+        ...                     values={}, ink=b"PNG bytes", ink_format="png")
+        >>> s.page_png(sid)
+        b'PNG bytes'
+        """
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(sessions.c.ink, sessions.c.ink_format).where(sessions.c.session_id == int(session_id))
+            ).first()
+        if row is None or row.ink is None or row.ink_format != "png":
+            return None
+        return bytes(row.ink)
 
     def delete_child(self, child: str) -> int:
         """Delete a child and all their sessions and values (right to erasure). Returns sessions deleted.

@@ -2,7 +2,8 @@
 
 * **Trend**: the Theil-Sen slope (median of pairwise slopes, robust to one odd session)
   of value against time, in units **per month** (30.44 days), with its 95 % confidence
-  interval (:func:`scipy.stats.theilslopes`). Needs at least ``min_sessions`` session dates.
+  interval (as :func:`scipy.stats.theilslopes` computes them). Needs at least ``min_sessions``
+  session dates.
 * **Reliable change** (Jacobson & Truax, 1991): ``RCI = (latest - baseline) / S_diff`` with
   ``S_diff = sqrt(2) * SEM``; ``|RCI| >= 1.96`` is a change larger than measurement noise
   would produce 95 % of the time. ``SEM`` (the within-person test-retest SD) is given by the
@@ -17,9 +18,9 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -90,7 +91,6 @@ def theil_sen_trend(dates: Any, values: Any, *, alpha: float = 0.95) -> TrendFit
     1.01
     """
     import pandas as pd
-    from scipy.stats import theilslopes
 
     d = pd.to_datetime(pd.Series(dates)).to_numpy()
     v = np.asarray(values, dtype=float)
@@ -98,13 +98,41 @@ def theil_sen_trend(dates: Any, values: Any, *, alpha: float = 0.95) -> TrendFit
         raise ParameterError(f"values: expected {d.shape[0]} values (one per date), got {v.shape[0]}")
     ok = np.isfinite(v) & ~pd.isna(d)
     d, v = d[ok], v[ok]
-    if d.size == 0 or np.unique(d).size < 2:
-        return TrendFit(math.nan, math.nan, math.nan, math.nan, int(v.size))
+    if d.size == 0:
+        return TrendFit(math.nan, math.nan, math.nan, math.nan, 0)
     months = (d - d.min()) / np.timedelta64(1, "D") / DAYS_PER_MONTH
-    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # tiny n: scipy's CI sqrt of a negative
-        slope, intercept, low, high = theilslopes(v, months.astype(float), alpha=alpha, method="joint")
-    return TrendFit(float(slope), float(intercept), float(low), float(high), int(v.size))
+    return _theil_sen(months.astype(float), v, alpha)
+
+
+def _repeat_term(a: np.ndarray) -> float:
+    """sum k (k - 1) (2k + 5) over the groups of `k` tied values in `a` (Kendall's tie correction)."""
+    _, k = np.unique(a, return_counts=True)
+    k = k[k > 1].astype(float)
+    return float(np.sum(k * (k - 1) * (2 * k + 5)))
+
+
+def _theil_sen(x: np.ndarray, y: np.ndarray, alpha: float = 0.95) -> TrendFit:
+    """Theil-Sen slope, joint intercept and CI of the slope: :func:`scipy.stats.theilslopes`
+    (``method="joint"``) in a few NumPy calls, without its per-call overhead (the report fits
+    one line per metric and task)."""
+    n = int(y.size)
+    dx = x[:, None] - x[None, :]
+    pos = dx > 0
+    if not pos.any():
+        return TrendFit(math.nan, math.nan, math.nan, math.nan, n)
+    slopes = np.sort(((y[:, None] - y[None, :])[pos]) / dx[pos])
+    med = float(np.median(slopes))
+    intercept = float(np.median(y - med * x))
+    a = 1.0 - alpha if alpha > 0.5 else alpha
+    z = NormalDist().inv_cdf(a / 2.0)
+    sigsq = (n * (n - 1) * (2 * n + 5) - _repeat_term(x) - _repeat_term(y)) / 18.0
+    nt = slopes.size
+    if sigsq < 0 or not math.isfinite(sigsq):  # tiny n with ties: no interval
+        return TrendFit(med, intercept, math.nan, math.nan, n)
+    sigma = math.sqrt(sigsq)
+    hi = min(int(np.round((nt - z * sigma) / 2.0)), nt - 1)
+    lo = max(int(np.round((nt + z * sigma) / 2.0)) - 1, 0)
+    return TrendFit(med, intercept, float(slopes[lo]), float(slopes[hi]), n)
 
 
 def reliable_change_index(
@@ -267,10 +295,13 @@ def summarize(
     -------
     pandas.DataFrame
         Columns: child_id, task, metric, unit, family, better, modality, n_sessions,
-        n_other, first_date, last_date, baseline, latest, change, slope_per_month,
-        slope_low, slope_high, sem, sem_source, rci, reliable, verdict, words.
-        ``modality`` is the kind of session compared and ``n_other`` the session dates of
-        the other kind left out of the comparison (see Notes). ``verdict`` is one of
+        n_other, text, n_other_text, first_date, last_date, baseline, latest, change,
+        slope_per_month, intercept, slope_low, slope_high, sem, sem_source, rci, reliable,
+        verdict, words. ``modality`` is the kind of session compared and ``n_other`` the
+        session dates of the other kind left out of the comparison; ``text`` the text (prompt)
+        compared and ``n_other_text`` the session dates with another text left out (see
+        Notes). ``intercept`` is the trend's value at `first_date` (with ``slope_per_month``,
+        the line a plot draws). ``verdict`` is one of
         ``"improved"``, ``"worse"``, ``"changed"`` (reliable, no better direction),
         ``"no reliable change"``, ``"not judged"`` (no SEM), ``"one session"``.
 
@@ -282,6 +313,12 @@ def summarize(
     the tablet differs systematically (``benchmarks/scan_vs_online.py``: median 3 % for
     word spacing, 6 % for x-height, 4 degrees for slant, more for size consistency), a
     bias that the test-retest SD does not contain. The report still plots both kinds.
+
+    Likewise for text: a measure that depends on what was written (``depends_on_text`` in
+    the registry: ink length, writing width, self-intersections, durations, counts) is
+    compared only between recordings of the same text (column ``prompt`` of `values`, the
+    text the child copied): the text written on most session dates, the latest on a tie.
+    Recordings without a known text count as one text of their own.
 
     Examples
     --------
@@ -298,53 +335,90 @@ def summarize(
     from ..registry import FEATURES
 
     cols = ["child_id", "task", "metric", "unit", "family", "better", "modality", "n_sessions", "n_other",
-            "first_date",
-            "last_date", "baseline", "latest", "change", "slope_per_month", "slope_low", "slope_high",
-            "sem", "sem_source", "rci", "reliable", "verdict", "words"]
+            "text", "n_other_text", "first_date",
+            "last_date", "baseline", "latest", "change", "slope_per_month", "intercept", "slope_low",
+            "slope_high", "sem", "sem_source", "rci", "reliable", "verdict", "words"]
     if values is None or len(values) == 0:
         return pd.DataFrame(columns=cols)
     df = values.copy()
     df["date"] = pd.to_datetime(df["date"])
     df = df[np.isfinite(df["value"].astype(float))]
     est = within_session_sd(df) if estimate_retest else None
+    est_map = ({} if est is None else
+               {k: (float(r[0]), int(r[1])) for k, r in zip(est.index, est[["sem", "dof"]].to_numpy())})
     better_map = dict(better or {})
+    # One sort, then NumPy slices per (child, task, metric): no per-group pandas calls.
+    df = df.sort_values(["child_id", "task", "metric", "date"], kind="stable")
+    keys = df[["child_id", "task", "metric"]].astype(str).to_numpy()
+    date = df["date"].to_numpy("datetime64[ns]")
+    val = df["value"].to_numpy(float)
+    mod = df["modality"].astype(str).to_numpy() if "modality" in df else None
+    prompt = (np.array([p if isinstance(p, str) and p else "" for p in df["prompt"]], dtype=object)
+              if "prompt" in df else None)
+    units = df["unit"].astype(str).to_numpy() if "unit" in df else None
+    if len(df) == 0:
+        return pd.DataFrame(columns=cols)
+    brk = np.flatnonzero((keys[1:] != keys[:-1]).any(axis=1)) + 1
+    starts, stops = np.r_[0, brk], np.r_[brk, len(df)]
     rows = []
-    for (child, task, metric), g in df.groupby(["child_id", "task", "metric"], sort=True):
+    for a, b in zip(starts, stops):
+        child, task, metric = keys[a]
+        d, v = date[a:b], val[a:b]
+        pr = prompt[a:b] if prompt is not None else None
         modality, n_other = "", 0
-        if "modality" in g:
-            per_kind = g.groupby("modality")["date"].nunique()
-            modality = max(per_kind.index, key=lambda m: (per_kind[m], m == "online"))
-            n_other = int(per_kind.sum() - per_kind[modality])
-            g = g[g["modality"] == modality]
-        by_date = g.groupby("date")["value"].mean().sort_index()
-        n = int(by_date.size)
-        try:
-            info = FEATURES[metric]
-            family, better = info.family, info.better
-            unit = info.unit
-        except KeyError:
+        if mod is not None:
+            m = mod[a:b]
+            per_kind = {k: np.unique(d[m == k]).size for k in sorted(set(m))}
+            modality = max(per_kind, key=lambda k: (per_kind[k], k == "online"))
+            n_other = int(sum(per_kind.values()) - per_kind[modality])
+            keep = m == modality
+            d, v = d[keep], v[keep]
+            pr = pr[keep] if pr is not None else None
+        info = FEATURES.get(metric)
+        text, n_other_text = "", 0
+        if pr is not None and pr.size:
+            texts = sorted(set(pr))
+            if len(texts) > 1 and info is not None and info.depends_on_text:
+                # like with like: the text written on most session dates (the latest on a tie)
+                score = {t: (np.unique(d[pr == t]).size, d[pr == t].max()) for t in texts}
+                text = max(texts, key=lambda t: score[t])
+                keep = pr == text
+                n_other_text = int(np.unique(d[~keep]).size)
+                d, v = d[keep], v[keep]
+            elif len(texts) == 1:
+                text = texts[0]
+        days, inv = np.unique(d, return_inverse=True)
+        by_date = np.bincount(inv, weights=v) / np.bincount(inv)
+        n = int(days.size)
+        if info is not None:
+            family, better, unit = info.family, info.better, info.unit
+        else:
             family, better = "other", None
-            unit = str(g["unit"].iloc[0]) if "unit" in g else "?"
+            unit = str(units[a]) if units is not None else "?"
         if better_map and metric in better_map:
             better = better_map[metric]
             if better not in ("lower", "higher", None):
                 raise ParameterError(f"better[{metric!r}]: expected 'lower', 'higher' or None, got {better!r}")
-        base, last = float(by_date.iloc[0]), float(by_date.iloc[-1])
+        base, last = float(by_date[0]), float(by_date[-1])
         change = last - base
         sem = _lookup(retest_sd, task, metric)
         src = "given" if sem is not None else ""
-        if sem is None and est is not None and (task, metric) in est.index:
-            e = float(est.loc[(task, metric), "sem"])
+        if sem is None and (task, metric) in est_map:
+            e, dof = est_map[(task, metric)]
             if e > 0:
-                sem, src = e, f"within-session repeats (dof {int(est.loc[(task, metric), 'dof'])})"
-        fit = theil_sen_trend(g["date"], g["value"]) if n >= min_sessions else None
+                sem, src = e, f"within-session repeats (dof {dof})"
+        fit = None
+        if n >= min_sessions:
+            months = (d - d.min()) / np.timedelta64(1, "D") / DAYS_PER_MONTH
+            fit = _theil_sen(months.astype(float), v)
         rci = reliable_change_index(base, last, sem=sem) if (sem is not None and n >= 2) else math.nan
         reliable = bool(math.isfinite(rci) and abs(rci) >= criterion)
         u = "" if unit == "1" else f" {unit}"
         label = f"{metric} ({task})"
+        first_day, last_day = pd.Timestamp(days[0]), pd.Timestamp(days[-1])
         if n < 2:
             verdict = "one session"
-            words = f"{label}: only one session so far ({by_date.index[0].date()}), {_fmt(base)}{u}; nothing to compare yet."
+            words = f"{label}: only one session so far ({first_day.date()}), {_fmt(base)}{u}; nothing to compare yet."
         else:
             span = f"{label}: {_fmt(base)}{u} -> {_fmt(last)}{u} ({'+' if change >= 0 else ''}{_fmt(change)}{u})"
             if not math.isfinite(rci):
@@ -371,12 +445,18 @@ def summarize(
             kind, other = ("tablet", "scanned-paper") if modality == "online" else ("scanned-paper", "tablet")
             words += (f" {kind.capitalize()} sessions compared; {n_other} {other} session"
                       f"{'s' if n_other > 1 else ''} left out (paper and tablet differ systematically).")
+        if n_other_text:
+            words += (f" Only recordings of the same text compared ({text!r}); {n_other_text} session"
+                      f"{'s' if n_other_text > 1 else ''} with another text left out (this measure depends "
+                      "on what was written).")
         rows.append({
             "child_id": child, "task": task, "metric": metric, "unit": unit, "family": family,
             "better": better, "modality": modality, "n_sessions": n, "n_other": n_other,
-            "first_date": by_date.index[0], "last_date": by_date.index[-1],
+            "text": text, "n_other_text": n_other_text,
+            "first_date": first_day, "last_date": last_day,
             "baseline": base, "latest": last, "change": change,
             "slope_per_month": fit.slope_per_month if fit else math.nan,
+            "intercept": fit.intercept if fit else math.nan,
             "slope_low": fit.low if fit else math.nan, "slope_high": fit.high if fit else math.nan,
             "sem": sem if sem is not None else math.nan, "sem_source": src, "rci": rci,
             "reliable": reliable, "verdict": verdict, "words": words,

@@ -17,7 +17,7 @@ import functools
 import math
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +68,15 @@ def find_images(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     return find_files(inputs, _is_image)
 
 
-def page_tasks(files: Sequence[Path], *, dpi: float | None = None,
-               method: str = "auto") -> tuple[list[dict], list[dict]]:
+def page_tasks(files: Sequence[Path], *, dpi: float | None = None, force_dpi: float | None = None,
+               method: str = "auto", describe_error: Callable[[BaseException], str] | None = None
+               ) -> tuple[list[dict], list[dict]]:
     """Split files into per-page tasks; files that cannot even be opened become error rows.
 
     Returns
     -------
     tasks : list of dict
-        ``{"path", "page", "key", "dpi"}`` per page.
+        ``{"path", "page", "key", "dpi", "force_dpi"}`` per page.
     failed : list of dict
         Finished error rows (unreadable files, one row with page 0).
 
@@ -90,7 +91,8 @@ def page_tasks(files: Sequence[Path], *, dpi: float | None = None,
     from .io import page_count
 
     tasks, failed = [], []
-    options = {"dpi": None if dpi is None else float(dpi), "method": method}
+    options = {"dpi": None if dpi is None else float(dpi), "method": method,
+               "force_dpi": None if force_dpi is None else float(force_dpi)}
     for f in files:
         try:
             digest = file_digest(f)
@@ -100,10 +102,12 @@ def page_tasks(files: Sequence[Path], *, dpi: float | None = None,
         try:
             n = page_count(f)
         except PenmotorError as exc:
-            failed.append(_error_row({"path": str(f), "page": 0, "key": task_key(digest, options, 0)}, str(exc)))
+            failed.append(_error_row({"path": str(f), "page": 0, "key": task_key(digest, options, 0)},
+                                     describe_error(exc) if describe_error is not None else str(exc)))
             continue
         for i in range(n):
-            tasks.append({"path": str(f), "page": i, "key": task_key(digest, options, i), "dpi": dpi})
+            tasks.append({"path": str(f), "page": i, "key": task_key(digest, options, i), "dpi": dpi,
+                          "force_dpi": force_dpi})
     return tasks, failed
 
 
@@ -131,7 +135,8 @@ def _init_worker() -> None:
         _INIT = True
 
 
-def score_task(task: dict, *, max_pixels: int = MAX_PIXELS, method: str = "auto") -> dict:
+def score_task(task: dict, *, max_pixels: int = MAX_PIXELS, method: str = "auto",
+               describe_error: Callable[[BaseException], str] | None = None) -> dict:
     """Score one page task (from :func:`page_tasks`) into one row; never raises for bad input.
 
     This is the function the process pool and Dask workers run.
@@ -152,11 +157,12 @@ def score_task(task: dict, *, max_pixels: int = MAX_PIXELS, method: str = "auto"
     _init_worker()
     t0 = time.perf_counter()
     try:
-        page = next(iter(load_pages(task["path"], dpi=task["dpi"], max_pixels=max_pixels,
-                                    pages=[task["page"]])))
+        page = next(iter(load_pages(task["path"], dpi=task["dpi"], force_dpi=task.get("force_dpi"),
+                                    max_pixels=max_pixels, pages=[task["page"]])))
         a = analyze_page(page, method=method, max_pixels=max_pixels)
     except (PenmotorError, MemoryError) as exc:
-        return _error_row(task, str(exc) or type(exc).__name__, time.perf_counter() - t0)
+        msg = describe_error(exc) if describe_error is not None else str(exc)
+        return _error_row(task, msg or type(exc).__name__, time.perf_counter() - t0)
     except Exception as exc:  # a bug must not stop the batch: report it in the row
         return _error_row(task, f"internal error: {type(exc).__name__}: {exc}", time.perf_counter() - t0)
     row = {"path": task["path"], "page": task["page"], "key": task["key"], "status": "ok", "error": None,
@@ -167,9 +173,10 @@ def score_task(task: dict, *, max_pixels: int = MAX_PIXELS, method: str = "auto"
     return row
 
 
-def _page_rows(task: dict, *, max_pixels: int, method: str) -> list[dict]:
+def _page_rows(task: dict, *, max_pixels: int, method: str,
+               describe_error: Callable[[BaseException], str] | None = None) -> list[dict]:
     """The engine's task function: :func:`score_task` as a list of rows."""
-    return [score_task(task, max_pixels=max_pixels, method=method)]
+    return [score_task(task, max_pixels=max_pixels, method=method, describe_error=describe_error)]
 
 
 def _units() -> dict[str, str]:
@@ -185,6 +192,7 @@ def scan_files(
     out: str | os.PathLike[str],
     *,
     dpi: float | None = None,
+    force_dpi: float | None = None,
     workers: int = 1,
     dask: str | None = None,
     client: Any = None,
@@ -193,6 +201,7 @@ def scan_files(
     progress: bool = True,
     max_pixels: int = MAX_PIXELS,
     method: str = "auto",
+    describe_error: Callable[[BaseException], str] | None = None,
 ) -> Any:
     """Score every page of every image/PDF under `inputs` and write one table.
 
@@ -204,7 +213,9 @@ def scan_files(
         ``.parquet`` or ``.csv`` output (units in a second header row of a CSV, in the schema
         metadata of a Parquet file); the journal ``<out>.journal.jsonl`` sits beside it.
     dpi : float, optional
-        Resolution of raster files (overrides metadata) / rasterisation dpi of PDFs.
+        Resolution of raster files that do not state one / rasterisation dpi of PDFs.
+    force_dpi : float, optional
+        Resolution of every raster file whatever it states / rasterisation dpi of PDFs.
     workers : int
         This process plus ``workers - 1`` spawn processes (started only when the batch is
         worth it), or the workers of ``dask="local"``.
@@ -223,6 +234,10 @@ def scan_files(
         Largest page accepted (bounds memory per worker).
     method : str
         Binarisation (see :func:`penmotor.scan.binarize.binarize`).
+    describe_error : callable, optional
+        Turns an error into the row's ``error`` text (default ``str``); the command line
+        passes :func:`penmotor.io.options.explain` so the text names its flags. Must be
+        picklable (a module-level function) for worker processes.
 
     Returns
     -------
@@ -248,8 +263,8 @@ def scan_files(
     files = find_images(inputs)
     if not files:
         raise ParameterError(f"inputs: no PNG/JPEG/TIFF/BMP/PDF files found in {inputs!r}")
-    tasks, failed_now = page_tasks(files, dpi=dpi, method=method)
-    fn = functools.partial(_page_rows, max_pixels=max_pixels, method=method)
+    tasks, failed_now = page_tasks(files, dpi=dpi, force_dpi=force_dpi, method=method, describe_error=describe_error)
+    fn = functools.partial(_page_rows, max_pixels=max_pixels, method=method, describe_error=describe_error)
     return run_batch(tasks, fn, out=out, item="page", extra_columns=EXTRA_COLUMNS, metrics=metric_columns(),
                      units=_units(), failed_rows=failed_now, resume=resume, workers=workers, client=client,
                      dask=dask, initializer=_init_worker, share=share, progress=progress, desc="scan", unit="page")

@@ -4,9 +4,12 @@ Raster files (PNG, JPEG, TIFF incl. multi-page TIFF, BMP) are opened header-firs
 Pillow, so the page size is checked against ``max_pixels`` *before* any pixel is
 decoded (a 20000 x 20000 image is refused, not decoded). PDFs are rasterised with
 pypdfium2 at ``dpi`` (default 300): their physical size is in the file, so their scale is
-exact. The scale of a raster comes from ``dpi=`` or the file's metadata (PNG pHYs, JFIF,
-TIFF XResolution); when neither is known :class:`~penmotor.UnitsError` is raised --
-millimetres are never guessed.
+exact. The scale of a raster comes from the file's metadata (PNG pHYs, JFIF, TIFF
+XResolution); ``dpi=`` is used for a file that states none, and ``force_dpi=`` whatever the
+file states (a scanner that writes a wrong value). When neither the file nor ``dpi=`` gives
+it, :class:`~penmotor.UnitsError` is raised -- millimetres are never guessed. Each
+:class:`Page` says where its dpi came from in ``page.meta["dpi_from"]`` (``"file"``,
+``"dpi"``, ``"force_dpi"``, or ``"pdf"`` for the rasterisation resolution of a PDF).
 """
 
 from __future__ import annotations
@@ -69,13 +72,13 @@ class Page:
         return 25.4 / self.dpi
 
 
-def _check_dpi(dpi: Any, where: str) -> float:
+def _check_dpi(dpi: Any, name: str = "dpi") -> float:
     try:
         d = float(dpi)
     except (TypeError, ValueError):
-        raise ParameterError(f"dpi: expected a positive number, got {dpi!r}") from None
+        raise ParameterError(f"{name}: expected a positive number, got {dpi!r}", argument=name) from None
     if not (np.isfinite(d) and 10.0 <= d <= 10000.0):
-        raise ParameterError(f"dpi: expected a number between 10 and 10000, got {dpi!r} ({where})")
+        raise ParameterError(f"{name}: expected a number between 10 and 10000, got {dpi!r}", argument=name)
     return d
 
 
@@ -112,7 +115,8 @@ def _to_grey(arr: np.ndarray) -> np.ndarray:
     raise ParameterError(f"image: unsupported array dtype {a.dtype}")
 
 
-def as_page(image: Any, *, dpi: float | None = None, max_pixels: int = MAX_PIXELS) -> Page:
+def as_page(image: Any, *, dpi: float | None = None, max_pixels: int = MAX_PIXELS,
+            force_dpi: float | None = None) -> Page:
     """Wrap an in-memory image (or the first page of a file) as a :class:`Page`.
 
     Parameters
@@ -120,9 +124,12 @@ def as_page(image: Any, *, dpi: float | None = None, max_pixels: int = MAX_PIXEL
     image : ndarray, Page, str or Path
         A 2-D grey or 3-D colour array, an existing Page, or a file name.
     dpi : float, optional
-        Resolution; required for arrays (:class:`~penmotor.UnitsError` otherwise).
+        Resolution; required for arrays (:class:`~penmotor.UnitsError` otherwise). For a
+        file or a Page: used when it states none.
     max_pixels : int
         Refuse larger pages.
+    force_dpi : float, optional
+        Resolution to use whatever a file or Page states.
 
     Examples
     --------
@@ -131,12 +138,15 @@ def as_page(image: Any, *, dpi: float | None = None, max_pixels: int = MAX_PIXEL
     >>> as_page(np.full((5, 5), 255, np.uint8))
     Traceback (most recent call last):
     ...
-    penmotor.errors.UnitsError: <array>: image resolution unknown: pass dpi= (pixels per inch)
+    penmotor.errors.UnitsError: <array>: image resolution unknown; pass dpi= (pixels per inch)
     """
     if isinstance(image, Page):
-        return image if dpi is None else Page(image.grey, _check_dpi(dpi, "argument"), image.source, image.index)
+        if force_dpi is None:
+            return image
+        return Page(image.grey, _check_dpi(force_dpi, "force_dpi"), image.source, image.index,
+                    {**image.meta, "dpi_from": "force_dpi"})
     if isinstance(image, (str, Path)):
-        for p in load_pages(image, dpi=dpi, max_pixels=max_pixels):
+        for p in load_pages(image, dpi=dpi, force_dpi=force_dpi, max_pixels=max_pixels):
             return p
         raise FormatError("file has no pages", path=image)  # pragma: no cover
     arr = np.asarray(image)
@@ -144,9 +154,11 @@ def as_page(image: Any, *, dpi: float | None = None, max_pixels: int = MAX_PIXEL
         raise ParameterError(f"image: expected a 2-D grey or 3-D colour array, got shape {arr.shape}")
     if arr.shape[0] * arr.shape[1] > max_pixels:
         raise ParameterError(f"image: {arr.shape[1]}x{arr.shape[0]} exceeds max_pixels={max_pixels}")
-    if dpi is None:
-        raise UnitsError("image resolution unknown: pass dpi= (pixels per inch)", path="<array>")
-    return Page(_to_grey(arr), _check_dpi(dpi, "argument"))
+    d, src = (force_dpi, "force_dpi") if force_dpi is not None else (dpi, "dpi")
+    if d is None:
+        raise UnitsError("image resolution unknown", path="<array>", argument="dpi",
+                         advice="pass dpi= (pixels per inch)")
+    return Page(_to_grey(arr), _check_dpi(d, src), meta={"dpi_from": src})
 
 
 def _sniff_pdf(path: Path) -> bool:
@@ -198,6 +210,7 @@ def load_pages(
     dpi: float | None = None,
     max_pixels: int = MAX_PIXELS,
     pages: Any = None,
+    force_dpi: float | None = None,
 ) -> Iterator[Page]:
     """Yield the grey pages of an image file, multi-page TIFF or PDF, with their dpi.
 
@@ -206,12 +219,15 @@ def load_pages(
     source : str, Path or ndarray
         File name (PNG/JPEG/TIFF/BMP/PDF), or an in-memory image (then `dpi` is required).
     dpi : float, optional
-        Raster files: overrides the file's resolution metadata (required when it has
-        none). PDFs: the rasterisation resolution (default 300).
+        Raster files: the resolution when the file's metadata states none (then it is
+        required). PDFs: the rasterisation resolution (default 300).
     max_pixels : int
         Pages with more pixels raise :class:`~penmotor.FormatError` before decoding.
     pages : iterable of int, optional
         0-based page numbers to load (default all).
+    force_dpi : float, optional
+        The resolution whatever the file states (overrides its metadata; for PDFs the
+        rasterisation resolution).
 
     Yields
     ------
@@ -222,37 +238,39 @@ def load_pages(
     FormatError
         Not an image, truncated or undecodable data, page too large.
     UnitsError
-        Resolution unknown (no metadata and no ``dpi=``).
+        Resolution unknown (no metadata, no ``dpi=`` and no ``force_dpi=``).
 
     Examples
     --------
     >>> import tempfile, cv2
     >>> f = tempfile.NamedTemporaryFile(suffix=".png", delete=False).name
     >>> _ = cv2.imwrite(f, np.full((30, 40), 255, np.uint8))
-    >>> [(p.grey.shape, p.dpi) for p in load_pages(f, dpi=200)]
-    [((30, 40), 200.0)]
+    >>> [(p.grey.shape, p.dpi, p.meta["dpi_from"]) for p in load_pages(f, dpi=200)]
+    [((30, 40), 200.0, 'dpi')]
     >>> next(load_pages(f))
     Traceback (most recent call last):
     ...
-    penmotor.errors.UnitsError: ...: image resolution unknown (no dpi in the file's metadata): pass dpi=
+    penmotor.errors.UnitsError: ...: image resolution unknown (no dpi in the file's metadata); pass dpi= ...
     """
     if not isinstance(source, (str, Path)):
-        yield as_page(source, dpi=dpi, max_pixels=max_pixels)
+        yield as_page(source, dpi=dpi, force_dpi=force_dpi, max_pixels=max_pixels)
         return
     path = Path(source)
     if not path.is_file():
         raise FormatError("no such file", path=path)
     want = None if pages is None else {int(p) for p in pages}
     if _sniff_pdf(path):
-        yield from _load_pdf(path, dpi=dpi, max_pixels=max_pixels, want=want)
+        yield from _load_pdf(path, dpi=force_dpi if force_dpi is not None else dpi, max_pixels=max_pixels,
+                             want=want, name="force_dpi" if force_dpi is not None else "dpi")
         return
-    yield from _load_raster(path, dpi=dpi, max_pixels=max_pixels, want=want)
+    yield from _load_raster(path, dpi=dpi, force_dpi=force_dpi, max_pixels=max_pixels, want=want)
 
 
-def _load_pdf(path: Path, *, dpi: float | None, max_pixels: int, want: set[int] | None) -> Iterator[Page]:
+def _load_pdf(path: Path, *, dpi: float | None, max_pixels: int, want: set[int] | None,
+              name: str = "dpi") -> Iterator[Page]:
     import pypdfium2 as pdfium
 
-    d = 300.0 if dpi is None else _check_dpi(dpi, "argument")
+    d = 300.0 if dpi is None else _check_dpi(dpi, name)
     try:
         doc = pdfium.PdfDocument(str(path))
     except Exception as exc:
@@ -268,8 +286,8 @@ def _load_pdf(path: Path, *, dpi: float | None, max_pixels: int, want: set[int] 
                 if npx > max_pixels:
                     raise FormatError(
                         f"page {i + 1}: {w_pt / 72 * 25.4:.0f}x{h_pt / 72 * 25.4:.0f} mm at {d:g} dpi is "
-                        f"{npx / 1e6:.0f} Mpx > max_pixels={max_pixels}; pass a lower dpi=",
-                        path=path, line=i + 1,
+                        f"{npx / 1e6:.0f} Mpx > max_pixels={max_pixels}",
+                        path=path, line=i + 1, argument=name, advice=f"pass a lower {name}=",
                     )
                 bmp = page.render(scale=d / 72.0, grayscale=True)
                 arr = bmp.to_numpy()
@@ -280,7 +298,7 @@ def _load_pdf(path: Path, *, dpi: float | None, max_pixels: int, want: set[int] 
                 raise FormatError(f"page {i + 1}: cannot rasterise ({exc})", path=path, line=i + 1) from None
             finally:
                 page.close()
-            yield Page(grey, d, str(path), i)
+            yield Page(grey, d, str(path), i, {"dpi_from": "pdf"})
     finally:
         doc.close()
 
@@ -300,7 +318,8 @@ def _raster_dpi(info: dict[str, Any]) -> float | None:
     return _snap(dx)
 
 
-def _load_raster(path: Path, *, dpi: float | None, max_pixels: int, want: set[int] | None) -> Iterator[Page]:
+def _load_raster(path: Path, *, dpi: float | None, force_dpi: float | None, max_pixels: int,
+                 want: set[int] | None) -> Iterator[Page]:
     from PIL import Image
 
     try:
@@ -331,21 +350,25 @@ def _load_raster(path: Path, *, dpi: float | None, max_pixels: int, want: set[in
                     f"page {i + 1}: {w}x{h} pixels exceeds max_pixels={max_pixels} (not decoded)",
                     path=path, line=i + 1,
                 )
-            if dpi is not None:
-                d = _check_dpi(dpi, "argument")
+            if force_dpi is not None:
+                d, src = _check_dpi(force_dpi, "force_dpi"), "force_dpi"
             else:
                 try:
-                    d = _raster_dpi(dict(im.info))
+                    d, src = _raster_dpi(dict(im.info)), "file"
                 except UnitsError as exc:
-                    raise UnitsError(exc.reason, path=path, line=i + 1) from None
+                    raise UnitsError(exc.reason, path=path, line=i + 1, argument="force_dpi",
+                                     advice="pass force_dpi= to use one resolution for both axes") from None
+                if d is None and dpi is not None:
+                    d, src = _check_dpi(dpi, "dpi"), "dpi"
                 if d is None:
                     raise UnitsError(
-                        "image resolution unknown (no dpi in the file's metadata): pass dpi=", path=path
+                        "image resolution unknown (no dpi in the file's metadata)", path=path,
+                        argument="dpi", advice="pass dpi= (pixels per inch; used for files that state none)",
                     )
-                if d < 100:
+                if src == "file" and d < 100:
                     warnings.warn(
                         f"{path}: metadata says {d:g} dpi, unusually low for a scan (screen default?); "
-                        "pass dpi= if wrong", PenmotorWarning, stacklevel=3,
+                        "pass force_dpi= if wrong", PenmotorWarning, stacklevel=3,
                     )
             grey = None
             if n == 1 and im.format in ("PNG", "JPEG", "BMP") and im.mode in ("L", "RGB", "I;16", "I"):
@@ -366,4 +389,4 @@ def _load_raster(path: Path, *, dpi: float | None, max_pixels: int, want: set[in
                     ) from None
             if grey.ndim != 2 or grey.size == 0:
                 raise FormatError(f"page {i + 1}: empty image", path=path, line=i + 1)
-            yield Page(np.ascontiguousarray(grey), d, str(path), i)
+            yield Page(np.ascontiguousarray(grey), d, str(path), i, {"dpi_from": src})

@@ -135,6 +135,7 @@ def analyze_page(
     deskew: bool = True,
     remove_lines: bool = True,
     max_pixels: int = MAX_PIXELS,
+    force_dpi: float | None = None,
 ) -> PageAnalysis:
     """Run the scan pipeline on one page and keep every stage.
 
@@ -144,7 +145,7 @@ def analyze_page(
         Grey/colour array (then `dpi` is required), a :class:`~penmotor.scan.io.Page`, or a
         file (its first page).
     dpi : float, optional
-        Resolution; overrides the file's metadata.
+        Resolution of an array, or of a file that does not state one.
     method : {"auto", "otsu", "sauvola"}
         Binarisation (see :func:`penmotor.scan.binarize.binarize`).
     deskew : bool
@@ -154,6 +155,8 @@ def analyze_page(
         Detect and remove printed ruled lines.
     max_pixels : int
         Refuse larger pages.
+    force_dpi : float, optional
+        Resolution to use whatever the file or Page states.
 
     Raises
     ------
@@ -178,7 +181,7 @@ def analyze_page(
     from ..letters import sizing_from_paths
     from .trace import centre_line_paths
 
-    page = as_page(image, dpi=dpi, max_pixels=max_pixels)
+    page = as_page(image, dpi=dpi, force_dpi=force_dpi, max_pixels=max_pixels)
     grey = page.grey
     d = page.dpi
     if method == "auto":

@@ -24,6 +24,7 @@ def child_sessions(
     child: str = "C001",
     start_date: str = "2026-01-12",
     seed: int = 0,
+    text: str | None = None,
 ) -> list[Recording]:
     """One synthetic child improving over weekly sessions: a sentence and a spiral each.
 
@@ -35,7 +36,8 @@ def child_sessions(
     air between strokes (``hover_speed_ratio`` 1.1 -> 2.0) and so does the hover before and
     after the spiral (0.6 -> 0.2 s), so ``in_air_ratio`` falls over the sessions; all with
     a little session-to-session noise. Each recording's ``meta`` has
-    ``subject``, ``session`` (1-based), ``date`` (ISO), ``task`` and ``truth``.
+    ``subject``, ``session`` (1-based), ``date`` (ISO), ``task``, ``truth`` and, for the
+    sentence, ``text`` (what was written).
 
     Parameters
     ----------
@@ -47,6 +49,9 @@ def child_sessions(
         ISO date of the first session.
     seed : int
         Random seed.
+    text : str, optional
+        The sentence the child copies in every session (as in a clinic, where the same
+        sentence makes sessions comparable); default a different sentence each session.
 
     Returns
     -------
@@ -79,7 +84,7 @@ def child_sessions(
         common = {"subject": child, "session": i + 1, "date": date}
         tr_amp = max(0.02, lerp(0.35, 0.08) * noise[0])
         sent = handwriting(
-            _SENTENCES[i % len(_SENTENCES)],
+            text if text is not None else _SENTENCES[i % len(_SENTENCES)],
             x_height_mm=lerp(5.0, 4.0) * noise[1],
             size_cv=max(0.0, lerp(0.25, 0.06) * noise[2]),
             baseline_sd_mm=max(0.0, lerp(0.6, 0.15) * noise[3]),

@@ -1,7 +1,8 @@
 """A self-contained, offline HTML progress report for one child: :func:`build_report`, :func:`report_html`.
 
-Everything is inside the one ``.html`` file: plots are PNG images embedded as base64
-``data:`` URIs, sparklines are inline SVG, the CSS is inline, and there are no scripts,
+Everything is inside the one ``.html`` file: plots and sparklines are inline SVG (one figure
+per section, see :mod:`.figures`), scanned pages their stored PNG thumbnail as a ``data:`` URI,
+the CSS is inline, and there are no scripts,
 remote fonts or links -- the report can be opened on a machine without network and
 e-mailed or printed as is. It is laid out for an occupational therapist who has thirty
 seconds: *is this child improving, in what, and is the change real?*
@@ -10,9 +11,9 @@ seconds: *is this child improving, in what, and is the change real?*
    spacing, slant, speed, pressure, pen-in-air time, spiral tremor and accuracy): baseline
    -> latest with units, a sparkline, the trend per month and a verdict badge (colour *and*
    symbol and words), then a few plain sentences;
-2. **figures** -- trend plots of the key measures, the ink of the first and latest session
-   side by side with a pressure heatmap, the tremor spectrum, scanned worksheets, and (folded)
-   small-multiple trend plots of every metric family;
+2. **figures** -- trend plots of the key measures, the ink of the first and latest session of
+   the same text coloured by pressure, the tremor metrics' spectrum, scanned worksheets, and
+   (folded) trend plots of every metric, by family, with plain-language labels;
 3. optional z-scores against a user-supplied norms table;
 4. **full detail**, folded in ``<details>`` sections (unfolded when printed): change and
    reliability of every metric per family (units, SEM, RCI, verdict) and every stored value
@@ -24,12 +25,9 @@ The words come from :mod:`penmotor.progress.report.summary`, the pictures from
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import html
 import math
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,18 +37,20 @@ import numpy as np
 from ...errors import ParameterError
 from ..store import Store
 from ..trends import format_by_magnitude, summarize
-from .figures import ink_figure, key_figure, page_figure, spectrum_figure, trend_figure
+from .svg import esc as _esc
+from .figures import Series, ink_figure, key_figure, page_images, spectrum_figure, trends_figure
 from .summary import (
     BADGES,
     COLOURS,
     KEY_METRICS,
     VERDICT_ORDER,
     KeyMeasure,
-    dated_means,
+    family_title,
     fmt_short,
     key_sentences,
     key_summary,
     prioritised,
+    text_note,
 )
 
 __all__ = ["build_report", "report_html", "CSP"]
@@ -77,6 +77,9 @@ table.glance td.spark{text-align:center;padding:2px 4px}
 .sentences{font-size:1.05em;margin:.6em 0}.sentences p{margin:.35em 0}
 .legend{font-size:.8em;color:#555}
 figure{margin:.6em 0 1.2em}figure img{max-width:100%;height:auto;border:1px solid #ddd}
+svg.plot{max-width:100%;height:auto;display:block}svg.plot text{fill:#222}
+.pages{display:flex;flex-wrap:wrap;gap:1em}.pages figure{flex:1 1 300px;margin:0}
+.code{display:block;font-size:.75em;color:#777;font-family:monospace}.note{font-size:.9em;color:#333}
 figcaption{font-size:.85em;color:#444}.small{font-size:.85em;color:#555}
 details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.2em .6em}
 details>summary{cursor:pointer;font-weight:bold;padding:.2em 0}details>summary .small{font-weight:normal}
@@ -89,24 +92,23 @@ a{color:inherit;text-decoration:none}}
 """
 
 
-#: Control, bidirectional and zero-width characters: shown as U+FFFD, never interpreted.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e"
-                       "\u2060-\u206f\ufeff\ufff9-\ufffb]")
-
 #: Scripts and network access forbidden in the report (a missed escape cannot run or leak
 #: anything): only the inline stylesheet and the figures' ``data:`` images are allowed.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
-def _esc(value: Any) -> str:
-    """The one way text from a file, the store or the command line enters the report's HTML:
-    ``&<>"'`` escaped (safe in text and quoted attributes), control and bidi characters replaced."""
-    return html.escape(_CONTROLS.sub("\ufffd", str(value)), quote=True)
+def _fig(svg: str, caption: str) -> str:
+    return f"<figure>{svg}<figcaption>{_esc(caption)}</figcaption></figure>"
 
 
-def _img(src: str, caption: str, alt: str) -> str:
-    return (f'<figure><img src="{src}" alt="{_esc(alt)}">'
-            f"<figcaption>{_esc(caption)}</figcaption></figure>")
+def _label_cell(metric: str) -> str:
+    """A metric's plain-language label with its code name under it (for tables)."""
+    from ...registry import FEATURES
+
+    info = FEATURES.get(metric)
+    if info is None or not info.label:
+        return f'<td class="name">{_esc(metric)}</td>'
+    return (f'<td class="name">{_esc(info.label)}<span class="code">{_esc(metric)}</span></td>')
 
 
 def _fmt(v: float) -> str:
@@ -142,7 +144,7 @@ def _values_tables(vals: Any, sess: Any) -> str:
                 cls = ' class="na"' if not math.isfinite(fv) else ""
                 cells.append(f'<td{cls} data-session="{sid}" data-metric="{_esc(m)}" '
                              f'data-value="{fv!r}">{_fmt(fv)}</td>')
-            body.append(f'<tr><td class="name">{_esc(m)}</td>'
+            body.append(f'<tr>{_label_cell(m)}'
                         f'<td class="name">{_esc(units.get(m, ""))}</td>{"".join(cells)}</tr>')
         out.append(f"<h3>Task: {_esc(task)}</h3><table class=\"values\" data-task=\"{_esc(task)}\">"
                    f'<tr><th class="name">metric</th><th class="name">unit</th>{head}</tr>'
@@ -150,20 +152,20 @@ def _values_tables(vals: Any, sess: Any) -> str:
     return "\n".join(out)
 
 
-def _sparkline(series: Any, t_lo: Any, t_hi: Any, colour: str, title: str) -> str:
+def _sparkline(days: np.ndarray, v: np.ndarray, scan: np.ndarray, t_lo: Any, t_hi: Any, colour: str,
+               title: str) -> str:
     """A tiny inline SVG of the per-date means (no scripts, prints as vectors)."""
     w, h, p = 124, 30, 4
-    if series.empty:
+    if v.size == 0:
         return ""
-    d = series.index.to_numpy("datetime64[ns]")
-    v = series["value"].to_numpy(float)
+    d = days.astype("datetime64[ns]")
     span = (t_hi - t_lo) / np.timedelta64(1, "D")
     x = p + ((d - t_lo) / np.timedelta64(1, "D")) / span * (w - 2 * p) if span > 0 else np.full(v.size, w / 2)
     lo, hi = float(v.min()), float(v.max())
     y = np.full(v.size, h / 2) if hi - lo <= 1e-12 * max(1.0, abs(hi)) else h - p - (v - lo) / (hi - lo) * (h - 2 * p)
     pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
     marks = []
-    for i, (a, b, sc) in enumerate(zip(x, y, series["scan"])):
+    for i, (a, b, sc) in enumerate(zip(x, y, scan)):
         r = 2.6 if i == v.size - 1 else 1.8
         if sc:
             marks.append(f'<rect x="{a - r:.1f}" y="{b - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" '
@@ -184,7 +186,7 @@ def _badge(verdict: str) -> str:
     return f'<span class="badge b-{cls}" data-verdict="{_esc(verdict)}">{sym} {_esc(text)}</span>'
 
 
-def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
+def _glance_table(ks: Any, series: Series, t_lo: Any, t_hi: Any) -> str:
     esc = _esc
     rows = []
     for r in ks.itertuples():
@@ -196,19 +198,21 @@ def _glance_table(ks: Any, vals: Any, t_lo: Any, t_hi: Any) -> str:
                     if r.n_sessions >= 2 else f"{fmt_short(r.latest * sc)}{us}")
         direction = f'<span class="dir">{esc(r.direction)}</span>' if r.direction and r.n_sessions >= 2 else ""
         slope = float(r.slope_per_month)
-        trend = (esc(f"{'+' if slope > 0 else ''}{fmt_short(slope * sc)}{us}") if math.isfinite(slope)
+        # a change of a percentage is in percentage points
+        slope_unit = " pp" if u == "%" else us
+        trend = (f"{'+' if slope > 0 else ''}{fmt_short(slope * sc)}{slope_unit}" if math.isfinite(slope)
                  else '<span class="small" title="a trend needs more session dates">\u2013</span>')
         cls = BADGES.get(r.verdict, ("none",))[0]
-        series = dated_means(vals, r.task, r.metric)
-        title = f"{km.label} ({r.task}): " + ", ".join(f"{fmt_short(a * sc)}{us}" for a in series["value"])
+        days, means, scan = series.dated(r.task, r.metric)
+        title = f"{km.label} ({r.task}): " + ", ".join(f"{fmt_short(a * sc)}{us}" for a in means)
         task_note = f" \u00b7 {r.task} task" if r.task != km.task else f" \u00b7 {r.task}"
         rows.append(
             f'<tr class="key v-{cls}" data-metric="{esc(r.metric)}" data-task="{esc(r.task)}" '
             f'data-baseline="{float(r.baseline)!r}" data-latest="{float(r.latest)!r}" '
             f'data-slope="{slope!r}" data-n="{int(r.n_sessions)}">'
             f'<td class="label"><b>{esc(km.label)}</b><span class="what">{esc(km.what)}{esc(task_note)}</span></td>'
-            f'<td class="vals">{esc(vals_txt)}{direction}</td><td>{int(r.n_sessions)}</td><td>{trend}</td>'
-            f'<td class="spark">{_sparkline(series, t_lo, t_hi, COLOURS[cls], title)}</td>'
+            f'<td class="vals">{vals_txt}{direction}</td><td>{int(r.n_sessions)}</td><td>{trend}</td>'
+            f'<td class="spark">{_sparkline(days, means, scan, t_lo, t_hi, COLOURS[cls], title)}</td>'
             f"<td>{_badge(r.verdict)}</td></tr>")
     return ('<table class="glance"><tr><th class="name">Measure</th><th>First \u2192 latest</th>'
             '<th title="session dates">Sessions</th><th>Trend per month</th><th>Over time</th>'
@@ -230,16 +234,19 @@ def _family_details(summary: Any) -> str:
             cls, sym, _ = BADGES.get(r.verdict, ("none", "", r.verdict))
             ci = (f"{_fmt(r.slope_low)} to {_fmt(r.slope_high)}" if math.isfinite(r.slope_low)
                   and math.isfinite(r.slope_high) else "&ndash;")
+            same_text = ('<span class="code">same text only</span>'
+                         if int(getattr(r, "n_other_text", 0) or 0) else "")
             rows.append(
                 f'<tr title="{esc(r.words)}" data-row-metric="{esc(r.metric)}" data-row-task="{esc(r.task)}" '
-                f'data-rci="{float(r.rci)!r}"><td class="name">{esc(r.metric)}</td>'
-                f'<td class="name">{esc(r.task)}</td><td class="name">{esc(unit)}</td><td>{r.n_sessions}</td>'
+                f'data-rci="{float(r.rci)!r}">{_label_cell(r.metric)}'
+                f'<td class="name">{esc(r.task)}{same_text}</td>'
+                f'<td class="name">{esc(unit)}</td><td>{r.n_sessions}</td>'
                 f"<td>{_fmt(r.baseline)}</td><td>{_fmt(r.latest)}</td><td>{_fmt(r.change)}</td>"
                 f"<td>{_fmt(r.slope_per_month)}</td><td>{ci}</td><td>{_fmt(r.sem)}</td><td>{_fmt(r.rci)}</td>"
                 f"<td class=\"name\">{esc(r.better if isinstance(r.better, str) else '')}</td>"
                 f'<td class="name v-{cls}">{sym} {esc(r.verdict)}</td></tr>')
         out.append(
-            f'<details class="family" data-family="{esc(fam)}"><summary>{esc(fam)} '
+            f'<details class="family" data-family="{esc(fam)}"><summary>{esc(family_title(fam))} '
             f'<span class="small">({len(sel)} metrics: {esc(desc)})</span></summary>'
             '<table class="summary"><tr><th class="name">metric</th><th class="name">task</th>'
             '<th class="name">unit</th><th>sessions</th><th>baseline</th><th>latest</th><th>change</th>'
@@ -248,30 +255,111 @@ def _family_details(summary: Any) -> str:
     return "\n".join(out)
 
 
-def _header(sess: Any, child: str) -> list[str]:
-    """Title and the one-line description of the sessions."""
+def _ink_section(store: Store, sess: Any) -> list[str]:
+    """The ink of the first and latest session of each task -- of the same text as the latest --
+    in one figure, and the tremor metrics' spectrum of the task that shows tremor best."""
+    from ...metrics.tremor import HANDWRITING_BAND, SPIRAL_BAND
+
+    esc = _esc
+    online = sess[sess["modality"] == "online"]
+    pairs, notes, spec_src = [], [], None
+    has_prompt = "prompt" in online
+    for task, g in online.groupby("task", sort=True):
+        g = g.sort_values(["date", "session_id"])
+        b = g.iloc[-1]
+        text = b.prompt if has_prompt and isinstance(b.prompt, str) and b.prompt else None
+        same = g[g["prompt"] == text] if text is not None else g
+        a = same.iloc[0]
+        other = int((g["date"] < a.date).sum()) if text is not None else 0
+        if other:
+            notes.append(f"{task}: the first session shown is the first of the text {text!r}; {other} earlier "
+                         f"recording{'s' if other != 1 else ''} of another text left out")
+        ra, rb = store.ink(int(a.session_id)), store.ink(int(b.session_id))
+        if ra is None or rb is None or not ra.pen_down.any() or not rb.pen_down.any():
+            continue
+        labels = (f"first: {a.date.date()}", f"latest: {b.date.date()}")
+        pairs.append((str(task), ra, rb, labels))
+        dur = float(ra.duration + rb.duration)
+        if spec_src is None or task == "spiral" or (spec_src[0] != "spiral" and dur > spec_src[4]):
+            spec_src = (str(task), (a, ra), (b, rb), labels, dur)
+    out: list[str] = []
+    if pairs:
+        caption = ("First and latest session of each task at one scale per task (the 10 mm bar), ink coloured "
+                   "by pen pressure; both of the same text where the text is known.")
+        out.append("<h2>Ink: first and latest session</h2>" + _fig(ink_figure(pairs), caption))
+        if notes:
+            out.append(f'<p class="note">{esc("; ".join(notes))}.</p>')
+    if spec_src is not None:
+        band = SPIRAL_BAND if spec_src[0] == "spiral" else HANDWRITING_BAND
+        curves = []
+        for (row, rec), lab in zip(spec_src[1:3], spec_src[3]):
+            got = store.spectrum(int(row.session_id))  # the metrics' own spectrum, kept at ingest
+            if got is None:  # a store from before spectra were kept: compute it from the stored ink
+                from ...metrics.tremor import tremor_spectrum
+
+                sp = tremor_spectrum(rec)
+                got = (sp.f, sp.psd) if sp is not None else (None, None)
+            curves.append((got[0], got[1], lab))
+        svg = spectrum_figure(curves, band=band)
+        if svg is not None:
+            out.append("<h2>Tremor spectrum</h2>")
+            out.append(_fig(svg, f"{spec_src[0]}: the spectrum the tremor metrics use (high-passed pen-down "
+                            "displacement), first vs latest session; a narrow peak in the shaded band is tremor."))
+    return out
+
+
+def report_html(
+    store: Store,
+    child: str,
+    *,
+    retest_sd: Mapping[Any, float] | None = None,
+    norms: Any = None,
+    age_years: float | None = None,
+    min_sessions: int = 3,
+    all_trends: bool = False,
+    summary: Any = None,
+    values: Any = None,
+) -> str:
+    """The report for `child` as one HTML string (see :func:`build_report`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> s = Store(tempfile.mkdtemp() + "/s.db")
+    >>> _ = s.add_session("C1", date="2026-01-01", task="t", modality="online", sha256="aa" * 32,
+    ...                   values={"a": 1.0}, units={"a": "mm"})
+    >>> "C1" in report_html(s, "C1")
+    True
+    """
     from ... import __version__
     from ...registry import REGISTRY_VERSION
 
+    sess = store.sessions(child)
+    if sess.empty:
+        raise ParameterError(f"child: no sessions stored for {child!r} in {store!r}")
+    vals = store.values(child) if values is None else values
+    if summary is None:
+        summary = summarize(vals, retest_sd=retest_sd, min_sessions=min_sessions)
+    ks = key_summary(summary)
+    note = text_note(summary)
+    series = Series(vals, sess["date"].min())
+    parts: list[str] = []
     esc = _esc
     first, last = sess["date"].min().date(), sess["date"].max().date()
+    t_lo, t_hi = sess["date"].min().to_datetime64(), sess["date"].max().to_datetime64()
     n_dates = int(sess["date"].nunique())
     per_task = sess["task"].value_counts().sort_index()
-    return [
-        f"<h1>Handwriting progress: {esc(child)}</h1>",
+    parts.append(f"<h1>Handwriting progress: {esc(child)}</h1>")
+    parts.append(
         f'<p class="meta">{n_dates} session date{"s" if n_dates != 1 else ""} from {first} to {last}; '
         f'{len(sess)} recordings ({esc(", ".join(f"{k}: {v}" for k, v in per_task.items()))}). '
         f"Generated {_dt.date.today()} by penmotor {esc(__version__)} (metric registry version "
-        f"{esc(REGISTRY_VERSION)}). Child identified by a pseudonymous code only.</p>",
-    ]
-
-
-def _at_a_glance(ks: Any, vals: Any, summary: Any, sess: Any, child: str, t_lo: Any, t_hi: Any) -> list[str]:
-    """Section 1: the key-measure table, its legend and a few plain sentences."""
-    esc = _esc
-    parts = ["<h2>At a glance</h2>"]
+        f"{esc(REGISTRY_VERSION)}). Child identified by a pseudonymous code only.</p>"
+    )
+    # 1. at a glance
+    parts.append("<h2>At a glance</h2>")
     if len(ks):
-        parts.append(_glance_table(ks, vals, t_lo, t_hi))
+        parts.append(_glance_table(ks, series, t_lo, t_hi))
         parts.append(
             '<p class="legend">First = mean of the first session date, latest = mean of the last; tablet '
             "sessions are compared with tablet sessions and scanned worksheets with worksheets (whichever a "
@@ -286,120 +374,69 @@ def _at_a_glance(ks: Any, vals: Any, summary: Any, sess: Any, child: str, t_lo: 
     else:
         parts.append("<p>None of the key measures has been recorded for this child; every metric is in "
                      "the full detail below.</p>")
-    return parts
-
-
-def _trends(ks: Any, vals: Any, summary: Any, t0: Any, all_trends: bool) -> list[str]:
-    """Section 2a: key-measure trends, then (folded) the trends of every family."""
-    esc = _esc
+    if note:
+        parts.append(f'<p class="note"><b>Like with like:</b> {esc(note)}</p>')
+    # 2. figures: one per section, drawn from the summary
     plotted = summary if all_trends else summary[
         summary["better"].isin(["lower", "higher"]) | summary["metric"].isin(KEY_METRICS)]
-    parts = ["<h2>Key measures over time</h2>"]
+    parts.append("<h2>Key measures over time</h2>")
     if len(ks):
-        parts.append(_img(key_figure(vals, ks, t0), "Key measures: dots are single recordings, the line "
+        parts.append(_fig(key_figure(series, ks), "Key measures: dots are single recordings, the line "
                           "joins the session means, orange squares are scanned worksheets, the dashed line is "
-                          "the robust trend. Title colour and symbol give the verdict.", "key measure trends"))
-    fam_parts = []
-    for fam in sorted(plotted["family"].unique()):
-        fam_parts.append(f"<h3>{esc(fam)}</h3>")
-        fam_parts.append(_img(trend_figure(vals, plotted, fam, t0), f"{fam} metrics over sessions",
-                              f"trend plots, {fam}"))
-    if fam_parts:
+                          "the robust trend the verdict used. Title colour and symbol give the verdict."))
+    if len(plotted):
         parts.append(
             '<details class="trends"><summary>Trends of every metric, by family '
-            f'<span class="small">({plotted["family"].nunique()} families)</span></summary>'
-            '<p class="small">Blue circles: tablet sessions; orange squares: scanned worksheets; grey line: '
-            "Theil-Sen trend (robust, per month). Title colour and symbol: &#10004; improved, &#10006; worse, "
-            "&#9670; changed reliably."
+            f'<span class="small">({plotted["family"].nunique()} families, {len(plotted)} plots)</span></summary>'
+            '<p class="small">Dots: tablet sessions (coloured by verdict); orange squares: scanned worksheets; '
+            "line: session means; dashed: the Theil-Sen trend (robust, per month) the verdict used. Symbol: "
+            "&#10004; improved, &#10006; worse, &#9670; changed reliably, &#9675; no reliable change. Hover a "
+            "plot for its verdict in words."
             + ("" if all_trends else " Shown: metrics with a 'better' direction and the key metrics; "
-               "every metric is in the tables below.") + "</p>" + "".join(fam_parts) + "</details>")
-    return parts
-
-
-def _ink_and_spectrum(store: Store, sess: Any) -> list[str]:
-    """Section 2b: the ink of the first and latest session per task, and one tremor spectrum."""
-    esc = _esc
-    parts: list[str] = []
-    online = sess[sess["modality"] == "online"]
-    ink_parts, spec_src = [], None
-    for task, g in online.groupby("task", sort=True):
-        g = g.sort_values(["date", "session_id"])
-        a, b = g.iloc[0], g.iloc[-1]
-        ra, rb = store.ink(int(a.session_id)), store.ink(int(b.session_id))
-        if ra is None or rb is None or not ra.pen_down.any() or not rb.pen_down.any():
-            continue
-        labels = (f"first: {a.date.date()}", f"latest: {b.date.date()}")
-        ink_parts.append(f"<h3>Task: {esc(task)}</h3>")
-        ink_parts.append(_img(ink_figure(ra, rb, labels), f"{task}: first and latest session at the same "
-                              "scale (mm); bottom row coloured by pen pressure (0-1)", f"ink {task}"))
-        dur = float(ra.duration + rb.duration)
-        if spec_src is None or task == "spiral" or (spec_src[0] != "spiral" and dur > spec_src[4]):
-            spec_src = (task, ra, rb, labels, dur)
-    if ink_parts:
-        parts.append("<h2>Ink: first and latest session</h2>" + "".join(ink_parts))
-    if spec_src is not None:
-        src = spectrum_figure(spec_src[1], spec_src[2], spec_src[3])
-        if src is not None:
-            parts.append("<h2>Tremor spectrum</h2>")
-            parts.append(_img(src, f"{spec_src[0]}: power of the high-passed pen position, first vs latest "
-                              "session; a peak in the shaded band is tremor", "tremor spectrum"))
-    return parts
-
-
-def _scanned_pages(store: Store, sess: Any) -> list[str]:
-    """Section 2c: the first and latest scanned worksheet."""
+               "every metric is in the tables below.") + "</p>"
+            + _fig(trends_figure(series, plotted, family_title), "every plotted metric over time")
+            + "</details>")
+    parts += _ink_section(store, sess)
     scans = sess[sess["modality"] == "scan"].sort_values(["date", "session_id"])
-    if not len(scans):
-        return []
-    sel = [scans.iloc[0]] + ([scans.iloc[-1]] if len(scans) > 1 else [])
-    pages = []
-    for r in sel:
-        img = store.ink(int(r.session_id))
-        if isinstance(img, np.ndarray):
-            pages.append((img, f"{r.task}, {r.date.date()}"))
-    if not pages:
-        return []
-    return ["<h2>Scanned worksheets</h2>",
-            _img(page_figure(pages), "first and latest scanned page", "scanned pages")]
+    if len(scans):
+        sel = [scans.iloc[0]] + ([scans.iloc[-1]] if len(scans) > 1 else [])
+        pages = [(png, f"{r.task}, {r.date.date()}") for r in sel
+                 if (png := store.page_png(int(r.session_id))) is not None]
+        if pages:
+            parts.append("<h2>Scanned worksheets</h2>")
+            parts.append(page_images(pages))
+    # 3. norms
+    if norms is not None:
+        from ..norms import z_scores
 
-
-def _norms(vals: Any, norms: Any, age_years: float | None) -> list[str]:
-    """Section 3: z-scores of the latest values against a user-supplied norms table."""
-    from ..norms import z_scores
-
-    esc = _esc
-    if age_years is None:
-        raise ParameterError("age_years: needed to compare with a norms table")
-    latest = vals[vals["date"] == vals.groupby(["task", "metric"])["date"].transform("max")]
-    z = z_scores(latest, norms, age_years=age_years)
-    z = z[np.isfinite(z["z"])]
-    parts = [f"<h2>Compared with the supplied norms (age {age_years:g} years)</h2>"]
-    if z.empty:
-        parts.append("<p>No metric of this child has a matching row in the norms table.</p>")
-    else:
-        rows = "".join(
-            f'<tr><td class="name">{esc(r.metric)}</td><td class="name">{esc(r.task)}</td>'
-            f"<td>{_fmt(r.value)}</td><td>{_fmt(r.norm_mean)}</td><td>{_fmt(r.norm_sd)}</td>"
-            f"<td>{_fmt(r.z)}</td></tr>" for r in z.itertuples())
-        parts.append('<table><tr><th class="name">metric</th><th class="name">task</th><th>latest</th>'
-                     f"<th>norm mean</th><th>norm SD</th><th>z</th></tr>{rows}</table>"
-                     '<p class="small">Norms supplied by the user; penmotor ships none.</p>')
-    return parts
-
-
-def _full_detail(summary: Any, vals: Any, sess: Any, min_sessions: int) -> list[str]:
-    """Section 4: change and reliability of every metric, every stored value, the methods."""
-    esc = _esc
+        if age_years is None:
+            raise ParameterError("age_years: needed to compare with a norms table")
+        latest = vals[vals["date"] == vals.groupby(["task", "metric"])["date"].transform("max")]
+        z = z_scores(latest, norms, age_years=age_years)
+        z = z[np.isfinite(z["z"])]
+        parts.append(f"<h2>Compared with the supplied norms (age {age_years:g} years)</h2>")
+        if z.empty:
+            parts.append("<p>No metric of this child has a matching row in the norms table.</p>")
+        else:
+            rows = "".join(
+                f'<tr>{_label_cell(r.metric)}<td class="name">{esc(r.task)}</td>'
+                f"<td>{_fmt(r.value)}</td><td>{_fmt(r.norm_mean)}</td><td>{_fmt(r.norm_sd)}</td>"
+                f"<td>{_fmt(r.z)}</td></tr>" for r in z.itertuples())
+            parts.append('<table><tr><th class="name">metric</th><th class="name">task</th><th>latest</th>'
+                         f"<th>norm mean</th><th>norm SD</th><th>z</th></tr>{rows}</table>"
+                         '<p class="small">Norms supplied by the user; penmotor ships none.</p>')
+    # 4. full detail
     counts = summary["verdict"].value_counts()
-    return [
+    parts.append(
         "<h2>Full detail</h2><p class=\"small\">Every metric penmotor computed ("
         f"{len(summary)} task/metric pairs: "
         + esc(", ".join(f"{int(counts[v])} {v}" for v in VERDICT_ORDER if counts.get(v, 0)))
         + "). Click a heading to unfold it; everything is unfolded when printed. Hover a row for the "
-        "verdict in words.</p>",
-        "<h3>Change and reliability, by family</h3>" + _family_details(summary),
-        '<details class="values"><summary>All stored values <span class="small">(every recording, '
-        "exact stored numbers, per task)</span></summary>" + _values_tables(vals, sess) + "</details>",
+        "verdict in words.</p>")
+    parts.append("<h3>Change and reliability, by family</h3>" + _family_details(summary))
+    parts.append('<details class="values"><summary>All stored values <span class="small">(every recording, '
+                 "exact stored numbers, per task)</span></summary>" + _values_tables(vals, sess) + "</details>")
+    parts.append(
         "<h2>Methods</h2><p class=\"small\">Trend: Theil-Sen slope (median of pairwise slopes) per month "
         f"(30.44 days), shown with at least {min_sessions} session dates. Reliable change: Jacobson-Truax "
         "RCI = (latest - baseline) / (&radic;2 &middot; SEM), |RCI| &ge; 1.96; baseline and latest are the "
@@ -408,50 +445,15 @@ def _full_detail(summary: Any, vals: Any, sess: Any, min_sessions: int) -> list[
         "pooled SD of repeats of a task within one session. 'Better' directions come from the penmotor "
         "metric registry; where there is none, a reliable change is reported as 'changed'. Key measures "
         "are listed in penmotor.progress.report.KEY_MEASURES. All metrics are in the units shown; pressure "
-        "is normalised 0-1.</p>",
-    ]
-
-
-def report_html(
-    store: Store,
-    child: str,
-    *,
-    retest_sd: Mapping[Any, float] | None = None,
-    norms: Any = None,
-    age_years: float | None = None,
-    min_sessions: int = 3,
-    all_trends: bool = False,
-) -> str:
-    """The report for `child` as one HTML string (see :func:`build_report`).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> s = Store(tempfile.mkdtemp() + "/s.db")
-    >>> _ = s.add_session("C1", date="2026-01-01", task="t", modality="online", sha256="aa" * 32,
-    ...                   values={"a": 1.0}, units={"a": "mm"})
-    >>> "C1" in report_html(s, "C1")
-    True
-    """
-    sess = store.sessions(child)
-    if sess.empty:
-        raise ParameterError(f"child: no sessions stored for {child!r} in {store!r}")
-    vals = store.values(child)
-    summary = summarize(vals, retest_sd=retest_sd, min_sessions=min_sessions)
-    ks = key_summary(summary)
-    t_lo, t_hi = sess["date"].min().to_datetime64(), sess["date"].max().to_datetime64()
-    parts = _header(sess, child)
-    parts += _at_a_glance(ks, vals, summary, sess, child, t_lo, t_hi)
-    parts += _trends(ks, vals, summary, t_lo, all_trends)
-    parts += _ink_and_spectrum(store, sess)
-    parts += _scanned_pages(store, sess)
-    if norms is not None:
-        parts += _norms(vals, norms, age_years)
-    parts += _full_detail(summary, vals, sess, min_sessions)
+        "is normalised 0-1; a change or trend of a percentage is given in percentage points (pp). Measures "
+        "that depend on what was written (ink length, extents, crossings, durations, counts; marked in the "
+        "metric registry) are compared only between recordings of the same text: the text written on most "
+        "session dates, the latest on a tie.</p>"
+    )
     body = "\n".join(parts)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-            f"<title>penmotor progress report {_esc(child)}</title>"
+            f"<title>penmotor progress report {esc(child)}</title>"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
 
@@ -466,6 +468,8 @@ def build_report(
     age_years: float | None = None,
     min_sessions: int = 3,
     all_trends: bool = False,
+    summary: Any = None,
+    values: Any = None,
 ) -> Path:
     """Write the self-contained HTML progress report of `child` to `out`.
 
@@ -486,6 +490,12 @@ def build_report(
     all_trends : bool
         Plot every metric's trend; default only metrics with a "better" direction and
         :data:`KEY_METRICS`, in a folded section (all values are always in the tables).
+    summary : pandas.DataFrame, optional
+        :func:`~penmotor.progress.trends.summarize` of the child's values when the caller
+        has it already (the command line prints its headline too): not computed twice.
+    values : pandas.DataFrame, optional
+        The child's :meth:`~penmotor.progress.store.Store.values`, when the caller has read
+        them already (for `summary`): not read twice.
 
     Returns
     -------
@@ -507,7 +517,7 @@ def build_report(
     if not p.parent.is_dir():
         raise ParameterError(f"out: folder {p.parent} does not exist")
     text = report_html(st, child, retest_sd=retest_sd, norms=norms, age_years=age_years,
-                       min_sessions=min_sessions, all_trends=all_trends)
+                       min_sessions=min_sessions, all_trends=all_trends, summary=summary, values=values)
     tmp = p.with_name(p.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, p)

@@ -13,12 +13,67 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 
 from ..trends import format_by_magnitude, summarize
 
 __all__ = ["KeyMeasure", "KEY_MEASURES", "KEY_METRICS", "BADGES", "COLOURS", "VERDICT_ORDER", "key_summary",
-           "headline", "key_sentences", "fmt_short", "prioritised", "dated_means"]
+           "headline", "key_sentences", "fmt_short", "prioritised", "FAMILY_TITLES",
+           "family_title", "text_note"]
+
+#: Plain-language headings of the metric families (registry family name -> heading).
+FAMILY_TITLES = {
+    "kinematics": "Movement: speed, acceleration, smoothness",
+    "pressure": "Pen pressure and pen angle",
+    "temporal": "Timing: durations, pauses, pen lifts",
+    "tremor": "Tremor",
+    "spiral": "Spiral drawing",
+    "sizing": "Letter size, alignment and slant",
+    "spacing": "Spacing",
+    "geometry": "Amount and extent of the ink",
+    "scan": "Scanned worksheets only",
+}
+
+
+def family_title(family: str) -> str:
+    """The plain-language heading of a metric family (the family name itself when unknown).
+
+    Examples
+    --------
+    >>> family_title("temporal"), family_title("custom")
+    ('Timing: durations, pauses, pen lifts', 'custom')
+    """
+    return FAMILY_TITLES.get(family, family)
+
+
+def text_note(summary: Any) -> str | None:
+    """One plain sentence about measures compared only between recordings of the same text.
+
+    None when nothing was left out (every session of a text-dependent measure had one text).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"metric": ["ink_length", "x_height"], "task": ["sentence", "sentence"],
+    ...                   "text": ["the fox", ""], "n_other_text": [2, 0]})
+    >>> text_note(s)
+    "Ink length (sentence) depends on what was written, so only recordings of 'the fox' were compared; 2 session dates with another text were left out."
+    """
+    from ...registry import FEATURES
+
+    if "n_other_text" not in summary:
+        return None
+    sel = summary[summary["n_other_text"].fillna(0).astype(int) > 0]
+    if sel.empty:
+        return None
+    parts = []
+    for (task, text), g in sel.groupby(["task", "text"], sort=True):
+        labels = [FEATURES[m].title if m in FEATURES else m for m in g["metric"]]
+        names = ", ".join(labels[:-1]) + (" and " if len(labels) > 1 else "") + labels[-1]
+        n = int(g["n_other_text"].max())
+        parts.append(f"{names} ({task}) depend{'s' if len(labels) == 1 else ''} on what was written, so only "
+                     f"recordings of {text!r} were compared; {n} session date{'s' if n != 1 else ''} with "
+                     f"another text {'were' if n != 1 else 'was'} left out")
+    return "; ".join(parts) + "."
 
 
 
@@ -275,27 +330,6 @@ def headline(summary: Any, *, measures: Sequence[KeyMeasure] = KEY_MEASURES, max
     if open_:
         parts.append(f"not judged (no retest SD): {_names(open_, max_names)}")
     return [line1, line2, "; ".join(parts) + "."]
-
-
-def dated_means(vals: Any, task: str, metric: str) -> Any:
-    """Per-date mean of one (task, metric) series (as :func:`summarize` uses), and whether
-    every value on that date came from a scan.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from penmotor.progress.trends import summarize
-    >>> vals = pd.DataFrame({"child_id": "C1", "task": "sentence", "metric": "x_height", "unit": "mm",
-    ...     "modality": "online", "value": [5.0, 4.6, 4.1, 3.8],
-    ...     "date": pd.to_datetime(["2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26"])})
-    >>> summary = summarize(vals)
-    >>> dated_means(vals, "sentence", "x_height")["value"].tolist()
-    [5.0, 4.6, 4.1, 3.8]
-    """
-    g = vals[(vals["task"] == task) & (vals["metric"] == metric)]
-    g = g[np.isfinite(g["value"].astype(float))]
-    return g.groupby("date").agg(value=("value", "mean"),
-                                 scan=("modality", lambda m: bool((m == "scan").all()))).sort_index()
 
 
 def _join(items: Sequence[str]) -> str:
