@@ -91,8 +91,12 @@ for item in job["files"]:
     cx, cy = item["x_col"], item["y_col"]
     vals = np.column_stack([raw[:, cx] / item["x_res"], raw[:, cy] / item["y_res"], raw[:, 2] * item["t_scale"],
                             raw[:, 3], raw[:, 4], raw[:, 5], raw[:, 6]])
-    t0 = time.perf_counter()
-    hf = HandwritingFeatures.from_numpy_array(vals, LABELS)
+    t0, c0 = time.perf_counter(), time.process_time()
+    try:
+        hf = HandwritingFeatures.from_numpy_array(vals, LABELS)
+    except Exception as exc:  # BDALab refuses the recording (e.g. nothing left after its trimming)
+        out.append(dict(path=item["path"], n=int(raw.shape[0]), refused=f"{type(exc).__name__}: {exc}"))
+        continue
     errors = 0
     failed = []
     t_conv = None
@@ -105,6 +109,7 @@ for item in job["files"]:
             errors += 1
             failed.append(f"{name}({kw.get('in_air', '')}): {type(exc).__name__}")
     elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     if t_conv is None:
         t_conv = elapsed
     w = hf.wrapper
@@ -116,7 +121,7 @@ for item in job["files"]:
         except Exception:
             return float("nan")
     out.append(dict(
-        path=item["path"], n=int(raw.shape[0]), seconds=elapsed, seconds_no_intersections=t_conv,
+        path=item["path"], n=int(raw.shape[0]), seconds=elapsed, cpu_seconds=cpu, seconds_no_intersections=t_conv,
         errors=errors, failed=failed,
         speed_mean=val(lambda: hf.velocity(axis="xy", in_air=False, statistics=["mean"])),
         air_speed_mean=val(lambda: hf.velocity(axis="xy", in_air=True, statistics=["mean"])),
@@ -210,6 +215,67 @@ def rel(a: float, b: float, key: str = "") -> float:
         return 0.0 if (np.isnan(a) and np.isnan(b)) else math.inf
     den = max(abs(a), abs(b))
     return 0.0 if den == 0 else abs(a - b) / den
+
+
+LONG_TEXTS = ["the quick brown fox jumps over the lazy dog", "pack my box with five dozen liquor jugs",
+              "sphinx of black quartz judge my vow", "how vexingly quick daft zebras jump",
+              "the five boxing wizards jump quickly"]
+
+
+def long_recordings(k: int) -> list[Recording]:
+    """`k` synthetic handwriting recordings of 10-30 k samples (3-6 sentences at 200 Hz, pressure)."""
+    out = []
+    for i in range(k):
+        n_sent = 3 + i % 4
+        text = " ".join(LONG_TEXTS[(i + j) % len(LONG_TEXTS)] for j in range(n_sent))
+        out.append(penmotor.synth.handwriting(text, seed=i, x_height_mm=3.0 + 0.5 * (i % 3)))
+    return out
+
+
+def bdalab_items(recs: list[Recording], folder: Path) -> list[dict]:
+    """Recordings as text files for the BDALab worker: a header line, then x y t pen azimuth tilt
+    pressure per sample, in mm and s (so the worker's scaling is 1)."""
+    items = []
+    for i, r in enumerate(recs):
+        f = folder / f"rec_{i:04d}.txt"
+        p = r.pressure if r.has("pressure") else np.where(r.pen_down, 0.5, 0.0)
+        zeros = np.zeros(len(r))
+        x, y = r.x - r.x.min(), r.y - r.y.min()  # BDALab refuses negative coordinates
+        np.savetxt(f, np.column_stack([x, y, r.t, r.pen_down.astype(float), zeros, zeros, p * 1023]),
+                   header="n", comments="", fmt="%.6f")
+        items.append(dict(path=str(f), x_col=0, y_col=1, x_res=1.0, y_res=1.0, t_scale=1.0))
+    return items
+
+
+def per_recording(label: str, recs: list[Recording], python: str, repeats: int, summary: dict) -> None:
+    """ms per recording of the full registry on fresh copies vs BDALab's core set (no intersections)."""
+    n = sum(len(r) for r in recs)
+    best = best_cpu = math.inf
+    for _ in range(repeats):
+        fresh = [r[:] for r in recs]  # new Recording objects: empty caches
+        t0, c0 = time.perf_counter(), time.process_time()
+        for r in fresh:
+            penmotor.features(r)
+        best = min(best, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    ms, cpu_ms = 1000 * best / len(recs), 1000 * best_cpu / len(recs)
+    line = (f"{label}: {len(recs)} recordings, {n / len(recs):,.0f} samples each on average\n"
+            f"   penmotor full set: {ms:.1f} ms/recording wall, {cpu_ms:.1f} ms CPU ({n / best_cpu / 1e6:.2f} M "
+            "samples/s CPU)")
+    with tempfile.TemporaryDirectory() as d:
+        bd = run_bdalab(python, bdalab_items(recs, Path(d)), intersections=False)
+    if bd is not None:
+        refused = [b for b in bd if "refused" in b]
+        bd = [b for b in bd if "refused" not in b]
+        if refused:
+            line += f"\n   BDALab refused {len(refused)} recording(s) ({refused[0]['refused'][:80]}); mean over the rest"
+        bd_ms = 1000 * sum(b["seconds"] for b in bd) / len(bd)
+        bd_cpu = 1000 * sum(b["cpu_seconds"] for b in bd) / len(bd)
+        line += (f"\n   BDALab core set:   {bd_ms:.1f} ms/recording wall, {bd_cpu:.1f} ms CPU -> ratio "
+                 f"{bd_ms / ms:.1f} x wall, {bd_cpu / cpu_ms:.1f} x CPU (target >= 20 x)")
+        summary[f"ratio {label}"] = bd_cpu / cpu_ms
+    summary[f"ms {label}"] = cpu_ms
+    print(line)
 
 
 def synthetic(n: int, seed: int = 0) -> Recording:
@@ -318,8 +384,9 @@ def numpy_floor(rec: Recording) -> dict[str, float]:
 
 def _print_summary(s: dict[str, float]) -> None:
     """The headline figures against the issue's targets."""
-    print("\n## Summary (targets: >= 100x BDALab throughput, >= 10 M samples/s at 1 M samples, linear memory)")
-    print(f"penmotor, full registry, PaHaW      : {s['pm_rate']:14,.0f} points/s")
+    print("\n## Summary (targets: >= 20x BDALab's core set per 10-30 k-sample recording, 1 M-sample throughput)")
+    if "pm_rate" in s:
+        print(f"penmotor, full registry, PaHaW      : {s['pm_rate']:14,.0f} points/s")
     if "bd_rate" in s:
         which = "without" if s.get("bd_no_intersections") else "with"
         print(f"BDALab, {which + ' intersections':28s}: {s['bd_rate']:14,.0f} points/s  "
@@ -330,9 +397,31 @@ def _print_summary(s: dict[str, float]) -> None:
     if "big_rate" in s:
         print(f"penmotor, {int(s['big_n']):,}-sample recording: {s['big_rate']:14,.0f} samples/s, "
               f"peak {s['big_bps']:.0f} B/sample")
+    for k, v in s.items():
+        if k.startswith("ms "):
+            r = s.get("ratio " + k[3:])
+            print(f"penmotor per recording, {k[3:]:38s}: {v:6.1f} ms CPU" +
+                  (f"  = {r:.1f} x BDALab's core set (CPU)" if r else ""))
     if "floor" in s:
         print(f"NumPy floor, same recording          : {s['big_n'] / s['floor']:14,.0f} samples/s "
               f"(penmotor takes {s['big_n'] / s['big_rate'] / s['floor']:.1f} x the floor's time)")
+
+
+def part_1b(args: argparse.Namespace, recs: list[Recording], summary: dict) -> None:
+    """ms per recording on PaHaW, UCI spirals and long synthetic handwriting, vs BDALab's core set."""
+    print("\n## 1b. Per recording (fresh Recording objects; BDALab core set = no intersections, same run)")
+    per_recording("PaHaW", recs, args.bdalab_python, args.repeats, summary)
+    uci = []
+    for f in sorted((Path(args.data).parent / "uci_spiral").rglob("*.txt")):
+        try:
+            got = penmotor.read(f)
+        except penmotor.PenmotorError:
+            continue
+        uci += [r for r in (got if isinstance(got, list) else [got]) if len(r) >= 1000]
+    if uci:
+        per_recording("UCI spirals >= 1 k samples", uci, args.bdalab_python, args.repeats, summary)
+    per_recording("synthetic handwriting 10-30 k samples", long_recordings(args.long), args.bdalab_python,
+                  args.repeats, summary)
 
 
 def main() -> None:
@@ -342,6 +431,8 @@ def main() -> None:
     ap.add_argument("--no-intersections", action="store_true", help="leave BDALab's O(N^2) intersections out")
     ap.add_argument("--big-samples", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3, help="penmotor timing: best of this many runs")
+    ap.add_argument("--long", type=int, default=20, help="synthetic 10-30 k-sample recordings for part 1b")
+    ap.add_argument("--per-recording-only", action="store_true", help="only part 1b (ms per recording) and the summary")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
 
@@ -353,6 +444,13 @@ def main() -> None:
     dev = recs[0].device
     print(f"# {len(files)} PaHaW files, {n_total} samples; device {dev.name}: {dev.x_resolution} units/mm")
     print(f"# penmotor: {len(penmotor.FEATURES)} registered features in families {penmotor.FEATURES.families()}")
+
+    if args.per_recording_only:
+        penmotor.features(synthetic(2000))  # warm-up: imports, kernels
+        summary: dict[str, float] = {}
+        part_1b(args, recs, summary)
+        _print_summary(summary)
+        return
 
     # ------------------------------------------------------------------ 1. throughput
     penmotor.features(synthetic(2000))  # warm-up: imports, kernels
@@ -390,6 +488,7 @@ def main() -> None:
                   t_scale=dev.time_scale_s) for f in files]
     bd = run_bdalab(args.bdalab_python, items, intersections=not args.no_intersections)
     if bd is not None:
+        bd = [b for b in bd if "refused" not in b]
         bd_time = sum(b["seconds"] for b in bd)
         bd_rate = sum(b["n"] for b in bd) / bd_time
         errs = sum(b["errors"] for b in bd)
@@ -407,6 +506,9 @@ def main() -> None:
         if errs:
             kinds = sorted({f for b in bd for f in b["failed"]})
             print(f"   BDALab calls that raised (its own errors, skipped): {kinds}")
+
+    # ------------------------------------------------------------------ 1b. per recording
+    part_1b(args, recs, summary)
 
     # ------------------------------------------------------------------ 2. big recording
     print(f"\n## 2. Synthetic recording, full feature set")

@@ -11,13 +11,15 @@ noise), saved as PNG. In the same run it times
 
 and prints ms/page for both and their ratio (target <= 2x), then pages/s of the batch runner
 (:func:`penmotor.scan.batch.scan_files`) with 1 and 2 worker processes: end to end, and in a
-warmed-up pool (target: near-linear). A fresh worker's first page pays the pipeline's lazy
+warmed-up pool (target: near-linear). Finally ``--workers 2`` against 1 on the A4 pages and on
+``--small`` 200 small pages, as before (a pool of 2 processes always) and now (the calling
+process works and the pool starts only when the batch is worth it; target: never slower). A fresh worker's first page pays the pipeline's lazy
 imports (scikit-image, SciPy; about 0.3-0.4 s, two pages' work), so the steady-state
 figure warms every worker with a full page and gives each at least 8 pages.
 
 Usage::
 
-    python benchmarks/scan_throughput.py [--pages 6] [--repeat 3]
+    python benchmarks/scan_throughput.py [--pages 6] [--repeat 3] [--small 200]
 """
 
 from __future__ import annotations
@@ -54,6 +56,51 @@ def make_pages(folder: Path, n: int, *, dpi: float = 300.0) -> list[Path]:
         Image.fromarray(img).save(f, dpi=(dpi, dpi))
         out.append(f)
     return out
+
+
+def make_small_pages(folder: Path, n: int, *, dpi: float = 300.0) -> list[Path]:
+    """N small pages (a few words on a 90 x 30 mm card each), PNG with dpi metadata."""
+    from PIL import Image
+
+    from penmotor import synth
+    from penmotor.scan.render import render
+
+    out = []
+    for p in range(n):
+        words = " ".join(TEXTS[p % len(TEXTS)].split()[(p % 3):(p % 3) + 2])
+        img = render(synth.handwriting(words, seed=p), dpi=dpi, page_mm=(90.0, 30.0), margin_mm=5.0)
+        f = folder / f"card_{p:03d}.png"
+        Image.fromarray(img).save(f, dpi=(dpi, dpi))
+        out.append(f)
+    return out
+
+
+def worker_scaling(folder: Path, out: Path, n: int, label: str, repeat: int) -> None:
+    """End-to-end seconds of ``scan_files`` (cold start, resume off): 1 worker, 2 workers as
+    before (a pool of 2 spawned processes always), 2 workers now (the caller works, the pool
+    starts only when worth it). Engines alternate within each repeat; medians printed."""
+    from penmotor import batch
+    from penmotor.scan.batch import scan_files
+
+    runs = {"1 worker": dict(workers=1), "2 workers, pool always (before)": dict(workers=2, share=False),
+            "2 workers, adaptive (now)": dict(workers=2)}
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    pooled = {}
+    for _ in range(repeat):
+        for name, kw in runs.items():
+            t0 = time.perf_counter()
+            df = scan_files(folder, out, resume=False, progress=False, **kw)
+            times[name].append(time.perf_counter() - t0)
+            assert (df["status"] == "ok").all(), df[df["status"] != "ok"]["error"].tolist()[:3]
+            if name.endswith("(now)"):
+                pooled = dict(batch.LAST_RUN)
+    base = statistics.median(times["1 worker"])
+    print(f"{label}: {n} pages, scan_files end to end (median of {repeat}):")
+    for name, ts in times.items():
+        m = statistics.median(ts)
+        print(f"  {name:34s} {m:6.2f} s  {n / m:6.1f} pages/s  x{base / m:.2f} vs 1 worker")
+    print(f"  (adaptive run: pool started: {pooled.get('pool')}, pages in this process "
+          f"{pooled.get('in_caller')}, in the worker {pooled.get('in_workers')})")
 
 
 def floor(path: Path) -> float:
@@ -146,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=6)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--small", type=int, default=200, help="small pages for the worker start-up check (0: skip)")
     args = ap.parse_args(argv)
     cv2.setNumThreads(1)  # compare single-threaded work (the batch runner does the same per worker)
     with tempfile.TemporaryDirectory() as tmp:
@@ -191,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
               "what this machine allows right now")
         print(f"  ({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}: other work on the machine "
               "lowers the 2-worker figures)")
+        worker_scaling(d / "pages", d / "scaling.parquet", len(files), "A4 pages", max(1, args.repeat - 1))
+        if args.small:
+            (d / "small").mkdir()
+            make_small_pages(d / "small", args.small)
+            worker_scaling(d / "small", d / "small.parquet", args.small, "small pages",
+                           max(1, args.repeat - 1))
         a = np.asarray(pd.read_parquet(d / "out1.parquet")["x_height"])
         b = np.asarray(pd.read_parquet(d / "out2.parquet")["x_height"])
         print(f"1- and 2-worker tables identical: {bool(np.array_equal(a, b, equal_nan=True))}")

@@ -25,14 +25,23 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return out
 
 
-def test_features_prints_units(files: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_features_prints_one_row_per_file(files: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["features", str(files[0]), str(files[1])]) == 0
     out = capsys.readouterr().out
-    lines = {ln.split()[0]: ln.split() for ln in out.splitlines()[2:] if ln.strip()}
+    rows = [ln for ln in out.splitlines() if ln.startswith(str(files[0].parent))]
+    assert len(rows) % 2 == 0 and rows[0].split()[0] == str(files[0]) and rows[1].split()[0] == str(files[1])
+    assert "speed_mean (mm/s)" in out
+    f = penmotor.features(penmotor.read(files[0]))
+    mine = [r.split()[1:] for r in rows if r.split()[0] == str(files[0])]
+    assert f"{f['speed_mean']:.4g}" in sum(mine, [])  # its value is in the file's own row
+
+
+def test_features_one_file_prints_metric_unit_value(files: list[Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["features", str(files[0])]) == 0
+    lines = {ln.split()[0]: ln.split() for ln in capsys.readouterr().out.splitlines()[3:] if ln.strip()}
     assert lines["speed_mean"][1] == "mm/s"
     f = penmotor.features(penmotor.read(files[0]))
     assert float(lines["speed_mean"][2]) == pytest.approx(f["speed_mean"], rel=1e-3)
-    assert files[1].name in out.splitlines()[0]
 
 
 def test_features_csv_and_bad_file(files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,8 +50,10 @@ def test_features_csv_and_bad_file(files: list[Path], tmp_path: Path, capsys: py
     assert main(["features", "--csv", str(files[0]), str(bad)]) == 1
     cap = capsys.readouterr()
     assert "bad.pmr" in cap.err
-    df = pd.read_csv(__import__("io").StringIO(cap.out), index_col=0)
-    assert df.loc["speed_mean", "unit"] == "mm/s"
+    df = pd.read_csv(__import__("io").StringIO(cap.out), header=[0, 1])
+    assert ("speed_mean", "mm/s") in df.columns
+    status = dict(zip(df.iloc[:, 0], df.iloc[:, 2]))
+    assert status == {str(files[0]): "ok", str(bad): "error"}
 
 
 def test_add_export_report_sessions(files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,8 +5,9 @@ Subcommands
 ``demo [--out DIR]``
     Build the bundled demo (synthetic child, six sessions, one scanned worksheet) and
     write its HTML report.
-``features FILES...``
-    Print a table of every metric of each recording, with units.
+``features FILES_DIRS_OR_GLOBS... [--out table.csv|.parquet] [--workers N] [--dask local|ADDRESS]``
+    Every metric of each recording, one row per recording (printed, or written to a
+    resumable table).
 ``add CHILD FILES... [--date D] [--task T] [--dpi N | --force-dpi N]``
     Ingest recordings and scanned worksheets into the store (re-adding is a no-op).
 
@@ -26,8 +27,9 @@ Subcommands
 :mod:`penmotor_capture.cli` when those are installed. The store is ``--store PATH_OR_URL``,
 else ``$PENMOTOR_STORE``, else ``./penmotor.db``.
 
-Exit status: 0 on success, 1 when some file failed (the others are still processed),
-2 for usage errors.
+Exit status: 0 on success; for ``features`` and ``scan`` the number of failures of this run
+(at most 100), for ``add`` 1 when some file failed (the others are still processed); 2 for
+usage errors.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import argparse
 import importlib
 import math
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -79,36 +82,43 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_features(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .errors import PenmotorError
-    from .io import read
+    from .batch import MAX_EXIT, write_table
+    from .registry import features_table
     from .io.options import explain, reader_kwargs
-    from .registry import FEATURES, features
 
-    cols: dict[str, dict[str, float]] = {}
-    failed = 0
-    kw = reader_kwargs(args)
-    for path in args.files:
-        try:
-            got = read(path, **kw)
-        except PenmotorError as exc:
-            print(f"error: {explain(exc)}", file=sys.stderr)
-            failed += 1
-            continue
-        recs = got if isinstance(got, list) else [got]
-        for i, rec in enumerate(recs):
-            name = os.path.basename(path) + (f"[{i}]" if len(recs) > 1 else "")
-            cols[name] = features(rec)
-    if not cols:
-        return 1
-    df = pd.DataFrame(cols)
-    df.insert(0, "unit", [FEATURES[m].unit if m in FEATURES else "?" for m in df.index])
-    df.index.name = "metric"
+    df = features_table(args.inputs, families=args.families, read_kwargs=reader_kwargs(args), workers=args.workers,
+                        dask=args.dask, out=args.out, resume=not args.no_resume, describe_error=explain,
+                        progress=not args.no_progress and (bool(args.out) or sys.stderr.isatty()))
+    failed = int(df.attrs.get("failed", 0))
+    units = df.attrs.get("units", {})
+    bad = df[df["status"] != "ok"]
+    for _, r in bad.iterrows():
+        print(f"error: {r['error']}", file=sys.stderr)
+    if args.out:
+        ok = int((df["status"] == "ok").sum())
+        print(f"{ok} recording(s) scored, {failed} failed, {df.attrs.get('skipped', 0)} file(s) already done "
+              f"-> {args.out}", file=sys.stderr)
+        return min(failed, MAX_EXIT)
+    metrics = [c for c in df.columns if c in units and c != "seconds"]
+    ok = df[df["status"] == "ok"]
     if args.csv:
-        df.to_csv(sys.stdout)
-    else:
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 200):
-            print(df.to_string(float_format=_fmt))
-    return 1 if failed else 0
+        cols = ["path", "recording", "status", "error", "duplicate_of"] + metrics
+        write_table(df[cols], sys.stdout, units=units)
+    elif len(ok) == 1:  # one recording: metric, unit, value down the page
+        r = ok.iloc[0]
+        one = pd.DataFrame({"unit": [units.get(m, "?") for m in metrics], "value": [r[m] for m in metrics]},
+                           index=pd.Index(metrics, name="metric"))
+        print(f"# {r['path']}" + (f" [{int(r['recording'])}]" if int(r["recording"]) else ""))
+        print(one.to_string(float_format=_fmt))
+    elif len(ok):  # one row per recording; metrics wrap in blocks the width of the terminal
+        view = ok.set_index(ok["path"] + ok["recording"].map(lambda i: f"[{i}]" if i else ""))[metrics]
+        view.index.name = None
+        view.columns = [f"{m} ({units[m]})" if units.get(m, "1") != "1" else m for m in metrics]
+        width = shutil.get_terminal_size((120, 24)).columns
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", width,
+                               "display.max_colwidth", 60):
+            print(view.to_string(float_format=_fmt, line_width=width))
+    return min(failed, MAX_EXIT)
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
@@ -231,10 +241,23 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-v", "--verbose", action="store_true", help="list each ingested file")
     d.set_defaults(func=_cmd_demo)
 
-    f = sub.add_parser("features", help="print every metric of recording files, with units")
-    f.add_argument("files", nargs="+", metavar="FILE")
-    f.add_argument("--csv", action="store_true", help="CSV instead of an aligned table")
+    f = sub.add_parser(
+        "features", help="every metric of recording files: printed, or one table row per recording",
+        description="Score recording files (folders are searched recursively; globs are expanded). One row per "
+                    "recording: path, recording, status, error, then the metrics. With --out the table is written "
+                    "(units in a second header row of a CSV, in the metadata of a Parquet file) and a rerun skips "
+                    "files already scored with the same content and options. Exit status: number of failures "
+                    "(max 100).")
+    f.add_argument("inputs", nargs="+", metavar="FILE_DIR_OR_GLOB")
     add_reader_arguments(f, formats=("recordings",))
+    f.add_argument("--out", help="write the table to this .csv or .parquet file (resumable)")
+    f.add_argument("--families", nargs="+", metavar="FAMILY", help="only these metric families")
+    f.add_argument("--workers", type=int, default=1,
+                   help="parallel processes (default 1; started only when the batch is worth it)")
+    f.add_argument("--dask", metavar="local|tcp://HOST:PORT", help="run on Dask: a LocalCluster or a scheduler")
+    f.add_argument("--no-resume", action="store_true", help="score again what --out already holds")
+    f.add_argument("--no-progress", action="store_true", help="no progress bar")
+    f.add_argument("--csv", action="store_true", help="print CSV (units in the second row) instead of a table")
     f.set_defaults(func=_cmd_features)
 
     a = sub.add_parser("add", help="add recordings / scanned worksheets of one child to the store")

@@ -189,6 +189,14 @@ def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
 
 
+def _frozen_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_runs` as read-only arrays (cached on a recording and shared by every caller)."""
+    s, e = _runs(mask)
+    s.flags.writeable = False
+    e.flags.writeable = False
+    return s, e
+
+
 class Recording:
     """An immutable pen recording: struct-of-arrays over samples, with its device and meta.
 
@@ -268,6 +276,19 @@ class Recording:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Recording is immutable; use .replace(...) or .with_meta(...)")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle support (process pools, Dask): the constructor's arguments, no cache.
+
+        Examples
+        --------
+        >>> import pickle
+        >>> rec = Recording.from_arrays(t=[0, 1], x=[0, 1], y=[0, 0]).with_meta(subject="S1")
+        >>> pickle.loads(pickle.dumps(rec)) == rec
+        True
+        """
+        return (_rebuild, (dict(self._ch), self.device, dict(self.meta), dict(self.raw), dict(self.extra),
+                           self.timing))
 
     # ------------------------------------------------------------------ channels
     @property
@@ -652,7 +673,7 @@ class Recording:
         >>> rec.stroke_bounds()
         (array([1, 4]), array([3, 5]))
         """
-        return _runs(self.pen_down)
+        return self.cached("recording.stroke_bounds", lambda: _frozen_runs(self.pen_down))
 
     def in_air_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Start and stop (exclusive) sample indices of the in-air runs.
@@ -663,7 +684,7 @@ class Recording:
         >>> rec.in_air_bounds()
         (array([1]), array([2]))
         """
-        return _runs(~self.pen_down)
+        return self.cached("recording.in_air_bounds", lambda: _frozen_runs(~self.pen_down))
 
     def strokes(self) -> Iterator["Recording"]:
         """Yield each pen-down run as a Recording whose arrays are views, not copies.
@@ -834,3 +855,8 @@ def valid_recording(rec: Any, *, needs: Iterable[str] = (), min_samples: int = 0
         if not rec.has(name):
             raise ParameterError(f"rec: channel {name!r} is absent (all NaN); this needs it")
     return rec
+
+
+def _rebuild(channels: dict, device: Any, meta: dict, raw: dict, extra: dict, timing: Any) -> Recording:
+    """Unpickle a :class:`Recording` (see ``Recording.__reduce__``)."""
+    return Recording(channels, device=device, meta=meta, raw=raw, extra=extra, timing=timing)

@@ -207,3 +207,20 @@ def test_pahaw_spirals_give_finite_plausible_values(pahaw_spiral_files):
         assert math.isnan(f) or 3.0 <= f <= 15.0
         assert 0.0 <= a < 2.0  # mm
         assert 0.0 <= r <= 1.0
+
+
+def test_short_writing_answer_matches_its_spectrum(shared_data):
+    """Writing under HANDWRITING_MIN_S is answered without a spectrum: the same answer the
+    spectrum gives (NaN and 0 when usable, NaN and NaN when not), on every PaHaW recording."""
+    n_short = 0
+    for f in sorted((shared_data / "pahaw").rglob("*.svc")):
+        rec = read(f, columns="pahaw", device="pahaw")
+        if rec.meta["task"] == "spiral" or rec.t[-1] - rec.t[0] >= tremor.HANDWRITING_MIN_S:
+            continue
+        n_short += 1
+        freq, amp = tremor.tremor_frequency(rec), tremor.tremor_amplitude(rec)
+        sp = tremor.tremor_spectrum(rec[:])
+        usable = sp is not None and sp.duration_s >= 2.0
+        assert math.isnan(freq)
+        assert (amp == 0.0) if usable else math.isnan(amp), f.name
+    assert n_short > 50

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from penmotor import synth
+from penmotor import batch as batch_engine
 from penmotor.scan import batch
 from penmotor.scan.batch import metric_columns, scan_files
 from penmotor.synth import render
@@ -40,16 +41,16 @@ def test_one_row_per_page_and_errors_in_rows(tree, tmp_path):
     assert len(df) == 6  # 3 PNG + 2 TIFF pages + 1 broken file
     assert df.attrs["failed"] == 1
     bad = df[df["status"] == "error"]
-    assert bad["file"].str.endswith("broken.png").all() and bad["error"].str.contains("not an image").all()
+    assert bad["path"].str.endswith("broken.png").all() and bad["error"].str.contains("not an image").all()
     ok = df[df["status"] == "ok"]
     assert ok["x_height"].between(2.5, 3.5).all()
-    assert sorted(ok.loc[ok["file"].str.endswith("both.tif"), "page"]) == [0, 1]
+    assert sorted(ok.loc[ok["path"].str.endswith("both.tif"), "page"]) == [0, 1]
     # both TIFF pages equal the PNGs they were made from
-    tif = ok[ok["file"].str.endswith("both.tif")].sort_values("page")
-    png = ok[ok["file"].str.endswith(("c01.png", "c02.png"))].sort_values("file")
+    tif = ok[ok["path"].str.endswith("both.tif")].sort_values("page")
+    png = ok[ok["path"].str.endswith(("c01.png", "c02.png"))].sort_values("path")
     assert np.allclose(tif["x_height"].to_numpy(), png["x_height"].to_numpy()[::-1], rtol=1e-6)
     back = pd.read_parquet(tmp_path / "out.parquet")
-    assert list(back.columns[:6]) == ["file", "page", "key", "status", "error", "seconds"]
+    assert list(back.columns[:7]) == ["path", "page", "status", "error", "duplicate_of", "key", "seconds"]
     assert set(metric_columns()) <= set(back.columns)
     assert not (tmp_path / "out.parquet.journal.jsonl").exists()
 
@@ -61,7 +62,7 @@ def test_csv_output_and_resume_skips_done_pages(tree, tmp_path):
     assert again.attrs["skipped"] == 5 and len(again) == 6
     pd.testing.assert_frame_equal(first.drop(columns="seconds"), again.drop(columns="seconds"),
                                   check_dtype=False)
-    assert len(pd.read_csv(out)) == 6
+    assert len(batch_engine.read_table(out)) == 6 and len(pd.read_csv(out)) == 7  # units row
 
 
 def test_interrupted_run_keeps_rows_and_resumes(tree, tmp_path, monkeypatch):
@@ -88,8 +89,8 @@ def test_interrupted_run_keeps_rows_and_resumes(tree, tmp_path, monkeypatch):
 
 def test_process_pool_matches_serial(tree, tmp_path):
     a = scan_files(tree, tmp_path / "a.parquet", progress=False, workers=1)
-    b = scan_files(tree, tmp_path / "b.parquet", progress=False, workers=2)
-    cols = ["file", "page", "status"] + metric_columns()
+    b = scan_files(tree, tmp_path / "b.parquet", progress=False, workers=2, share=False)
+    cols = ["path", "page", "status"] + metric_columns()
     pd.testing.assert_frame_equal(a[cols], b[cols])
 
 
@@ -98,7 +99,7 @@ def test_dask_local_cluster_matches_pool(tree, tmp_path):
     pytest.importorskip("dask.distributed")
     a = scan_files(tree, tmp_path / "pool.parquet", progress=False, workers=1)
     b = scan_files(tree, tmp_path / "dask.parquet", progress=False, workers=2, dask="local")
-    cols = ["file", "page", "status", "error"] + metric_columns()
+    cols = ["path", "page", "status", "error"] + metric_columns()
     pd.testing.assert_frame_equal(a[cols], b[cols])
 
 
@@ -118,6 +119,27 @@ def test_forced_dpi_changes_key_and_scale(tree, tmp_path):
     assert a["key"][0] != b["key"][0]
     assert b["x_height"][0] == pytest.approx(a["x_height"][0] / 2, rel=0.01)
     assert not math.isnan(a["x_height"][0])
+
+
+def test_rerun_with_dpi_replaces_error_rows_and_exit_counts_this_run(tmp_path, capsys):
+    from penmotor.cli import main
+
+    d = tmp_path / "in"
+    d.mkdir()
+    img = render(synth.handwriting("big dog", seed=1), dpi=DPI)
+    Image.fromarray(img).save(d / "nodpi.png")  # no dpi in the file
+    Image.fromarray(img).save(d / "same_again.png")  # the same bytes under another name
+    out = tmp_path / "r.csv"
+    assert main(["scan", str(d), "--out", str(out), "--no-progress"]) == 2  # no dpi: both fail
+    assert main(["scan", str(d), "--out", str(out), "--dpi", str(DPI), "--no-progress"]) == 0
+    t = batch_engine.read_table(out)
+    assert len(t) == 2 and (t["status"] == "ok").all() and t["error"].isna().all()
+    assert t["duplicate_of"].tolist() == [None, str(d / "nodpi.png")]
+    assert t["x_height"][0] == t["x_height"][1] and not math.isnan(t["x_height"][0])
+    # a third run changes nothing and fails nothing
+    assert main(["scan", str(d), "--out", str(out), "--dpi", str(DPI), "--no-progress"]) == 0
+    assert "0 failed, 2 already done" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(batch_engine.read_table(out).drop(columns="seconds"), t.drop(columns="seconds"))
 
 
 def test_dpi_is_a_fallback_for_files_that_state_none(tree, tmp_path):

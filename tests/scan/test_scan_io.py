@@ -129,7 +129,7 @@ def test_huge_image_refused_before_decoding(tmp_path, side):
     try:
         with pytest.raises(FormatError, match="exceeds max_pixels"):
             next(load_pages(f))
-        row = score_task({"file": str(f), "page": 0, "key": "k", "dpi": None})
+        row = score_task({"path": str(f), "page": 0, "key": "k", "dpi": None})
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import FormatError, ParameterError
 from ..recording import Recording
 
-__all__ = ["read", "write", "FORMATS", "register_format", "format_names"]
+__all__ = ["read", "write", "detect_format", "FORMATS", "register_format", "format_names"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,29 @@ def read(
     if device is not None:
         kw["device"] = device
     return fmt.reader(p, **kw)
+
+
+def detect_format(path: str | Path) -> str | None:
+    """The format :func:`read` would use for this file (from its name and content), or None.
+
+    Batch runs use it to pick recording files out of folders.
+
+    Examples
+    --------
+    >>> import penmotor, tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> penmotor.write(penmotor.synth.handwriting("ab", seed=0), os.path.join(d, "ab.pmr"))
+    >>> _ = open(os.path.join(d, "notes.txt"), "w").write("shopping list")
+    >>> detect_format(os.path.join(d, "ab.pmr")), detect_format(os.path.join(d, "notes.txt"))
+    ('native', None)
+    """
+    p = Path(path)
+    if not p.is_file():
+        return None
+    try:
+        return _resolve(p, None, for_write=False).name
+    except (FormatError, OSError):
+        return None
 
 
 def write(rec: Recording, path: str | Path, *, format: str | None = None, **options: Any) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..recording import Recording
-from ..registry import metric
+from ..registry import declare_family, metric
 from ..segment import stroke_boxes
 from .sizing import line_sizings, stroke_lines
 
@@ -37,6 +37,8 @@ __all__ = ["n_lines", "line_spacing", "x_height_line_cv", "baseline_drift", "lef
            "margin_drift", "line_geometry"]
 
 NAN = float("nan")
+
+declare_family("lines", kinds=["text"])  # text lines exist on text only
 
 
 def margin_drift(lefts: Any, baselines: Any) -> float:

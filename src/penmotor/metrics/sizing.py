@@ -39,8 +39,8 @@ family feeds it a recording's pen-down strokes and adds what only a pen recordin
   A one-line recording is measured as before.
 
 Metrics return NaN when undefined: no pen-down ink, no extrema, a non-text task
-(:func:`penmotor.tasks.may_be_text`: ``rec.meta["task"]`` containing ``"spiral"``, or
-``"circle"``, ``"line"``, ...), fewer than three letters for the variability measures.
+(:func:`penmotor.tasks.task_kind` is not ``"text"``: a spiral or drawing label, or unlabelled
+spiral-like ink), fewer than three letters for the variability measures.
 """
 
 from __future__ import annotations
@@ -63,9 +63,9 @@ from ..letters import (
     x_height_from_paths,
 )
 from ..recording import Recording
-from ..registry import metric
+from ..registry import declare_family, metric
 from ..segment import components, lines
-from ..tasks import NON_TEXT_TASKS, may_be_text
+from ..tasks import NON_TEXT_TASKS, task_kind
 from . import tremor as trm
 
 __all__ = [
@@ -94,6 +94,8 @@ __all__ = [
 ]
 
 NAN = float("nan")
+
+declare_family("sizing", kinds=["text"])  # letter sizes and slant exist on text only
 #: Low-pass cut-off (Hz) of the trajectory whose down-stroke directions give the slant
 #: mode: low enough that a tremor's velocity does not tilt the down-strokes.
 SLANT_CUTOFF_HZ = 5.0
@@ -266,7 +268,7 @@ def stroke_lines(rec: Recording) -> np.ndarray:
     8
     """
     def compute() -> np.ndarray:
-        if len(rec) < 3 or not may_be_text(rec) or rec.n_strokes == 0:
+        if len(rec) < 3 or task_kind(rec) != "text" or rec.n_strokes == 0:
             return np.empty(0, dtype=np.intp)
         return lines(rec)
 
@@ -345,7 +347,7 @@ def _rec_sizing(rec: Recording) -> Sizing:
 
 
 def _one_line_sizing(rec: Recording) -> Sizing:
-    if len(rec) < 3 or not may_be_text(rec):
+    if len(rec) < 3 or task_kind(rec) != "text":
         return Sizing()
     starts, stops = rec.stroke_bounds()
     if starts.size == 0:

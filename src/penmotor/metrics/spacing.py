@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..recording import Recording
-from ..registry import metric
+from ..registry import declare_family, metric
 from ..segment import component_pauses, gap_threshold, stroke_boxes, word_breaks
 from ..letters import PageSizing, Sizing
 from .sizing import layout, letter_components, letter_sizing, line_sizings
@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 NAN = float("nan")
+
+declare_family("spacing", kinds=["text"])  # letter and word spacing exist on text only
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ NaN when the ink does not look like a spiral: fewer than 20 pen-down samples, le
 than one turn about the fitted centre (outside the innermost half loop), a radius
 growth ``|b| * angle covered`` below half the largest radius (a row of loops such as
 PaHaW's "llll" task circles a centre about once without growing), an RMS deviation
-above 30 % of the mean radius, or a recording whose ``meta["task"]`` names a text task
-(``"sentence"``, ...).
+above 30 % of the mean radius, or a text recording (:func:`penmotor.tasks.task_kind`: a
+writing label, or unlabelled ink that is not spiral-like), whose fit is not even tried.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ from typing import Any
 import numpy as np
 
 from ..recording import Recording
-from ..registry import metric
-from ..tasks import is_named_text
+from ..registry import declare_family, metric
+from ..tasks import task_kind
 
 __all__ = [
     "SpiralFit",
@@ -68,6 +68,8 @@ __all__ = [
 ]
 
 NAN = float("nan")
+
+declare_family("spiral", kinds=["spiral", "drawing"])  # the spiral fit is tried on spirals and drawings, never on text
 GRID_RAD = 2.0 * math.pi / 100.0
 
 
@@ -265,7 +267,7 @@ def spiral_fit(rec: Recording) -> SpiralFit:
 def _fit(rec: Recording) -> SpiralFit:
     from scipy.optimize import leastsq
 
-    if is_named_text(rec):
+    if task_kind(rec) == "text":
         return _INVALID
     down = rec.pen_down
     x, y = rec.x[down], rec.y[down]

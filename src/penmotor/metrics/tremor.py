@@ -11,7 +11,7 @@ Method
    the movement below ~1.5 Hz is removed, everything above ~3 Hz kept) is the residual.
 2. **Welch spectrum** of the residual (Hann window, ``segment_s`` = 4 s segments, 50 %
    overlap, 8x zero padding), x and y summed: the PSD of the 2-D displacement.
-3. **Tremor peak** (spirals, lines and unlabelled recordings). Candidates are the peaks
+3. **Tremor peak** (spirals and other drawings: :func:`penmotor.tasks.task_kind`). Candidates are the peaks
    strictly inside ``band`` (3-15 Hz) of the residual's *velocity* spectrum
    ``(2 pi f)^2 PSD(f)`` (which favours a tremor over the slower movement) with a
    prominence of at least ``min_prominence`` = 0.3 decades (a factor 2) in the log
@@ -25,7 +25,8 @@ Method
    the peak-to-peak displacement along the tremor's axis (for any fixed direction).
    With no candidate, or ``A`` below :data:`MIN_AMPLITUDE_MM`, there is no tremor: the
    frequency is NaN and the amplitude 0.
-5. **Handwriting** (``mode="auto"`` with a labelled writing task, or
+5. **Handwriting** (``mode="auto"`` on text -- a writing label, or unlabelled ink that is
+   not spiral-like, :func:`penmotor.tasks.task_kind` -- or
    ``mode="handwriting"``). Letters have energy at 2-10 Hz of their own, so the writing
    rhythm made peaks that the method above reported as a "tremor" of 0.05-1.3 mm, and a
    real tremor's peak was inflated by the writing under it (+10-90 %). Here only a
@@ -78,13 +79,13 @@ from .. import signal as psig
 from ..errors import ParameterError
 from ..recording import Recording
 from ..registry import metric
-from ..tasks import is_labelled_writing
+from ..tasks import task_kind
 
 __all__ = ["Spectrum", "tremor_spectrum", "run_residual", "tremor_frequency", "tremor_amplitude", "tremor_power_ratio",
            "line_concentration"]
 
 NAN = float("nan")
-#: Tremor band searched on spirals, lines and unlabelled recordings, Hz.
+#: Tremor band searched on spirals and other drawings, Hz.
 SPIRAL_BAND = (3.0, 15.0)
 #: Tremor band searched on handwriting, Hz: below 4 Hz lies the writing rhythm itself.
 HANDWRITING_BAND = (4.0, 15.0)
@@ -187,6 +188,11 @@ def _sampling_runs(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(([0], cut)), np.concatenate((cut, [t.size]))
 
 
+def _rec_sampling_runs(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_sampling_runs` of the recording's clock (cached)."""
+    return rec.cached("tremor.sampling_runs", lambda: _sampling_runs(rec.t))
+
+
 def run_residual(
     rec: Recording, *, rate_hz: float = 200.0, highpass_hz: float = 2.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -212,9 +218,7 @@ def run_residual(
     """
 
     def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        rs, re_ = _sampling_runs(rec.t)
-        res = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_, rate_hz=rate_hz)
-        tu, xy, ns, ne = res.t, res.values, res.starts, res.stops
+        tu, xy, ns, ne = _run_samples(rec, rate_hz)
         low = psig.lowpass(xy, rate_hz=rate_hz, cutoff_hz=highpass_hz, starts=ns, stops=ne,
                            numtaps=_odd(4.0 * rate_hz / highpass_hz + 1))
         return tu, xy - low, ns, ne
@@ -222,35 +226,68 @@ def run_residual(
     return rec.cached(("tremor.run_residual", float(rate_hz), float(highpass_hz)), compute)
 
 
+def _run_samples(rec: Recording, rate_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every run of continuous sampling resampled to `rate_hz`: times, x/y, run bounds (cached)."""
+
+    def compute() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        rs, re_ = _rec_sampling_runs(rec)
+        res = psig.resample(rec.t, np.column_stack((rec.x, rec.y)), starts=rs, stops=re_, rate_hz=rate_hz)
+        return res.t, res.values, res.starts, res.stops
+
+    return rec.cached(("tremor.run_samples", float(rate_hz)), compute)
+
+
+def _velocity_spectrum(rec: Recording, rate_hz: float, segment_s: float
+                       ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray, int] | None:
+    """The pen-down velocity's Welch PSD and what decides whether a :class:`Spectrum` exists (cached).
+
+    Returns (f, psd_velocity, duration_s, run starts, run stops, samples in those runs), or
+    None exactly when :func:`tremor_spectrum` is None -- without the displacement residual's
+    low-pass, so :func:`tremor_power_ratio` needs no more than this.
+    """
+
+    def compute() -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray, int] | None:
+        starts, stops = rec.stroke_bounds()
+        keep = (stops - starts) >= 2
+        starts, stops = starts[keep], stops[keep]
+        if starts.size == 0:
+            return None
+        down_s = float(np.sum(rec.t[stops - 1] - rec.t[starts]))
+        # displacement residual: every run of continuous sampling (pen-down *and* hover: a
+        # tremor does not stop at a pen lift, and long runs keep its phase and a sharp line)
+        _, xy, ns, ne = _run_samples(rec, rate_hz)
+        ok = (ne - ns) >= 3
+        ns, ne = ns[ok], ne[ok]
+        if ns.size == 0:
+            return None
+        n_res = int(np.count_nonzero(psig.segment_ids(ns, ne, xy.shape[0]) >= 0))
+        vel = _down_velocity(rec, rate_hz)
+        if vel is None:
+            return None
+        nper = int(min(n_res, round(segment_s * rate_hz)))
+        nperv = int(min(vel.shape[0], round(segment_s * rate_hz)))
+        if nper < 8 or nperv < 8:
+            return None
+        nfft = 8 * int(round(segment_s * rate_hz))
+        f, pvv = psig.welch(vel, rate_hz=rate_hz, nperseg=nperv, nfft=nfft)
+        return f, pvv.sum(axis=1), down_s, ns, ne, n_res
+
+    return rec.cached(("tremor.velocity_spectrum", float(rate_hz), float(segment_s)), compute)
+
+
 def _spectrum(rec: Recording, rate_hz: float, highpass_hz: float, segment_s: float) -> Spectrum | None:
-    starts, stops = rec.stroke_bounds()
-    keep = (stops - starts) >= 2
-    starts, stops = starts[keep], stops[keep]
-    if starts.size == 0:
+    vs = _velocity_spectrum(rec, rate_hz, segment_s)
+    if vs is None:
         return None
-    down_s = float(np.sum(rec.t[stops - 1] - rec.t[starts]))
+    f, pvv, down_s, ns, ne, n_res = vs
     numtaps = _odd(4.0 * rate_hz / highpass_hz + 1)
-    # displacement residual: every run of continuous sampling (pen-down *and* hover: a
-    # tremor does not stop at a pen lift, and long runs keep its phase and a sharp line)
-    _, resid, ns, ne = run_residual(rec, rate_hz=rate_hz, highpass_hz=highpass_hz)
-    ok = (ne - ns) >= 3
-    ns, ne = ns[ok], ne[ok]
-    if ns.size == 0:
-        return None
-    inside = psig.segment_ids(ns, ne, resid.shape[0]) >= 0
-    res = resid[inside]
-    vel = _down_velocity(rec, rate_hz)
-    if vel is None:
-        return None
-    nper = int(min(res.shape[0], round(segment_s * rate_hz)))
-    nperv = int(min(vel.shape[0], round(segment_s * rate_hz)))
-    if nper < 8 or nperv < 8:
-        return None
+    _, resid, _, _ = run_residual(rec, rate_hz=rate_hz, highpass_hz=highpass_hz)
+    res = resid[psig.segment_ids(ns, ne, resid.shape[0]) >= 0]
+    nper = int(min(n_res, round(segment_s * rate_hz)))
     nfft = 8 * int(round(segment_s * rate_hz))
-    f, pxx = psig.welch(res, rate_hz=rate_hz, nperseg=nper, nfft=nfft)
-    _, pvv = psig.welch(vel, rate_hz=rate_hz, nperseg=nperv, nfft=nfft)
+    _, pxx = psig.welch(res, rate_hz=rate_hz, nperseg=nper, nfft=nfft)
     gain = _highpass_gain(numtaps, float(highpass_hz), float(rate_hz), nfft)
-    return Spectrum(f, pxx.sum(axis=1), pvv.sum(axis=1), gain, down_s)
+    return Spectrum(f, pxx.sum(axis=1), pvv, gain, down_s)
 
 
 def _down_velocity(rec: Recording, rate_hz: float) -> np.ndarray | None:
@@ -421,8 +458,8 @@ def _check_mode(mode: str) -> None:
 
 def _peak(rec: Recording, spectrum: Spectrum, mode: str, band: tuple[float, float] | None,
           halfwidth_hz: float | None, min_prominence: float) -> tuple[float, float]:
-    if mode == "handwriting" or (mode == "auto" and is_labelled_writing(rec)):
-        rs, re_ = _sampling_runs(rec.t)
+    if mode == "handwriting" or (mode == "auto" and task_kind(rec) == "text"):
+        rs, re_ = _rec_sampling_runs(rec)
         if float(np.sum(rec.t[re_ - 1] - rec.t[rs])) < HANDWRITING_MIN_S:
             return NAN, 0.0  # one or two Welch segments: every bump of the writing looks like a line
 
@@ -447,10 +484,34 @@ def _peak_of(rec: Recording, mode: str, band: tuple[float, float] | None, halfwi
     The shared body of :func:`tremor_frequency` and :func:`tremor_amplitude`.
     """
     _check_mode(mode)
+    if mode == "handwriting" or (mode == "auto" and task_kind(rec) == "text"):
+        known = _short_writing(rec, min_duration_s)
+        if known is not None:  # the answer the spectrum would give, without computing it
+            return known
     spectrum = tremor_spectrum(rec)
     if not _usable(spectrum, min_duration_s):
         return NAN, NAN
     return _peak(rec, spectrum, mode, band, halfwidth_hz, min_prominence)
+
+
+def _short_writing(rec: Recording, min_duration_s: float) -> tuple[float, float] | None:
+    """Writing too short for the handwriting method: its result, known without a spectrum.
+
+    Under :data:`HANDWRITING_MIN_S` of sampling, :func:`_peak` returns (NaN, 0.0) for any
+    usable spectrum, and an unusable one gives (NaN, NaN): less than `min_duration_s` of
+    pen-down ink (the spectrum's ``duration_s``) is unusable; with more, a stroke of 0.1 s
+    or longer resamples to enough samples for both Welch spectra, so the spectrum exists.
+    Otherwise (None) the spectrum decides.
+    """
+    rs, re_ = _rec_sampling_runs(rec)
+    if float(np.sum(rec.t[re_ - 1] - rec.t[rs])) >= HANDWRITING_MIN_S:
+        return None
+    st, sp = rec.stroke_bounds()
+    keep = (sp - st) >= 2
+    dur = rec.t[sp[keep] - 1] - rec.t[st[keep]]
+    if float(np.sum(dur)) < min_duration_s:
+        return NAN, NAN
+    return (NAN, 0.0) if dur.size and float(dur.max()) >= 0.1 else None
 
 
 @metric(unit="Hz", better=None, label='Tremor frequency')
@@ -467,9 +528,8 @@ def tremor_frequency(
 
     NaN when no peak in the band stands out by `min_prominence` decades (no tremor), and on
     handwriting also when no peak is a narrow line at least :data:`MIN_LINE_RATIO` times
-    its local background. `mode` ``"auto"`` takes the handwriting method for labelled
-    writing tasks (``meta["task"]`` set and not a spiral, line, ...), the spiral method
-    otherwise; `band` and `peak_halfwidth_hz` default to the mode's (3-15 Hz and 1 Hz on
+    its local background. `mode` ``"auto"`` takes the handwriting method on text
+    (:func:`penmotor.tasks.task_kind`), the spiral method on spirals and drawings; `band` and `peak_halfwidth_hz` default to the mode's (3-15 Hz and 1 Hz on
     spirals, 4-15 Hz and 0.5 Hz on handwriting). See the module docstring.
 
     Examples
@@ -527,10 +587,11 @@ def tremor_power_ratio(
     >>> bool(calm < 0.1 < shaky)
     True
     """
-    spectrum = tremor_spectrum(rec)
-    if not _usable(spectrum, min_duration_s):
+    vs = _velocity_spectrum(rec, 200.0, 4.0)  # the velocity part of tremor_spectrum(rec)
+    if vs is None or not vs[2] >= min_duration_s:
         return NAN
-    tot = float(np.sum(spectrum.psd_velocity[(spectrum.f >= total_band[0]) & (spectrum.f <= total_band[1])]))
+    f, pvv = vs[0], vs[1]
+    tot = float(np.sum(pvv[(f >= total_band[0]) & (f <= total_band[1])]))
     if not tot > 0:
         return NAN
-    return float(np.sum(spectrum.psd_velocity[(spectrum.f >= band[0]) & (spectrum.f <= band[1])]) / tot)
+    return float(np.sum(pvv[(f >= band[0]) & (f <= band[1])]) / tot)

@@ -74,5 +74,5 @@ def run_cli(args: argparse.Namespace) -> int:
     print(f"{ok} page(s) scored, {failed} failed, {df.attrs.get('skipped', 0)} already done -> {args.out}",
           file=sys.stderr)
     for _, r in df[df["status"] == "error"].head(20).iterrows():
-        print(f"  error: {r['file']} page {int(r['page']) + 1}: {r['error']}", file=sys.stderr)
+        print(f"  error: {r['path']} page {int(r['page']) + 1}: {r['error']}", file=sys.stderr)
     return min(failed, MAX_EXIT)
