@@ -128,6 +128,9 @@ def test_journal_failure_is_on_screen_and_recording_goes_on(evemu_dir, tmp_path,
     def on_frame(win, frame):
         seen.append(win.overlay_text())
         if frame == 400:
+            deadline = time.monotonic() + 60.0   # the replay thread may lag on a loaded machine
+            while not src.finished and time.monotonic() < deadline:
+                time.sleep(0.01)
             pygame.event.post(_key(pygame.K_RETURN))  # acknowledged: the message goes away
 
     win = CaptureWindow(src, ses, size=(480, 360), fps=0, on_frame=on_frame)
