@@ -342,7 +342,7 @@ def _parse_desc(data: bytes, path: Any) -> DeviceInfo | None:
                 code = int(parts[0], 16)
                 nums = [int(v) for v in parts[1:6]]
                 absinfo[code] = AbsInfo(*nums)
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, TypeError):  # TypeError: an A: line with fewer than min and max
             lineno = data.count(b"\n", 0, m.start()) + 1
             raise FormatError(f"malformed {tag.decode()}: line {rest!r}", path=path, line=lineno,
                               field=tag.decode()) from None

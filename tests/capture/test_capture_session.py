@@ -1,4 +1,4 @@
-"""Capture session logic without a window: journal, attempts, recovery, templates, mapping."""
+"""Capture session logic without a window: attempts, recovery, templates, mapping (the journal: test_capture_journal)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from penmotor.errors import FormatError, ParameterError, UnitsError
+from penmotor.errors import ParameterError, UnitsError
 
 pytest.importorskip("penmotor_capture")
 from penmotor_capture import AbsInfo, DeviceInfo, empty_samples  # noqa: E402
 from penmotor_capture.convert import split_attempts, to_recording  # noqa: E402
-from penmotor_capture.journal import Journal, find_unfinished, journal_paths, read_journal  # noqa: E402
+from penmotor_capture.journal import read_journal  # noqa: E402
 from penmotor_capture.session import Session, build_recording, recover  # noqa: E402
 from penmotor_capture.templates import ScreenMapping, make_template  # noqa: E402
 
@@ -29,50 +29,6 @@ def _samples(n, *, contact=None, t0=0):
     s["in_range"] = True
     s["contact"] = True if contact is None else contact
     return s
-
-
-def test_journal_syncs_at_stroke_end_and_roundtrips(tmp_path):
-    syncs = []
-    j = Journal(tmp_path / "s.pmr", {"child": "C1"}, on_sync=lambda n, st: syncs.append((n, st)),
-                sync_interval_s=3600)
-    j.append(_samples(5))                       # mid-stroke: buffered, not yet synced
-    assert j.synced == 0 and j.written == 5
-    j.append(_samples(3, contact=[True, False, False]))  # stroke ends inside the block
-    assert j.synced == 8 and syncs[-1] == (8, False)
-    j.append(_samples(2, contact=True))
-    j.append(_samples(1, contact=False))        # stroke end across blocks
-    assert j.synced == 11
-    # what is on disk right now is exactly what was fsync'd
-    assert len(read_journal(tmp_path / "s.pmr").samples) == 11
-    j.close()
-    c = read_journal(tmp_path / "s.pmr")
-    assert c.closed and len(c.samples) == 11 and c.header == {"child": "C1"}
-
-
-def test_journal_interval_sync(tmp_path):
-    j = Journal(tmp_path / "s.pmr", {}, sync_interval_s=0.0)
-    j.append(_samples(4))  # all contact, no stroke end: the interval forces a sync
-    assert j.synced == 4
-    j.close(closed=False)
-    assert find_unfinished(tmp_path) == [tmp_path / "s.pmr"]
-
-
-def test_torn_journal_and_bad_files(tmp_path):
-    j = Journal(tmp_path / "s.pmr", {"child": "C1"})
-    j.append(_samples(3, contact=[True, True, False]))
-    j.close(closed=False)
-    bin_path, log_path = journal_paths(tmp_path / "s.pmr")
-    with open(bin_path, "ab") as fh:
-        fh.write(b"\x01\x02\x03")                 # a record torn by the crash
-    with open(log_path, "a") as fh:
-        fh.write('{"kind": "attem')               # a torn event line
-    c = read_journal(tmp_path / "s.pmr")
-    assert len(c.samples) == 3 and c.torn_bytes == 3 + len('{"kind": "attem') and not c.closed
-    bin_path.write_bytes(b"XXXX" + bin_path.read_bytes()[4:])
-    with pytest.raises(FormatError, match="not a penmotor capture journal"):
-        read_journal(tmp_path / "s.pmr")
-    with pytest.raises(FormatError, match="cannot read journal"):
-        read_journal(tmp_path / "none.pmr")
 
 
 def test_session_attempts_redo_pause(tmp_path):
