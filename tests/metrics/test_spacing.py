@@ -97,6 +97,39 @@ def test_line_straightness():
     assert wavy > 0.3
 
 
+def _straightness_by_definition(sp: spacing.Spacing, sz) -> float:
+    """line_straightness of one line, word by word as the module docstring defines it."""
+    if not sz.layout.ok or sp.word_of_component.size == 0:
+        return math.nan
+    ok = np.isfinite(sz.letter_offsets)
+    wo, wu = [], []
+    for w in range(int(sp.word_of_component.max()) + 1):
+        sel = ok & (sp.word_of_component == w)
+        if sel.any():
+            wo.append(np.median(sz.letter_offsets[sel]))
+            wu.append(np.mean(sz.letter_u[sel]))
+    if len(wo) < 3:
+        return math.nan
+    wo, wu = np.array(wo), np.array(wu)
+    coef = np.polyfit(wu, wo, 1)
+    return float(np.sqrt(np.mean((wo - np.polyval(coef, wu)) ** 2)))
+
+
+@given(seed=st.integers(0, 10_000), n_lines=st.integers(2, 5))
+@settings(max_examples=10, deadline=None)
+def test_line_straightness_is_the_median_over_lines_of_the_definition_exactly(seed, n_lines):
+    # the per-word medians and means are computed in one pass over a line's letters; they
+    # must equal the word-by-word np.median / np.mean bit for bit
+    from penmotor.metrics.sizing import line_sizings
+
+    rec = synth.page(n_lines=n_lines, seed=seed)
+    per_line = np.array([_straightness_by_definition(a, b)
+                         for a, b in zip(spacing.line_spacings(rec), line_sizings(rec))])
+    assert np.count_nonzero(np.isfinite(per_line)) >= 1
+    want = float(np.median(per_line[np.isfinite(per_line)]))
+    assert spacing.line_straightness(rec) == want
+
+
 @given(angle=st.floats(-12.0, 12.0), dx=st.floats(-50, 50), dy=st.floats(-50, 50), dt=st.floats(0, 1e3))
 @settings(max_examples=20)
 def test_spacing_invariant_to_rotation_translation_time(angle, dx, dy, dt):

@@ -307,15 +307,25 @@ def _straightness(spacing: Spacing, sz: Sizing) -> float:
         return NAN
     off, cu = sz.letter_offsets, sz.letter_u
     wid = spacing.word_of_component
-    ok = np.isfinite(off)
     nw = int(wid.max()) + 1
+    # letters with a baseline, word by word (writing order kept within a word), each word's
+    # offsets sorted: one pass over the line's letters, not one per word
+    k = np.flatnonzero(np.isfinite(off))
+    k = k[np.argsort(wid[k], kind="stable")]
+    b = np.searchsorted(wid[k], np.arange(nw + 1))
+    n = np.diff(b)
+    has = np.flatnonzero(n)
     wo = np.full(nw, NAN)
     wu = np.full(nw, NAN)
-    for w in range(nw):  # loop over words
-        sel = ok & (wid == w)
-        if sel.any():
-            wo[w] = np.median(off[sel])
-            wu[w] = np.mean(cu[sel])
+    if has.size:
+        s = off[k[np.lexsort((off[k], wid[k]))]]
+        lo, hi = b[has] + (n[has] - 1) // 2, b[has] + n[has] // 2
+        # np.median of each word's offsets, bit for bit (odd: the middle value; even: the
+        # mean of the two middle values, as np.mean computes it)
+        wo[has] = np.where(n[has] % 2 == 1, s[hi] + 0.0, (s[lo] + s[hi] + 0.0) / 2)
+        cuk = cu[k]
+        for w in has:  # loop over words (np.mean of a contiguous slice: as of the word's letters)
+            wu[w] = np.mean(cuk[b[w]:b[w + 1]])
     good = np.isfinite(wo)
     if np.count_nonzero(good) < 3:
         return NAN
