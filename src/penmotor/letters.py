@@ -52,6 +52,7 @@ __all__ = [
     "PageSizing",
     "sizing_from_paths",
     "sizing_from_strokes",
+    "sizings_from_lines",
     "x_height_from_paths",
     "layout_from_paths",
     "letter_size_cv",
@@ -142,8 +143,11 @@ class Layout:
 
 
 def _extrema(u: np.ndarray, v: np.ndarray, starts: np.ndarray, stops: np.ndarray, use: np.ndarray,
-             prom: float) -> tuple[np.ndarray, np.ndarray]:
+             prom: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Indices and kinds (+1 max, -1 min) of significant height extrema of the used strokes.
+
+    `prom` is the minimum prominence of every stroke (strokes of different text lines may
+    have different ones: the lines of a page are searched in one call).
 
     Vectorised over strokes: the strokes are concatenated with one separator sample
     higher than every value between them (``v`` for maxima, ``-v`` for minima), where a
@@ -169,11 +173,14 @@ def _extrema(u: np.ndarray, v: np.ndarray, starts: np.ndarray, stops: np.ndarray
     # separators higher than everything: a prominence base search stops there, exactly
     # as it stops at the edge of a single stroke; the separators' own peaks are dropped
     top = float(np.max(np.abs(vals[inside]))) + 10.0 * span
+    # minimum prominence at every concatenated position (of its stroke)
+    prom_at = np.zeros(pos.size)
+    prom_at[off[seg] + local] = np.asarray(prom, dtype=np.float64)[use][seg]
     found = []
     for sig in (np.where(inside, vals, top), np.where(inside, -vals, top)):
         cand, _ = find_peaks(sig)
         cand = cand[inside[cand]]  # (separators' own prominence would scan everything)
-        found.append(cand[peak_prominences(sig, cand)[0] >= prom] if cand.size else cand)
+        found.append(cand[peak_prominences(sig, cand)[0] >= prom_at[cand]] if cand.size else cand)
     pk, tr = found
     # per-stroke highest / lowest sample (first occurrence)
     vv = v[pos[inside]]
@@ -271,38 +278,79 @@ def _boxes(u: np.ndarray, v: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _analyse(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, angle: float,
-             par: np.ndarray | None = None) -> dict:
-    """Extrema and zones of contiguous strokes ``x[starts[i]:stops[i]]`` (every sample pen-down).
+def _line_ranges(starts: np.ndarray, first: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sample range ``ls[k]:le[k]`` of every line: from its first stroke to the next line's (the end: `n`)."""
+    b = np.r_[starts, n][first]
+    b[0] = 0
+    return b[:-1], b[1:]
 
-    `par` orders the samples along the pen's motion (default the sample index: evenly
-    spaced in time for a recording, in length for a traced path) for the refinement of
-    cusps (:func:`_refine_cusps`).
+
+def _analyse_lines(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, first: np.ndarray,
+                   angles: np.ndarray, active: np.ndarray) -> list[dict]:
+    """Extrema and zones of every text line: line ``k`` is strokes ``first[k]:first[k + 1]``.
+
+    The strokes ``x[starts[i]:stops[i]]`` (every sample pen-down) are contiguous and the
+    lines follow each other. Each line is measured in its own frame (``angles[k]``) with
+    its own prominence threshold; the extrema of all lines are searched in one call
+    (:func:`_extrema` is exact stroke by stroke). Lines not `active` are skipped
+    (``{"ok": False}``). Cusps are refined along the sample index within the line
+    (:func:`_refine_cusps`).
     """
-    u, v = frame_coords(x, y, angle_deg=angle)
+    L = first.size - 1
+    out: list[dict] = [{"ok": False} for _ in range(L)]
+    if L == 0 or starts.size == 0:
+        return out
+    ls, le = _line_ranges(starts, first, x.size)
+    nl = le - ls
+    line_of = np.repeat(np.arange(L), nl)
+    ang = np.asarray(angles, dtype=np.float64)
+    co = np.array([math.cos(math.radians(a)) for a in ang])
+    si = np.array([math.sin(math.radians(a)) for a in ang])
+    c, sn = co[line_of], si[line_of]
+    u = x * c + y * sn
+    v = -x * sn + y * c
+    flat = np.repeat(ang == 0, nl)  # frame_coords: an angle of 0 leaves x and y as they are
+    if flat.any():
+        u[flat], v[flat] = x[flat], y[flat]
     box = _boxes(u, v, starts)
     ext = box[:, 3] - box[:, 2]
-    if not np.isfinite(ext).any() or np.nanmax(ext) <= 0:
-        return {"ok": False}
-    # tiny strokes (dots, flat cross-bars) are left out relative to the *typical* stroke
-    # height, not the tallest: one big ascender must not drop every small letter
-    fin = np.isfinite(ext)
-    typical = float(median(ext[fin & (ext >= 0.1 * np.max(ext[fin]))]))
-    use = fin & (ext >= 0.3 * typical)
-    scale = float(median(ext[use]))
-    idx, kind = _extrema(u, v, starts, stops, use, PROMINENCE * scale)
+    use = np.zeros(starts.size, dtype=bool)
+    prom = np.zeros(starts.size)
+    scales = np.full(L, NAN)
+    for k in np.flatnonzero(active):  # loop over lines: per line medians of stroke heights
+        a, b = first[k], first[k + 1]
+        e = ext[a:b]
+        if not np.isfinite(e).any() or np.nanmax(e) <= 0:
+            continue
+        # tiny strokes (dots, flat cross-bars) are left out relative to the *typical* stroke
+        # height, not the tallest: one big ascender must not drop every small letter
+        fin = np.isfinite(e)
+        typical = float(median(e[fin & (e >= 0.1 * np.max(e[fin]))]))
+        uk = fin & (e >= 0.3 * typical)
+        scale = float(median(e[uk]))
+        use[a:b] = uk
+        prom[a:b] = PROMINENCE * scale
+        scales[k] = scale
+    idx, kind = _extrema(u, v, starts, stops, use, prom)
     stroke = np.searchsorted(starts, idx, side="right") - 1
     eu = u[idx]
-    ev = _refine_cusps(v, np.arange(v.size, dtype=np.float64) if par is None else par, starts, stops, idx, kind, stroke)
-    base, xh = _zones(ev[kind < 0], ev[kind > 0], scale)
-    zone = np.full(idx.size, 9, dtype=np.intp)
-    if np.isfinite(xh):
-        zone[(kind < 0) & (np.abs(ev - base) < 0.3 * xh)] = 0
-        zone[(kind > 0) & (np.abs(ev - base - xh) < 0.3 * xh)] = 1
-        zone[(kind > 0) & (ev - base > 1.4 * xh) & (ev - base < 5.0 * xh)] = 2
-        zone[(kind < 0) & (base - ev > 0.4 * xh) & (base - ev < 4.0 * xh)] = -1
-    return {"ok": np.isfinite(xh), "u": eu, "v": ev, "kind": kind, "stroke": stroke, "zone": zone,
-            "base": base, "xh": xh}
+    par = (np.arange(v.size) - np.repeat(ls, nl)).astype(np.float64)  # sample index within the line
+    ev = _refine_cusps(v, par, starts, stops, idx, kind, stroke)
+    cut = np.searchsorted(idx, ls)
+    cut = np.r_[cut, idx.size]
+    for k in np.flatnonzero(np.isfinite(scales)):  # loop over lines
+        a, b = cut[k], cut[k + 1]
+        kk, vv = kind[a:b], ev[a:b]
+        base, xh = _zones(vv[kk < 0], vv[kk > 0], float(scales[k]))
+        zone = np.full(b - a, 9, dtype=np.intp)
+        if np.isfinite(xh):
+            zone[(kk < 0) & (np.abs(vv - base) < 0.3 * xh)] = 0
+            zone[(kk > 0) & (np.abs(vv - base - xh) < 0.3 * xh)] = 1
+            zone[(kk > 0) & (vv - base > 1.4 * xh) & (vv - base < 5.0 * xh)] = 2
+            zone[(kk < 0) & (base - vv > 0.4 * xh) & (base - vv < 4.0 * xh)] = -1
+        out[k] = {"ok": np.isfinite(xh), "u": eu[a:b], "v": vv, "kind": kk, "stroke": stroke[a:b] - first[k],
+                  "zone": zone, "base": base, "xh": xh}
+    return out
 
 
 @dataclass(frozen=True)
@@ -490,21 +538,99 @@ def sizing_from_strokes(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops:
     >>> round(s.x_height, 2), s.letters.tolist()
     (4.0, [0, 1, 2])
     """
-    if starts.size == 0 or x.size < 3:
-        return Sizing()
-    angle = pca_angle(x, y) if angle_deg is None else float(angle_deg)
+    return _sizings(x, y, starts, stops, np.array([0, starts.size]), [slant], [letters], angle_deg, ext_xy)[0]
+
+
+def sizings_from_lines(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, first: np.ndarray, *,
+                       slants: Any, ext_xy: tuple[np.ndarray, np.ndarray] | None = None) -> list[Sizing]:
+    """:func:`sizing_from_strokes` of every text line of a page, the lines' extrema searched together.
+
+    Line ``k`` is the strokes ``first[k]:first[k + 1]``; each line is measured on its own
+    (its own frame, zones, letters and slant), exactly as :func:`sizing_from_strokes` of
+    its strokes alone, but the per-stroke work of all lines is done in a few whole-page
+    calls (hundreds of lines per page cost little more than one).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Concatenated stroke coordinates, mm (y up), line after line.
+    starts, stops : ndarray of int
+        Stroke starts and stops in `x`, `y`, contiguous (``starts[i + 1] == stops[i]``,
+        ``starts[0] == 0``).
+    first : ndarray of int
+        Index of every line's first stroke, then the number of strokes (increasing).
+    slants : sequence
+        Per line, a slant as for :func:`sizing_from_strokes` (degrees or a callable).
+    ext_xy : tuple of ndarray, optional
+        Coordinates the extrema are read from instead of `x`, `y`.
+
+    Returns
+    -------
+    list of Sizing
+        One per line, equal to ``sizing_from_strokes`` of the line's strokes.
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 2 * np.pi, 80)
+    >>> x = np.concatenate([x0 + 1.5 * np.cos(t) for x0 in (0, 5, 10, 0, 5, 10)])  # two lines of "ooo"
+    >>> y = np.concatenate([y0 + h * np.sin(t) for y0, h in ((0, 2.0),) * 3 + ((-12, 1.5),) * 3])
+    >>> st = np.arange(6) * 80
+    >>> [round(s.x_height, 2) for s in sizings_from_lines(x, y, st, st + 80, np.array([0, 3, 6]), slants=[0.0, 0.0])]
+    [4.0, 3.0]
+    """
+    L = first.size - 1
+    return _sizings(x, y, starts, stops, np.asarray(first, dtype=np.intp), list(slants), [None] * L, None, ext_xy)
+
+
+def _sizings(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, first: np.ndarray,
+             slants: list, letters_of: list, angle_deg: float | None,
+             ext_xy: tuple[np.ndarray, np.ndarray] | None) -> list[Sizing]:
+    """The estimator on lines of contiguous strokes (see :func:`sizings_from_lines`)."""
+    L = first.size - 1
+    if L == 0:
+        return []
+    ls, le = _line_ranges(starts, first, x.size)
+    active = (first[1:] > first[:-1]) & (le - ls >= 3)
+    angles = np.zeros(L)
+    for k in np.flatnonzero(active):  # loop over lines
+        angles[k] = pca_angle(x[ls[k]:le[k]], y[ls[k]:le[k]]) if angle_deg is None else float(angle_deg)
     xe, ye = (x, y) if ext_xy is None else ext_xy
-    res = _analyse(xe, ye, starts, stops, angle)
-    if not res["ok"]:
-        return Sizing()
-    base_sel = res["zone"] == 0
-    if angle_deg is None and np.count_nonzero(base_sel) >= 3 and np.ptp(res["u"][base_sel]) > 3.0 * res["xh"]:
-        slope = theil_sen_slope(res["u"][base_sel], res["v"][base_sel])
-        if np.isfinite(slope):
-            angle += math.degrees(math.atan(slope))
-            res2 = _analyse(xe, ye, starts, stops, angle)
-            if res2["ok"]:
-                res = res2
+    res = _analyse_lines(xe, ye, starts, stops, first, angles, active)
+    # refit the baseline direction: a Theil-Sen line through the baseline minima
+    angles2 = angles.copy()
+    refit = np.zeros(L, dtype=bool)
+    if angle_deg is None:
+        for k in np.flatnonzero(active):  # loop over lines
+            r = res[k]
+            if not r["ok"]:
+                continue
+            base_sel = r["zone"] == 0
+            if np.count_nonzero(base_sel) >= 3 and np.ptp(r["u"][base_sel]) > 3.0 * r["xh"]:
+                slope = theil_sen_slope(r["u"][base_sel], r["v"][base_sel])
+                if np.isfinite(slope):
+                    angles2[k] = angles[k] + math.degrees(math.atan(slope))
+                    refit[k] = True
+    if refit.any():
+        res2 = _analyse_lines(xe, ye, starts, stops, first, angles2, refit)
+        for k in np.flatnonzero(refit):
+            angles[k] = angles2[k]  # the refitted direction is kept even if its zones fail
+            if res2[k]["ok"]:
+                res[k] = res2[k]
+    out = []
+    for k in range(L):  # loop over lines
+        a, b = first[k], first[k + 1]
+        if not (active[k] and res[k]["ok"]):
+            out.append(Sizing())
+            continue
+        s0 = ls[k]
+        out.append(_finish(x[s0:le[k]], y[s0:le[k]], starts[a:b] - s0, res[k], float(angles[k]), slants[k],
+                           letters_of[k]))
+    return out
+
+
+def _finish(x: np.ndarray, y: np.ndarray, starts: np.ndarray, res: dict, angle: float, slant: Any,
+            letters: Any) -> Sizing:
+    """One line's :class:`Sizing` from its extrema and zones (`res` of :func:`_analyse_lines`)."""
     z = res["zone"]
     ev = res["v"]
     base, xh = res["base"], res["xh"]

@@ -60,6 +60,7 @@ from ..letters import (
     letter_size_cv,
     sizing_from_paths,
     sizing_from_strokes,
+    sizings_from_lines,
     x_height_from_paths,
 )
 from ..recording import Recording
@@ -333,16 +334,8 @@ def _rec_sizing(rec: Recording) -> Sizing:
             return _slant_of(*vel(cut, k), ang)
         return f
 
-    sizings = []
-    total = idx.size
-    for k in range(L):  # loop over lines
-        a, b = first[k], first[k + 1]
-        s0 = st2[a]
-        s1 = st2[b] if b < st2.size else total
-        st_k = st2[a:b] - s0
-        sp_k = np.r_[st_k[1:], s1 - s0]
-        sizings.append(sizing_from_strokes(x[s0:s1], y[s0:s1], st_k, sp_k, slant=slant(k),
-                                 ext_xy=None if line is None else (ex[s0:s1], ey[s0:s1])))
+    sizings = sizings_from_lines(x, y, st2, np.r_[st2[1:], idx.size], first, slants=[slant(k) for k in range(L)],
+                                 ext_xy=None if line is None else (ex, ey))
     return PageSizing.of(sizings, [order[first[k]:first[k + 1]] for k in range(first.size - 1)], lab.size)
 
 
