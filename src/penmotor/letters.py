@@ -161,38 +161,40 @@ def _extrema(u: np.ndarray, v: np.ndarray, starts: np.ndarray, stops: np.ndarray
     if s.size == 0:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     L = e - s
-    # sample index of every concatenated position, -1 for the separators
-    pos = np.full(int(L.sum()) + s.size, -1, dtype=np.intp)
-    off = np.concatenate(([0], np.cumsum(L + 1)[:-1]))
-    seg = np.repeat(np.arange(s.size), L)
-    local = np.arange(int(L.sum())) - np.repeat(np.cumsum(L) - L, L)
-    pos[off[seg] + local] = s[seg] + local
-    inside = pos >= 0
-    vals = v[np.where(inside, pos, 0)]
-    span = float(np.ptp(vals[inside])) + 1.0
+    n = int(L.sum())
+    cs = np.concatenate(([0], np.cumsum(L)[:-1]))  # start of every used stroke among the used samples
+    if s.size == starts.size and np.array_equal(s[1:], e[:-1]):  # every stroke, back to back
+        idx_in = np.arange(s[0], s[0] + n)
+    else:
+        idx_in = np.arange(n) + np.repeat(s - cs, L)  # sample index of every used sample
+    vv = v[idx_in]
+    span = float(np.ptp(vv)) + 1.0
     # separators higher than everything: a prominence base search stops there, exactly
     # as it stops at the edge of a single stroke; the separators' own peaks are dropped
-    top = float(np.max(np.abs(vals[inside]))) + 10.0 * span
-    # minimum prominence at every concatenated position (of its stroke)
-    prom_at = np.zeros(pos.size)
-    prom_at[off[seg] + local] = np.asarray(prom, dtype=np.float64)[use][seg]
+    top = float(np.max(np.abs(vv))) + 10.0 * span
+    sep = cs + L + np.arange(s.size)  # every stroke is followed by one separator
+    inside = np.ones(n + s.size, dtype=bool)
+    inside[sep] = False
+    promu = np.asarray(prom, dtype=np.float64)[use]
     found = []
-    for sig in (np.where(inside, vals, top), np.where(inside, -vals, top)):
+    for sign in (1.0, -1.0):
+        sig = np.empty(n + s.size)
+        sig[inside] = vv if sign > 0 else -vv
+        sig[sep] = top
         cand, _ = find_peaks(sig)
         cand = cand[inside[cand]]  # (separators' own prominence would scan everything)
-        found.append(cand[peak_prominences(sig, cand)[0] >= prom_at[cand]] if cand.size else cand)
+        j = np.searchsorted(sep, cand)  # used stroke of every candidate (separators before it)
+        keep = peak_prominences(sig, cand)[0] >= promu[j] if cand.size else np.zeros(0, dtype=bool)
+        found.append(idx_in[cand[keep] - j[keep]])
     pk, tr = found
     # per-stroke highest / lowest sample (first occurrence)
-    vv = v[pos[inside]]
-    idx_in = pos[inside]
-    cs = np.concatenate(([0], np.cumsum(L)[:-1]))
     vmax = np.maximum.reduceat(vv, cs)
     vmin = np.minimum.reduceat(vv, cs)
     big = np.iinfo(np.intp).max
-    amax = np.minimum.reduceat(np.where(vv == vmax[seg], idx_in, big), cs)
-    amin = np.minimum.reduceat(np.where(vv == vmin[seg], idx_in, big), cs)
-    hi = np.union1d(pos[pk], amax)
-    lo = np.union1d(pos[tr], amin)
+    amax = np.minimum.reduceat(np.where(vv == np.repeat(vmax, L), idx_in, big), cs)
+    amin = np.minimum.reduceat(np.where(vv == np.repeat(vmin, L), idx_in, big), cs)
+    hi = np.union1d(pk, amax)
+    lo = np.union1d(tr, amin)
     idx = np.concatenate((hi, lo)).astype(np.intp)
     kind = np.concatenate((np.ones(hi.size, dtype=np.intp), -np.ones(lo.size, dtype=np.intp)))
     order = np.argsort(idx, kind="stable")

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from .. import signal as psig
+from .._stats import median
 from ..letters import (
     Layout,
     PageSizing,
@@ -192,6 +193,11 @@ def _slant(rec: Recording, angle: float, *, cutoff_hz: float = SLANT_CUTOFF_HZ) 
     return _slant_of(tr.vx, tr.vy, angle)
 
 
+#: Bin edges (degrees) of the histogram of down-stroke directions, and its smoothing kernel.
+_SLANT_EDGES = np.arange(-60.0, 60.0 + 0.25, 0.25)
+_SLANT_KERNEL = np.exp(-0.5 * ((np.arange(-24, 25) * 0.25) / 1.5) ** 2)
+
+
 def _slant_of(vx: np.ndarray, vy: np.ndarray, angle: float) -> float:
     """Slant from the pen-down velocities (mode of the down-stroke directions, see the module docstring)."""
     if vx.size < 3:
@@ -200,16 +206,16 @@ def _slant_of(vx: np.ndarray, vy: np.ndarray, angle: float) -> float:
     vu = vx * math.cos(a) + vy * math.sin(a)
     vv = -vx * math.sin(a) + vy * math.cos(a)
     speed = np.hypot(vu, vv)
-    ok = np.isfinite(speed) & (vv < 0) & (-vv > 0.5 * speed) & (speed > 0.1 * np.nanmedian(speed))
+    num = speed[~np.isnan(speed)]
+    med = median(num) if num.size else NAN  # np.nanmedian, bit for bit
+    ok = np.isfinite(speed) & (vv < 0) & (-vv > 0.5 * speed) & (speed > 0.1 * med)
     if np.count_nonzero(ok) < 5:
         return NAN
     ang = np.degrees(np.arctan(vu[ok] / vv[ok]))
     w = -vv[ok]
-    edges = np.arange(-60.0, 60.0 + 0.25, 0.25)
+    edges = _SLANT_EDGES
     hist, _ = np.histogram(ang, bins=edges, weights=w)
-    k = np.arange(-24, 25) * 0.25
-    kern = np.exp(-0.5 * (k / 1.5) ** 2)
-    sm = np.convolve(hist, kern, mode="same")
+    sm = np.convolve(hist, _SLANT_KERNEL, mode="same")
     peak = 0.5 * (edges[int(np.argmax(sm))] + edges[int(np.argmax(sm)) + 1])
     near = np.abs(ang - peak) <= SLANT_WINDOW_DEG
     return float(np.sum(ang[near] * w[near]) / np.sum(w[near])) if near.any() else float(peak)
