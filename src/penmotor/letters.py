@@ -30,8 +30,10 @@ line (:func:`penmotor.scan.trace.centre_line_paths`, with the scan's slant and g
    of step 3 follow the extremes.
 
 Entry points: :func:`sizing_from_paths` (any centre-line paths), :func:`sizing_from_strokes`
-(concatenated strokes, with a slant and letters that may depend on the fitted frame), and
-the per-letter summaries :func:`letter_size_cv`, :func:`letter_baseline_deviation`.
+(concatenated strokes, with a slant and letters that may depend on the fitted frame),
+:func:`sizings_from_lines` (every text line of a page, each as :func:`sizing_from_strokes`
+of its strokes alone, bit for bit, but with the per-stroke extrema search of all lines in
+one call), and the per-letter summaries :func:`letter_size_cv`, :func:`letter_baseline_deviation`.
 """
 
 from __future__ import annotations

@@ -35,7 +35,9 @@ family feeds it a recording's pen-down strokes and adds what only a pen recordin
   writing: 1-3.5 degrees, was below 1).
 * **Pages.** The strokes are split into text lines (:func:`stroke_lines`,
   :func:`penmotor.segment.lines`) and every line is measured on its own, in its own frame
-  (:func:`line_sizings`); the metrics are the medians over lines (:class:`PageSizing`).
+  (:func:`line_sizings`, through :func:`penmotor.letters.sizings_from_lines`: the lines'
+  extrema are searched in one call, the values equal those of each line alone); the metrics
+  are the medians over lines (:class:`PageSizing`).
   A one-line recording is measured as before.
 
 Metrics return NaN when undefined: no pen-down ink, no extrema, a non-text task
