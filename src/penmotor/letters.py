@@ -620,39 +620,53 @@ def _sizings(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray
             angles[k] = angles2[k]  # the refitted direction is kept even if its zones fail
             if res2[k]["ok"]:
                 res[k] = res2[k]
+    done = np.array([bool(active[k] and res[k]["ok"]) for k in range(L)], dtype=bool)
+    sl = np.full(L, NAN)
+    for k in np.flatnonzero(done):  # loop over lines
+        sk = slants[k]
+        sl[k] = float(sk(float(angles[k]), res[k]["xh"])) if callable(sk) else float(sk)
+    # every line's strokes in its own de-slanted frame (penmotor.segment.frame_coords, line by line)
+    slx = np.where(np.isfinite(sl), sl, 0.0)
+    nl = le - ls
+    co = np.array([math.cos(math.radians(a)) for a in angles])
+    si = np.array([math.sin(math.radians(a)) for a in angles])
+    c, sn = np.repeat(co, nl), np.repeat(si, nl)
+    u = x * c + y * sn
+    v = -x * sn + y * c
+    same = np.repeat((angles == 0) & (slx == 0), nl)  # frame_coords leaves these as they are
+    if same.any():
+        u[same], v[same] = x[same], y[same]
+    tilted = np.repeat(slx != 0, nl)
+    if tilted.any():
+        ta = np.repeat(np.array([math.tan(math.radians(a)) for a in slx]), nl)
+        u[tilted] = u[tilted] - v[tilted] * ta[tilted]
+    box = _boxes(u, v, starts)
     out = []
     for k in range(L):  # loop over lines
-        a, b = first[k], first[k + 1]
-        if not (active[k] and res[k]["ok"]):
+        if not done[k]:
             out.append(Sizing())
             continue
-        s0 = ls[k]
-        out.append(_finish(x[s0:le[k]], y[s0:le[k]], starts[a:b] - s0, res[k], float(angles[k]), slants[k],
-                           letters_of[k]))
+        out.append(_finish(box[first[k]:first[k + 1]], res[k], float(angles[k]), float(sl[k]), letters_of[k]))
     return out
 
 
-def _finish(x: np.ndarray, y: np.ndarray, starts: np.ndarray, res: dict, angle: float, slant: Any,
-            letters: Any) -> Sizing:
-    """One line's :class:`Sizing` from its extrema and zones (`res` of :func:`_analyse_lines`)."""
+def _finish(box: np.ndarray, res: dict, angle: float, sl: float, letters: Any) -> Sizing:
+    """One line's :class:`Sizing` from its extrema and zones (`res` of :func:`_analyse_lines`),
+    slant `sl` and strokes' boxes in its de-slanted frame."""
     z = res["zone"]
     ev = res["v"]
     base, xh = res["base"], res["xh"]
     asc = float(median(ev[z == 2]) - base) if np.any(z == 2) else NAN
     desc = float(base - median(ev[z == -1])) if np.any(z == -1) else NAN
-    sl = float(slant(angle, xh)) if callable(slant) else float(slant)
     lay = Layout(angle, base, xh, asc, desc, sl, res["u"], ev, res["kind"], res["stroke"], z)
-    slx = sl if np.isfinite(sl) else 0.0
-    u, v = frame_coords(x, y, angle_deg=angle, slant_deg=slx)
-    box = _boxes(u, v, starts)
     if callable(letters):
         comp = np.asarray(letters(lay), dtype=np.intp)
     elif letters is None:
         comp = _components(box, xh)
     else:
         comp = _renumber(np.asarray(letters, dtype=np.intp), box)
-    if comp.shape != (starts.size,):
-        raise ParameterError(f"letters: expected one label per stroke ({starts.size}), got shape {comp.shape}")
+    if comp.shape != (box.shape[0],):
+        raise ParameterError(f"letters: expected one label per stroke ({box.shape[0]}), got shape {comp.shape}")
     h, off, cu = _zones_of_components(lay, comp, box)
     return Sizing(lay, comp, h, off, cu)
 
