@@ -318,23 +318,23 @@ def _analyse_lines(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.n
         u[flat], v[flat] = x[flat], y[flat]
     box = _boxes(u, v, starts)
     ext = box[:, 3] - box[:, 2]
-    use = np.zeros(starts.size, dtype=bool)
-    prom = np.zeros(starts.size)
-    scales = np.full(L, NAN)
-    for k in np.flatnonzero(active):  # loop over lines: per line medians of stroke heights
-        a, b = first[k], first[k + 1]
-        e = ext[a:b]
-        if not np.isfinite(e).any() or np.nanmax(e) <= 0:
-            continue
-        # tiny strokes (dots, flat cross-bars) are left out relative to the *typical* stroke
-        # height, not the tallest: one big ascender must not drop every small letter
-        fin = np.isfinite(e)
-        typical = float(median(e[fin & (e >= 0.1 * np.max(e[fin]))]))
-        uk = fin & (e >= 0.3 * typical)
-        scale = float(median(e[uk]))
-        use[a:b] = uk
-        prom[a:b] = PROMINENCE * scale
-        scales[k] = scale
+    # per line: strokes taller than 0.3 of the *typical* stroke height (the median of those
+    # taller than a tenth of the tallest): tiny strokes (dots, flat cross-bars) are left out
+    # relative to the typical height, so that one big ascender does not drop every small letter
+    line = np.repeat(np.arange(L), np.diff(first))  # line of every stroke
+    ok = np.asarray(active, dtype=bool) & (first[1:] > first[:-1])
+    fin = np.isfinite(ext)
+    nz = np.minimum(first[:-1], max(starts.size - 1, 0))  # (reduceat of an empty line: ignored)
+    top_fin = np.maximum.reduceat(np.where(fin, ext, -np.inf), nz)
+    top_num = np.maximum.reduceat(np.where(np.isnan(ext), -np.inf, ext), nz)  # np.nanmax
+    ok &= np.isfinite(top_fin) & (top_num > 0)
+    okl = ok[line]
+    sel = okl & fin & (ext >= 0.1 * top_fin[line])
+    typical = group_median(line[sel], ext[sel], L)
+    use = okl & fin & (ext >= 0.3 * typical[line])
+    scales = group_median(line[use], ext[use], L)
+    scales[~ok] = NAN
+    prom = PROMINENCE * scales[line]
     idx, kind = _extrema(u, v, starts, stops, use, prom)
     stroke = np.searchsorted(starts, idx, side="right") - 1
     eu = u[idx]
