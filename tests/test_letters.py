@@ -15,6 +15,7 @@ from penmotor.letters import (
     letter_size_cv,
     sizing_from_paths,
     sizing_from_strokes,
+    sizings_from_lines,
     x_height_from_paths,
 )
 
@@ -72,3 +73,79 @@ def test_letter_summaries_analytic() -> None:
     u = np.arange(5.0)
     assert letter_baseline_deviation(0.2 * u + 1.0, u) == pytest.approx(0.0, abs=1e-12)  # a tilted line is straight
     assert math.isnan(letter_baseline_deviation([0.0, 1.0], [0.0, 1.0]))
+
+
+def _same_sizing(a, b) -> bool:
+    """Bit-identical sizings (NaN equals NaN): every layout field and every per-letter array."""
+    fields = [(getattr(a.layout, f), getattr(b.layout, f)) for f in a.layout.__dataclass_fields__]
+    fields += [(getattr(a, f), getattr(b, f)) for f in ("letters", "letter_heights", "letter_offsets", "letter_u")]
+    for p, q in fields:
+        p, q = np.asarray(p), np.asarray(q)
+        if p.shape != q.shape or p.dtype != q.dtype:
+            return False
+        if p.dtype.kind == "f":
+            if not np.array_equal(p.view(np.int64) if p.size else p, q.view(np.int64) if q.size else q):
+                return False  # bit for bit (NaN == NaN, and 0.0 != -0.0)
+        elif not np.array_equal(p, q):
+            return False
+    return True
+
+
+def _page_strokes(lines):
+    """Concatenated x, y, starts, stops and line firsts of lines of (n_i, 2) paths."""
+    paths = [p for ln in lines for p in ln]
+    n = np.array([len(p) for p in paths])
+    xy = np.concatenate(paths)
+    stops = np.cumsum(n)
+    first = np.r_[0, np.cumsum([len(ln) for ln in lines])]
+    return xy[:, 0], xy[:, 1], stops - n, stops, first
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lines_measured_together_equal_each_line_alone(seed) -> None:
+    from penmotor.metrics.sizing import stroke_lines
+
+    rec = synth.page(n_lines=6, seed=seed)
+    strokes = list(rec.strokes())
+    lab = stroke_lines(rec)
+    lines = [[np.column_stack((strokes[i].x, strokes[i].y)) for i in np.flatnonzero(lab == k)]
+             for k in range(int(lab.max()) + 1)]
+    x, y, starts, stops, first = _page_strokes(lines)
+    rng = np.random.default_rng(seed)
+    ext = (x + 0.02 * rng.standard_normal(x.size), y + 0.02 * rng.standard_normal(y.size))
+    slants = [float(s) for s in rng.uniform(-20, 20, len(lines))]
+    slants[0] = 0.0
+    for ext_xy in (None, ext):
+        together = sizings_from_lines(x, y, starts, stops, first, slants=slants, ext_xy=ext_xy)
+        assert len(together) == len(lines)
+        for k in range(len(lines)):
+            s0, s1 = starts[first[k]], stops[first[k + 1] - 1]
+            alone = sizing_from_strokes(x[s0:s1], y[s0:s1], starts[first[k]:first[k + 1]] - s0,
+                                        stops[first[k]:first[k + 1]] - s0, slant=slants[k],
+                                        ext_xy=None if ext_xy is None else (ext_xy[0][s0:s1], ext_xy[1][s0:s1]))
+            assert alone.layout.ok
+            assert _same_sizing(together[k], alone), k
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.floats(1.0, 6.0), st.floats(-30.0, 30.0), st.integers(0, 6)), min_size=1, max_size=5))
+def test_any_lines_measured_together_equal_each_alone(spec) -> None:
+    lines = []
+    for k, (h, ang, n) in enumerate(spec):
+        a = math.radians(ang)
+        rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+        # n "o" letters (n = 0: an empty line; n = 1 with a 2-sample stroke: too short to measure)
+        ln = [p @ rot.T + (0.0, -15.0 * k) for p in _ohs(n, h)] if n != 1 else [np.array([[0.0, -15.0 * k], [1.0, -15.0 * k]])]
+        lines.append(ln)
+    if not any(lines):
+        return
+    x, y, starts, stops, first = _page_strokes(lines)
+    together = sizings_from_lines(x, y, starts, stops, first, slants=[3.0] * len(lines))
+    for k, ln in enumerate(lines):
+        if not ln:
+            assert not together[k].layout.ok
+            continue
+        s0, s1 = starts[first[k]], stops[first[k + 1] - 1]
+        alone = sizing_from_strokes(x[s0:s1], y[s0:s1], starts[first[k]:first[k + 1]] - s0,
+                                    stops[first[k]:first[k + 1]] - s0, slant=3.0)
+        assert _same_sizing(together[k], alone), k

@@ -30,8 +30,10 @@ line (:func:`penmotor.scan.trace.centre_line_paths`, with the scan's slant and g
    of step 3 follow the extremes.
 
 Entry points: :func:`sizing_from_paths` (any centre-line paths), :func:`sizing_from_strokes`
-(concatenated strokes, with a slant and letters that may depend on the fitted frame), and
-the per-letter summaries :func:`letter_size_cv`, :func:`letter_baseline_deviation`.
+(concatenated strokes, with a slant and letters that may depend on the fitted frame),
+:func:`sizings_from_lines` (every text line of a page, each as :func:`sizing_from_strokes`
+of its strokes alone, bit for bit, but with the per-stroke extrema search of all lines in
+one call), and the per-letter summaries :func:`letter_size_cv`, :func:`letter_baseline_deviation`.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ __all__ = [
     "PageSizing",
     "sizing_from_paths",
     "sizing_from_strokes",
+    "sizings_from_lines",
     "x_height_from_paths",
     "layout_from_paths",
     "letter_size_cv",
@@ -142,8 +145,11 @@ class Layout:
 
 
 def _extrema(u: np.ndarray, v: np.ndarray, starts: np.ndarray, stops: np.ndarray, use: np.ndarray,
-             prom: float) -> tuple[np.ndarray, np.ndarray]:
+             prom: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Indices and kinds (+1 max, -1 min) of significant height extrema of the used strokes.
+
+    `prom` is the minimum prominence of every stroke (strokes of different text lines may
+    have different ones: the lines of a page are searched in one call).
 
     Vectorised over strokes: the strokes are concatenated with one separator sample
     higher than every value between them (``v`` for maxima, ``-v`` for minima), where a
@@ -157,35 +163,40 @@ def _extrema(u: np.ndarray, v: np.ndarray, starts: np.ndarray, stops: np.ndarray
     if s.size == 0:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
     L = e - s
-    # sample index of every concatenated position, -1 for the separators
-    pos = np.full(int(L.sum()) + s.size, -1, dtype=np.intp)
-    off = np.concatenate(([0], np.cumsum(L + 1)[:-1]))
-    seg = np.repeat(np.arange(s.size), L)
-    local = np.arange(int(L.sum())) - np.repeat(np.cumsum(L) - L, L)
-    pos[off[seg] + local] = s[seg] + local
-    inside = pos >= 0
-    vals = v[np.where(inside, pos, 0)]
-    span = float(np.ptp(vals[inside])) + 1.0
+    n = int(L.sum())
+    cs = np.concatenate(([0], np.cumsum(L)[:-1]))  # start of every used stroke among the used samples
+    if s.size == starts.size and np.array_equal(s[1:], e[:-1]):  # every stroke, back to back
+        idx_in = np.arange(s[0], s[0] + n)
+    else:
+        idx_in = np.arange(n) + np.repeat(s - cs, L)  # sample index of every used sample
+    vv = v[idx_in]
+    span = float(np.ptp(vv)) + 1.0
     # separators higher than everything: a prominence base search stops there, exactly
     # as it stops at the edge of a single stroke; the separators' own peaks are dropped
-    top = float(np.max(np.abs(vals[inside]))) + 10.0 * span
+    top = float(np.max(np.abs(vv))) + 10.0 * span
+    sep = cs + L + np.arange(s.size)  # every stroke is followed by one separator
+    inside = np.ones(n + s.size, dtype=bool)
+    inside[sep] = False
+    promu = np.asarray(prom, dtype=np.float64)[use]
     found = []
-    for sig in (np.where(inside, vals, top), np.where(inside, -vals, top)):
+    for sign in (1.0, -1.0):
+        sig = np.empty(n + s.size)
+        sig[inside] = vv if sign > 0 else -vv
+        sig[sep] = top
         cand, _ = find_peaks(sig)
         cand = cand[inside[cand]]  # (separators' own prominence would scan everything)
-        found.append(cand[peak_prominences(sig, cand)[0] >= prom] if cand.size else cand)
+        j = np.searchsorted(sep, cand)  # used stroke of every candidate (separators before it)
+        keep = peak_prominences(sig, cand)[0] >= promu[j] if cand.size else np.zeros(0, dtype=bool)
+        found.append(idx_in[cand[keep] - j[keep]])
     pk, tr = found
     # per-stroke highest / lowest sample (first occurrence)
-    vv = v[pos[inside]]
-    idx_in = pos[inside]
-    cs = np.concatenate(([0], np.cumsum(L)[:-1]))
     vmax = np.maximum.reduceat(vv, cs)
     vmin = np.minimum.reduceat(vv, cs)
     big = np.iinfo(np.intp).max
-    amax = np.minimum.reduceat(np.where(vv == vmax[seg], idx_in, big), cs)
-    amin = np.minimum.reduceat(np.where(vv == vmin[seg], idx_in, big), cs)
-    hi = np.union1d(pos[pk], amax)
-    lo = np.union1d(pos[tr], amin)
+    amax = np.minimum.reduceat(np.where(vv == np.repeat(vmax, L), idx_in, big), cs)
+    amin = np.minimum.reduceat(np.where(vv == np.repeat(vmin, L), idx_in, big), cs)
+    hi = np.union1d(pk, amax)
+    lo = np.union1d(tr, amin)
     idx = np.concatenate((hi, lo)).astype(np.intp)
     kind = np.concatenate((np.ones(hi.size, dtype=np.intp), -np.ones(lo.size, dtype=np.intp)))
     order = np.argsort(idx, kind="stable")
@@ -271,38 +282,79 @@ def _boxes(u: np.ndarray, v: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _analyse(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, angle: float,
-             par: np.ndarray | None = None) -> dict:
-    """Extrema and zones of contiguous strokes ``x[starts[i]:stops[i]]`` (every sample pen-down).
+def _line_ranges(starts: np.ndarray, first: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sample range ``ls[k]:le[k]`` of every line: from its first stroke to the next line's (the end: `n`)."""
+    b = np.r_[starts, n][first]
+    b[0] = 0
+    return b[:-1], b[1:]
 
-    `par` orders the samples along the pen's motion (default the sample index: evenly
-    spaced in time for a recording, in length for a traced path) for the refinement of
-    cusps (:func:`_refine_cusps`).
+
+def _analyse_lines(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, first: np.ndarray,
+                   angles: np.ndarray, active: np.ndarray) -> list[dict]:
+    """Extrema and zones of every text line: line ``k`` is strokes ``first[k]:first[k + 1]``.
+
+    The strokes ``x[starts[i]:stops[i]]`` (every sample pen-down) are contiguous and the
+    lines follow each other. Each line is measured in its own frame (``angles[k]``) with
+    its own prominence threshold; the extrema of all lines are searched in one call
+    (:func:`_extrema` is exact stroke by stroke). Lines not `active` are skipped
+    (``{"ok": False}``). Cusps are refined along the sample index within the line
+    (:func:`_refine_cusps`).
     """
-    u, v = frame_coords(x, y, angle_deg=angle)
+    L = first.size - 1
+    out: list[dict] = [{"ok": False} for _ in range(L)]
+    if L == 0 or starts.size == 0:
+        return out
+    ls, le = _line_ranges(starts, first, x.size)
+    nl = le - ls
+    line_of = np.repeat(np.arange(L), nl)
+    ang = np.asarray(angles, dtype=np.float64)
+    co = np.array([math.cos(math.radians(a)) for a in ang])
+    si = np.array([math.sin(math.radians(a)) for a in ang])
+    c, sn = co[line_of], si[line_of]
+    u = x * c + y * sn
+    v = -x * sn + y * c
+    flat = np.repeat(ang == 0, nl)  # frame_coords: an angle of 0 leaves x and y as they are
+    if flat.any():
+        u[flat], v[flat] = x[flat], y[flat]
     box = _boxes(u, v, starts)
     ext = box[:, 3] - box[:, 2]
-    if not np.isfinite(ext).any() or np.nanmax(ext) <= 0:
-        return {"ok": False}
-    # tiny strokes (dots, flat cross-bars) are left out relative to the *typical* stroke
-    # height, not the tallest: one big ascender must not drop every small letter
+    # per line: strokes taller than 0.3 of the *typical* stroke height (the median of those
+    # taller than a tenth of the tallest): tiny strokes (dots, flat cross-bars) are left out
+    # relative to the typical height, so that one big ascender does not drop every small letter
+    line = np.repeat(np.arange(L), np.diff(first))  # line of every stroke
+    ok = np.asarray(active, dtype=bool) & (first[1:] > first[:-1])
     fin = np.isfinite(ext)
-    typical = float(median(ext[fin & (ext >= 0.1 * np.max(ext[fin]))]))
-    use = fin & (ext >= 0.3 * typical)
-    scale = float(median(ext[use]))
-    idx, kind = _extrema(u, v, starts, stops, use, PROMINENCE * scale)
+    nz = np.minimum(first[:-1], max(starts.size - 1, 0))  # (reduceat of an empty line: ignored)
+    top_fin = np.maximum.reduceat(np.where(fin, ext, -np.inf), nz)
+    top_num = np.maximum.reduceat(np.where(np.isnan(ext), -np.inf, ext), nz)  # np.nanmax
+    ok &= np.isfinite(top_fin) & (top_num > 0)
+    okl = ok[line]
+    sel = okl & fin & (ext >= 0.1 * top_fin[line])
+    typical = group_median(line[sel], ext[sel], L)
+    use = okl & fin & (ext >= 0.3 * typical[line])
+    scales = group_median(line[use], ext[use], L)
+    scales[~ok] = NAN
+    prom = PROMINENCE * scales[line]
+    idx, kind = _extrema(u, v, starts, stops, use, prom)
     stroke = np.searchsorted(starts, idx, side="right") - 1
     eu = u[idx]
-    ev = _refine_cusps(v, np.arange(v.size, dtype=np.float64) if par is None else par, starts, stops, idx, kind, stroke)
-    base, xh = _zones(ev[kind < 0], ev[kind > 0], scale)
-    zone = np.full(idx.size, 9, dtype=np.intp)
-    if np.isfinite(xh):
-        zone[(kind < 0) & (np.abs(ev - base) < 0.3 * xh)] = 0
-        zone[(kind > 0) & (np.abs(ev - base - xh) < 0.3 * xh)] = 1
-        zone[(kind > 0) & (ev - base > 1.4 * xh) & (ev - base < 5.0 * xh)] = 2
-        zone[(kind < 0) & (base - ev > 0.4 * xh) & (base - ev < 4.0 * xh)] = -1
-    return {"ok": np.isfinite(xh), "u": eu, "v": ev, "kind": kind, "stroke": stroke, "zone": zone,
-            "base": base, "xh": xh}
+    par = (np.arange(v.size) - np.repeat(ls, nl)).astype(np.float64)  # sample index within the line
+    ev = _refine_cusps(v, par, starts, stops, idx, kind, stroke)
+    cut = np.searchsorted(idx, ls)
+    cut = np.r_[cut, idx.size]
+    for k in np.flatnonzero(np.isfinite(scales)):  # loop over lines
+        a, b = cut[k], cut[k + 1]
+        kk, vv = kind[a:b], ev[a:b]
+        base, xh = _zones(vv[kk < 0], vv[kk > 0], float(scales[k]))
+        zone = np.full(b - a, 9, dtype=np.intp)
+        if np.isfinite(xh):
+            zone[(kk < 0) & (np.abs(vv - base) < 0.3 * xh)] = 0
+            zone[(kk > 0) & (np.abs(vv - base - xh) < 0.3 * xh)] = 1
+            zone[(kk > 0) & (vv - base > 1.4 * xh) & (vv - base < 5.0 * xh)] = 2
+            zone[(kk < 0) & (base - vv > 0.4 * xh) & (base - vv < 4.0 * xh)] = -1
+        out[k] = {"ok": np.isfinite(xh), "u": eu[a:b], "v": vv, "kind": kk, "stroke": stroke[a:b] - first[k],
+                  "zone": zone, "base": base, "xh": xh}
+    return out
 
 
 @dataclass(frozen=True)
@@ -490,39 +542,131 @@ def sizing_from_strokes(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops:
     >>> round(s.x_height, 2), s.letters.tolist()
     (4.0, [0, 1, 2])
     """
-    if starts.size == 0 or x.size < 3:
-        return Sizing()
-    angle = pca_angle(x, y) if angle_deg is None else float(angle_deg)
+    return _sizings(x, y, starts, stops, np.array([0, starts.size]), [slant], [letters], angle_deg, ext_xy)[0]
+
+
+def sizings_from_lines(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, first: np.ndarray, *,
+                       slants: Any, ext_xy: tuple[np.ndarray, np.ndarray] | None = None) -> list[Sizing]:
+    """:func:`sizing_from_strokes` of every text line of a page, the lines' extrema searched together.
+
+    Line ``k`` is the strokes ``first[k]:first[k + 1]``; each line is measured on its own
+    (its own frame, zones, letters and slant), exactly as :func:`sizing_from_strokes` of
+    its strokes alone, but the per-stroke work of all lines is done in a few whole-page
+    calls (hundreds of lines per page cost little more than one).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Concatenated stroke coordinates, mm (y up), line after line.
+    starts, stops : ndarray of int
+        Stroke starts and stops in `x`, `y`, contiguous (``starts[i + 1] == stops[i]``,
+        ``starts[0] == 0``).
+    first : ndarray of int
+        Index of every line's first stroke, then the number of strokes (increasing).
+    slants : sequence
+        Per line, a slant as for :func:`sizing_from_strokes` (degrees or a callable).
+    ext_xy : tuple of ndarray, optional
+        Coordinates the extrema are read from instead of `x`, `y`.
+
+    Returns
+    -------
+    list of Sizing
+        One per line, equal to ``sizing_from_strokes`` of the line's strokes.
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 2 * np.pi, 80)
+    >>> x = np.concatenate([x0 + 1.5 * np.cos(t) for x0 in (0, 5, 10, 0, 5, 10)])  # two lines of "ooo"
+    >>> y = np.concatenate([y0 + h * np.sin(t) for y0, h in ((0, 2.0),) * 3 + ((-12, 1.5),) * 3])
+    >>> st = np.arange(6) * 80
+    >>> [round(s.x_height, 2) for s in sizings_from_lines(x, y, st, st + 80, np.array([0, 3, 6]), slants=[0.0, 0.0])]
+    [4.0, 3.0]
+    """
+    L = first.size - 1
+    return _sizings(x, y, starts, stops, np.asarray(first, dtype=np.intp), list(slants), [None] * L, None, ext_xy)
+
+
+def _sizings(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, first: np.ndarray,
+             slants: list, letters_of: list, angle_deg: float | None,
+             ext_xy: tuple[np.ndarray, np.ndarray] | None) -> list[Sizing]:
+    """The estimator on lines of contiguous strokes (see :func:`sizings_from_lines`)."""
+    L = first.size - 1
+    if L == 0:
+        return []
+    ls, le = _line_ranges(starts, first, x.size)
+    active = (first[1:] > first[:-1]) & (le - ls >= 3)
+    angles = np.zeros(L)
+    for k in np.flatnonzero(active):  # loop over lines
+        angles[k] = pca_angle(x[ls[k]:le[k]], y[ls[k]:le[k]]) if angle_deg is None else float(angle_deg)
     xe, ye = (x, y) if ext_xy is None else ext_xy
-    res = _analyse(xe, ye, starts, stops, angle)
-    if not res["ok"]:
-        return Sizing()
-    base_sel = res["zone"] == 0
-    if angle_deg is None and np.count_nonzero(base_sel) >= 3 and np.ptp(res["u"][base_sel]) > 3.0 * res["xh"]:
-        slope = theil_sen_slope(res["u"][base_sel], res["v"][base_sel])
-        if np.isfinite(slope):
-            angle += math.degrees(math.atan(slope))
-            res2 = _analyse(xe, ye, starts, stops, angle)
-            if res2["ok"]:
-                res = res2
+    res = _analyse_lines(xe, ye, starts, stops, first, angles, active)
+    # refit the baseline direction: a Theil-Sen line through the baseline minima
+    angles2 = angles.copy()
+    refit = np.zeros(L, dtype=bool)
+    if angle_deg is None:
+        for k in np.flatnonzero(active):  # loop over lines
+            r = res[k]
+            if not r["ok"]:
+                continue
+            base_sel = r["zone"] == 0
+            if np.count_nonzero(base_sel) >= 3 and np.ptp(r["u"][base_sel]) > 3.0 * r["xh"]:
+                slope = theil_sen_slope(r["u"][base_sel], r["v"][base_sel])
+                if np.isfinite(slope):
+                    angles2[k] = angles[k] + math.degrees(math.atan(slope))
+                    refit[k] = True
+    if refit.any():
+        res2 = _analyse_lines(xe, ye, starts, stops, first, angles2, refit)
+        for k in np.flatnonzero(refit):
+            angles[k] = angles2[k]  # the refitted direction is kept even if its zones fail
+            if res2[k]["ok"]:
+                res[k] = res2[k]
+    done = np.array([bool(active[k] and res[k]["ok"]) for k in range(L)], dtype=bool)
+    sl = np.full(L, NAN)
+    for k in np.flatnonzero(done):  # loop over lines
+        sk = slants[k]
+        sl[k] = float(sk(float(angles[k]), res[k]["xh"])) if callable(sk) else float(sk)
+    # every line's strokes in its own de-slanted frame (penmotor.segment.frame_coords, line by line)
+    slx = np.where(np.isfinite(sl), sl, 0.0)
+    nl = le - ls
+    co = np.array([math.cos(math.radians(a)) for a in angles])
+    si = np.array([math.sin(math.radians(a)) for a in angles])
+    c, sn = np.repeat(co, nl), np.repeat(si, nl)
+    u = x * c + y * sn
+    v = -x * sn + y * c
+    same = np.repeat((angles == 0) & (slx == 0), nl)  # frame_coords leaves these as they are
+    if same.any():
+        u[same], v[same] = x[same], y[same]
+    tilted = np.repeat(slx != 0, nl)
+    if tilted.any():
+        ta = np.repeat(np.array([math.tan(math.radians(a)) for a in slx]), nl)
+        u[tilted] = u[tilted] - v[tilted] * ta[tilted]
+    box = _boxes(u, v, starts)
+    out = []
+    for k in range(L):  # loop over lines
+        if not done[k]:
+            out.append(Sizing())
+            continue
+        out.append(_finish(box[first[k]:first[k + 1]], res[k], float(angles[k]), float(sl[k]), letters_of[k]))
+    return out
+
+
+def _finish(box: np.ndarray, res: dict, angle: float, sl: float, letters: Any) -> Sizing:
+    """One line's :class:`Sizing` from its extrema and zones (`res` of :func:`_analyse_lines`),
+    slant `sl` and strokes' boxes in its de-slanted frame."""
     z = res["zone"]
     ev = res["v"]
     base, xh = res["base"], res["xh"]
     asc = float(median(ev[z == 2]) - base) if np.any(z == 2) else NAN
     desc = float(base - median(ev[z == -1])) if np.any(z == -1) else NAN
-    sl = float(slant(angle, xh)) if callable(slant) else float(slant)
     lay = Layout(angle, base, xh, asc, desc, sl, res["u"], ev, res["kind"], res["stroke"], z)
-    slx = sl if np.isfinite(sl) else 0.0
-    u, v = frame_coords(x, y, angle_deg=angle, slant_deg=slx)
-    box = _boxes(u, v, starts)
     if callable(letters):
         comp = np.asarray(letters(lay), dtype=np.intp)
     elif letters is None:
         comp = _components(box, xh)
     else:
         comp = _renumber(np.asarray(letters, dtype=np.intp), box)
-    if comp.shape != (starts.size,):
-        raise ParameterError(f"letters: expected one label per stroke ({starts.size}), got shape {comp.shape}")
+    if comp.shape != (box.shape[0],):
+        raise ParameterError(f"letters: expected one label per stroke ({box.shape[0]}), got shape {comp.shape}")
     h, off, cu = _zones_of_components(lay, comp, box)
     return Sizing(lay, comp, h, off, cu)
 

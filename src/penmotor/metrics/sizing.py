@@ -35,7 +35,9 @@ family feeds it a recording's pen-down strokes and adds what only a pen recordin
   writing: 1-3.5 degrees, was below 1).
 * **Pages.** The strokes are split into text lines (:func:`stroke_lines`,
   :func:`penmotor.segment.lines`) and every line is measured on its own, in its own frame
-  (:func:`line_sizings`); the metrics are the medians over lines (:class:`PageSizing`).
+  (:func:`line_sizings`, through :func:`penmotor.letters.sizings_from_lines`: the lines'
+  extrema are searched in one call, the values equal those of each line alone); the metrics
+  are the medians over lines (:class:`PageSizing`).
   A one-line recording is measured as before.
 
 Metrics return NaN when undefined: no pen-down ink, no extrema, a non-text task
@@ -51,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from .. import signal as psig
+from .._stats import median
 from ..letters import (
     Layout,
     PageSizing,
@@ -60,6 +63,7 @@ from ..letters import (
     letter_size_cv,
     sizing_from_paths,
     sizing_from_strokes,
+    sizings_from_lines,
     x_height_from_paths,
 )
 from ..recording import Recording
@@ -191,6 +195,11 @@ def _slant(rec: Recording, angle: float, *, cutoff_hz: float = SLANT_CUTOFF_HZ) 
     return _slant_of(tr.vx, tr.vy, angle)
 
 
+#: Bin edges (degrees) of the histogram of down-stroke directions, and its smoothing kernel.
+_SLANT_EDGES = np.arange(-60.0, 60.0 + 0.25, 0.25)
+_SLANT_KERNEL = np.exp(-0.5 * ((np.arange(-24, 25) * 0.25) / 1.5) ** 2)
+
+
 def _slant_of(vx: np.ndarray, vy: np.ndarray, angle: float) -> float:
     """Slant from the pen-down velocities (mode of the down-stroke directions, see the module docstring)."""
     if vx.size < 3:
@@ -199,16 +208,16 @@ def _slant_of(vx: np.ndarray, vy: np.ndarray, angle: float) -> float:
     vu = vx * math.cos(a) + vy * math.sin(a)
     vv = -vx * math.sin(a) + vy * math.cos(a)
     speed = np.hypot(vu, vv)
-    ok = np.isfinite(speed) & (vv < 0) & (-vv > 0.5 * speed) & (speed > 0.1 * np.nanmedian(speed))
+    num = speed[~np.isnan(speed)]
+    med = median(num) if num.size else NAN  # np.nanmedian, bit for bit
+    ok = np.isfinite(speed) & (vv < 0) & (-vv > 0.5 * speed) & (speed > 0.1 * med)
     if np.count_nonzero(ok) < 5:
         return NAN
     ang = np.degrees(np.arctan(vu[ok] / vv[ok]))
     w = -vv[ok]
-    edges = np.arange(-60.0, 60.0 + 0.25, 0.25)
+    edges = _SLANT_EDGES
     hist, _ = np.histogram(ang, bins=edges, weights=w)
-    k = np.arange(-24, 25) * 0.25
-    kern = np.exp(-0.5 * (k / 1.5) ** 2)
-    sm = np.convolve(hist, kern, mode="same")
+    sm = np.convolve(hist, _SLANT_KERNEL, mode="same")
     peak = 0.5 * (edges[int(np.argmax(sm))] + edges[int(np.argmax(sm)) + 1])
     near = np.abs(ang - peak) <= SLANT_WINDOW_DEG
     return float(np.sum(ang[near] * w[near]) / np.sum(w[near])) if near.any() else float(peak)
@@ -333,16 +342,8 @@ def _rec_sizing(rec: Recording) -> Sizing:
             return _slant_of(*vel(cut, k), ang)
         return f
 
-    sizings = []
-    total = idx.size
-    for k in range(L):  # loop over lines
-        a, b = first[k], first[k + 1]
-        s0 = st2[a]
-        s1 = st2[b] if b < st2.size else total
-        st_k = st2[a:b] - s0
-        sp_k = np.r_[st_k[1:], s1 - s0]
-        sizings.append(sizing_from_strokes(x[s0:s1], y[s0:s1], st_k, sp_k, slant=slant(k),
-                                 ext_xy=None if line is None else (ex[s0:s1], ey[s0:s1])))
+    sizings = sizings_from_lines(x, y, st2, np.r_[st2[1:], idx.size], first, slants=[slant(k) for k in range(L)],
+                                 ext_xy=None if line is None else (ex, ey))
     return PageSizing.of(sizings, [order[first[k]:first[k + 1]] for k in range(first.size - 1)], lab.size)
 
 
