@@ -601,7 +601,8 @@ class Trace:
     acc : ndarray
         Magnitude of the acceleration vector.
     acc_tangential : ndarray
-        Rate of change of speed (signed).
+        Rate of change of speed (signed). In smooth mode computed on first access (no
+        metric reads it; ``_acc_tangential`` is None until then).
     jerk : ndarray
         Magnitude of the jerk vector.
     seg_index : ndarray
@@ -619,7 +620,7 @@ class Trace:
     ax: np.ndarray
     ay: np.ndarray
     acc: np.ndarray
-    acc_tangential: np.ndarray
+    _acc_tangential: np.ndarray | None
     jx: np.ndarray
     jy: np.ndarray
     jerk: np.ndarray
@@ -631,6 +632,14 @@ class Trace:
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
+
+    @functools.cached_property
+    def acc_tangential(self) -> np.ndarray:
+        """Rate of change of speed (signed), mm/s^2: in smooth mode the Savitzky-Golay
+        derivative of `speed` within each segment, computed on first access."""
+        if self._acc_tangential is not None:
+            return self._acc_tangential
+        return derivative(self.speed, rate_hz=self.rate_hz, deriv=1, starts=self.starts, stops=self.stops)
 
     @property
     def n_segments(self) -> int:
@@ -846,10 +855,10 @@ def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz
         lp, *dks = _kinematic_kernels(float(rate_hz), float(cutoff_hz))
         xy, d1, d2, d3 = _lowpass_derivatives(v[:, :2], lp, tuple(dks), ns, ne)
         speed = np.hypot(d1[:, 0], d1[:, 1])
-        acc_t = derivative(speed, rate_hz=rate_hz, deriv=1, starts=ns, stops=ne)
+        # acc_tangential (the derivative of speed) is computed on first access: no metric reads it
         return Trace(
             t, xy[:, 0], xy[:, 1], v[:, 2], d1[:, 0], d1[:, 1], speed, d2[:, 0], d2[:, 1],
-            np.hypot(d2[:, 0], d2[:, 1]), acc_t, d3[:, 0], d3[:, 1], np.hypot(d3[:, 0], d3[:, 1]),
+            np.hypot(d2[:, 0], d2[:, 1]), None, d3[:, 0], d3[:, 1], np.hypot(d3[:, 0], d3[:, 1]),
             ns, ne, parent, float(rate_hz), mode,
         )
     # raw: plain differences between consecutive samples of the same segment
