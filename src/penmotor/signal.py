@@ -193,11 +193,16 @@ def _as_slice(idx: np.ndarray) -> Any:
 def _correlate_valid(a: np.ndarray, k: np.ndarray) -> np.ndarray:
     """``np.correlate(a, k, "valid")`` for 1-D `a`; by overlap-add FFT for long kernels on long
     signals (measured: direct ~0.09 ns per tap and sample, FFT ~10 ns per sample + ~60 us)."""
-    if k.size > 128 and a.size * (k.size - 115) > 700_000:
+    if _use_fft(a.shape[-1], k.size):
         from scipy.signal import oaconvolve
 
         return oaconvolve(a, k[::-1], mode="valid")
     return np.correlate(a, k, mode="valid")
+
+
+def _use_fft(n: int, taps: int) -> bool:
+    """Whether :func:`_correlate_valid` correlates an `n`-sample row with `taps` taps by FFT."""
+    return taps > 128 and n * (taps - 115) > 700_000
 
 
 def segment_filter(values: Any, kernel: Any, starts: Any, stops: Any) -> Any:
@@ -247,6 +252,15 @@ def segment_filter(values: Any, kernel: Any, starts: Any, stops: Any) -> Any:
     for k, out in zip(kernels, outs):
         o2 = out.reshape(v2.shape)
         cut = pad - k.size // 2
+        if vp.shape[0] > 1 and _use_fft(width - 2 * cut, k.size):
+            # every channel in one overlap-add call (the kernel's FFT done once): the same
+            # numbers as row by row
+            from scipy.signal import oaconvolve
+
+            rows = oaconvolve(vp[:, cut : width - cut], k[::-1][None, :], mode="valid", axes=1)
+            for c in range(vp.shape[0]):
+                o2[dst, c] = rows[c, sel]
+            continue
         for c in range(vp.shape[0]):  # loop over channels only
             o2[dst, c] = _correlate_valid(vp[c, cut : width - cut], k)[sel]
     return outs[0] if single else outs
