@@ -137,34 +137,38 @@ def segment_sums(values: Any, starts: Any, stops: Any) -> np.ndarray:
     return cs[e] - cs[s]
 
 
-def _pad_layout(s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _pad_layout(s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, int, bool]:
     """Where each non-empty segment's samples go in the padded concatenation.
 
-    Returns (src, pos, total): sample ``src[i]`` of the input sits at ``pos[i]`` of a
-    padded array of length `total` (each segment gets `pad` extra slots at both ends).
+    Returns (src, pos, total, run): sample ``src[i]`` of the input sits at ``pos[i]`` of a
+    padded array of length `total` (each segment gets `pad` extra slots at both ends); `run`
+    tells that `src` is a run of consecutive indices (the non-empty segments tile a range).
     """
     L = e - s
     plen = L + 2 * pad
     pend = np.cumsum(plen)
     cl = np.cumsum(L)
-    if s.size == 1 or np.array_equal(s[1:], e[:-1]):  # contiguous segments (e.g. resampled ones)
+    run = s.size == 1 or np.array_equal(s[1:], e[:-1])
+    if run:  # contiguous segments (e.g. resampled ones)
         src = np.arange(s[0], s[0] + int(cl[-1]))
     else:
         src = np.arange(int(cl[-1])) + np.repeat(s - (cl - L), L)
     shift = np.repeat(pend - plen + pad - s, L)
-    return src, src + shift, int(pend[-1])
+    return src, src + shift, int(pend[-1]), bool(run)
 
 
-def _padded(v: np.ndarray, s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _padded(v: np.ndarray, s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.ndarray, Any, np.ndarray]:
     """Channels-first, odd-reflection-padded concatenation of the (non-empty) segments of `v`.
 
     `v` has shape (n, c). Returns (vp, src, pos): vp has shape (c, total); ``vp[:, pos] ==
     v[src].T`` and each segment's `pad` samples before/after are ``2 v[end] - v[mirror]``.
+    `src` is a slice when the segments tile a range (non-empty segments that do not tile
+    one leave a gap or overlap, so their indices are never a run).
     """
-    src, pos, total = _pad_layout(s, e, pad)
+    src_idx, pos, total, run = _pad_layout(s, e, pad)
     c = v.shape[1]
     vp = np.empty((c, total))
-    take = _as_slice(src)
+    take = slice(int(src_idx[0]), int(src_idx[-1]) + 1) if run else src_idx
     if pad:
         L = e - s
         j = np.arange(1, pad + 1)
@@ -180,14 +184,7 @@ def _padded(v: np.ndarray, s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.n
         row[pos] = col[take]
         if pad:
             row[slot] = 2.0 * col[anchor] - col[mirror]
-    return vp, src, pos
-
-
-def _as_slice(idx: np.ndarray) -> Any:
-    """`idx` as a slice when it is a run of consecutive indices (cheaper to assign through)."""
-    if idx.size and idx[-1] - idx[0] + 1 == idx.size and bool(np.all(np.diff(idx) == 1)):
-        return slice(int(idx[0]), int(idx[-1]) + 1)
-    return idx
+    return vp, take, pos
 
 
 def _correlate_valid(a: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -245,9 +242,8 @@ def segment_filter(values: Any, kernel: Any, starts: Any, stops: Any) -> Any:
         return outs[0] if single else outs
     pad = max(k.size for k in kernels) // 2
     v2 = v.reshape(v.shape[0], -1)
-    vp, src, pos = _padded(v2, s, e, pad)
+    vp, dst, pos = _padded(v2, s, e, pad)
     sel = pos - pad  # index of each segment sample in a "valid" correlation of the padded row
-    dst = _as_slice(src)
     width = vp.shape[1]
     for k, out in zip(kernels, outs):
         o2 = out.reshape(v2.shape)
@@ -825,9 +821,8 @@ def _lowpass_derivatives(
         return [np.full(v.shape, np.nan) for _ in range(1 + len(dks))]
     h_lp = lp.size // 2
     h_d = max(k.size for k in dks) // 2
-    vp, src, pos = _padded(v, s, e, h_lp + h_d)
+    vp, dst, pos = _padded(v, s, e, h_lp + h_d)
     sel = pos - (h_lp + h_d)
-    dst = _as_slice(src)
     # channels-first outputs (contiguous rows to write, and contiguous columns for the
     # caller once transposed); no NaN fill when the segments cover every sample
     full = isinstance(dst, slice) and dst.start == 0 and dst.stop == n
