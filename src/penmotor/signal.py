@@ -333,7 +333,8 @@ def resample(
     seg_out = np.repeat(np.arange(s.size), m)
     local = np.arange(new_e[-1] if s.size else 0) - new_s[seg_out]
     t0 = np.where(nonempty, tt[np.minimum(s, max(tt.size - 1, 0))] if tt.size else 0.0, 0.0)
-    tu = t0[seg_out] + local / rate_hz
+    offset = local / rate_hz  # time of each output sample from its segment's start
+    tu = t0[seg_out] + offset
     # Interpolate every segment at once: shift each segment's time axis so that segments
     # are disjoint and increasing, then one np.interp per channel. The samples of the
     # segments, in segment order: `take` (a slice when the segments tile a range).
@@ -353,7 +354,7 @@ def resample(
         ukey, inv = np.unique(key, return_inverse=True)
         cnt = np.bincount(inv)
         vin = [np.bincount(inv, weights=c) / cnt for c in vin]
-    qkey = np.minimum(local / rate_hz, dur[seg_out]) + seg_out * span
+    qkey = np.minimum(offset, dur[seg_out]) + seg_out * span
     vu = np.empty((qkey.size, v2.shape[1]))
     if qkey.size:
         for c, col in enumerate(vin):
