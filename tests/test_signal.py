@@ -217,3 +217,46 @@ def test_kernels_equal_scipy_bit_for_bit() -> None:
             assert np.array_equal(_firwin(numtaps, cutoff, rate), firwin(numtaps, cutoff, fs=rate))
     for n in (1, 2, 64, 255, 256, 1024):
         assert np.array_equal(_hann(n), get_window("hann", n))
+
+
+def _strokes_rec() -> Recording:
+    from penmotor import synth
+
+    return synth.handwriting("lazy trace", seed=3)
+
+
+def test_smooth_acc_tangential_is_lazy_and_the_derivative_of_speed():
+    rec = _strokes_rec()
+    tr = kinematics(rec)
+    assert tr._acc_tangential is None  # not computed until read
+    want = derivative(tr.speed, rate_hz=tr.rate_hz, deriv=1, starts=tr.starts, stops=tr.stops)
+    got = tr.acc_tangential
+    assert got.shape == tr.speed.shape and np.array_equal(got, want, equal_nan=True)
+    assert tr.acc_tangential is got  # computed once
+    raw = kinematics(rec, mode="raw")
+    assert raw._acc_tangential is not None and raw.acc_tangential is raw._acc_tangential
+
+
+@pytest.mark.parametrize("cutoff", [5.0, 10.0, 24.0])
+@pytest.mark.parametrize("phase", ["down", "air"])
+def test_velocity_equals_the_full_trace_bit_for_bit(phase: str, cutoff: float):
+    from penmotor.signal import velocity
+
+    v = velocity(_strokes_rec(), phase=phase, cutoff_hz=cutoff)  # a fresh recording: nothing shared
+    tr = kinematics(_strokes_rec(), phase=phase, cutoff_hz=cutoff)
+    assert len(v) == len(tr) > 0
+    for name in ("t", "x", "y", "vx", "vy", "starts", "stops", "seg_index"):
+        assert np.array_equal(getattr(v, name), getattr(tr, name)), name
+    assert np.array_equal(v.segment_of(), tr.segment_of())
+
+
+def test_segment_filter_long_kernel_channels_together_equal_one_by_one():
+    # 401 taps on long segments take the overlap-add FFT path, all channels in one call
+    rng = np.random.default_rng(5)
+    v = rng.standard_normal((9000, 2)).cumsum(axis=0)
+    k = np.hanning(401) / np.hanning(401).sum()
+    starts, stops = [0, 4000, 4100], [3990, 4100, 9000]
+    both = segment_filter(v, k, starts, stops)
+    for c in range(2):
+        assert np.array_equal(both[:, c], segment_filter(v[:, c], k, starts, stops), equal_nan=True)
+    assert np.isnan(both[3995]).all() and np.isfinite(both[:3990]).all()

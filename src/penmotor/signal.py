@@ -43,6 +43,8 @@ __all__ = [
     "MAX_GRID_SLACK",
     "Trace",
     "kinematics",
+    "Velocity",
+    "velocity",
     "out_of_range",
     "DEFAULT_MAX_GAP_PERIODS",
     "MIN_HOVER_SAMPLES",
@@ -135,34 +137,38 @@ def segment_sums(values: Any, starts: Any, stops: Any) -> np.ndarray:
     return cs[e] - cs[s]
 
 
-def _pad_layout(s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, int]:
+def _pad_layout(s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, int, bool]:
     """Where each non-empty segment's samples go in the padded concatenation.
 
-    Returns (src, pos, total): sample ``src[i]`` of the input sits at ``pos[i]`` of a
-    padded array of length `total` (each segment gets `pad` extra slots at both ends).
+    Returns (src, pos, total, run): sample ``src[i]`` of the input sits at ``pos[i]`` of a
+    padded array of length `total` (each segment gets `pad` extra slots at both ends); `run`
+    tells that `src` is a run of consecutive indices (the non-empty segments tile a range).
     """
     L = e - s
     plen = L + 2 * pad
     pend = np.cumsum(plen)
     cl = np.cumsum(L)
-    if s.size == 1 or np.array_equal(s[1:], e[:-1]):  # contiguous segments (e.g. resampled ones)
+    run = s.size == 1 or np.array_equal(s[1:], e[:-1])
+    if run:  # contiguous segments (e.g. resampled ones)
         src = np.arange(s[0], s[0] + int(cl[-1]))
     else:
         src = np.arange(int(cl[-1])) + np.repeat(s - (cl - L), L)
     shift = np.repeat(pend - plen + pad - s, L)
-    return src, src + shift, int(pend[-1])
+    return src, src + shift, int(pend[-1]), bool(run)
 
 
-def _padded(v: np.ndarray, s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _padded(v: np.ndarray, s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.ndarray, Any, np.ndarray]:
     """Channels-first, odd-reflection-padded concatenation of the (non-empty) segments of `v`.
 
     `v` has shape (n, c). Returns (vp, src, pos): vp has shape (c, total); ``vp[:, pos] ==
     v[src].T`` and each segment's `pad` samples before/after are ``2 v[end] - v[mirror]``.
+    `src` is a slice when the segments tile a range (non-empty segments that do not tile
+    one leave a gap or overlap, so their indices are never a run).
     """
-    src, pos, total = _pad_layout(s, e, pad)
+    src_idx, pos, total, run = _pad_layout(s, e, pad)
     c = v.shape[1]
     vp = np.empty((c, total))
-    take = _as_slice(src)
+    take = slice(int(src_idx[0]), int(src_idx[-1]) + 1) if run else src_idx
     if pad:
         L = e - s
         j = np.arange(1, pad + 1)
@@ -178,24 +184,22 @@ def _padded(v: np.ndarray, s: np.ndarray, e: np.ndarray, pad: int) -> tuple[np.n
         row[pos] = col[take]
         if pad:
             row[slot] = 2.0 * col[anchor] - col[mirror]
-    return vp, src, pos
-
-
-def _as_slice(idx: np.ndarray) -> Any:
-    """`idx` as a slice when it is a run of consecutive indices (cheaper to assign through)."""
-    if idx.size and idx[-1] - idx[0] + 1 == idx.size and bool(np.all(np.diff(idx) == 1)):
-        return slice(int(idx[0]), int(idx[-1]) + 1)
-    return idx
+    return vp, take, pos
 
 
 def _correlate_valid(a: np.ndarray, k: np.ndarray) -> np.ndarray:
     """``np.correlate(a, k, "valid")`` for 1-D `a`; by overlap-add FFT for long kernels on long
     signals (measured: direct ~0.09 ns per tap and sample, FFT ~10 ns per sample + ~60 us)."""
-    if k.size > 128 and a.size * (k.size - 115) > 700_000:
+    if _use_fft(a.shape[-1], k.size):
         from scipy.signal import oaconvolve
 
         return oaconvolve(a, k[::-1], mode="valid")
     return np.correlate(a, k, mode="valid")
+
+
+def _use_fft(n: int, taps: int) -> bool:
+    """Whether :func:`_correlate_valid` correlates an `n`-sample row with `taps` taps by FFT."""
+    return taps > 128 and n * (taps - 115) > 700_000
 
 
 def segment_filter(values: Any, kernel: Any, starts: Any, stops: Any) -> Any:
@@ -238,13 +242,21 @@ def segment_filter(values: Any, kernel: Any, starts: Any, stops: Any) -> Any:
         return outs[0] if single else outs
     pad = max(k.size for k in kernels) // 2
     v2 = v.reshape(v.shape[0], -1)
-    vp, src, pos = _padded(v2, s, e, pad)
+    vp, dst, pos = _padded(v2, s, e, pad)
     sel = pos - pad  # index of each segment sample in a "valid" correlation of the padded row
-    dst = _as_slice(src)
     width = vp.shape[1]
     for k, out in zip(kernels, outs):
         o2 = out.reshape(v2.shape)
         cut = pad - k.size // 2
+        if vp.shape[0] > 1 and _use_fft(width - 2 * cut, k.size):
+            # every channel in one overlap-add call (the kernel's FFT done once): the same
+            # numbers as row by row
+            from scipy.signal import oaconvolve
+
+            rows = oaconvolve(vp[:, cut : width - cut], k[::-1][None, :], mode="valid", axes=1)
+            for c in range(vp.shape[0]):
+                o2[dst, c] = rows[c, sel]
+            continue
         for c in range(vp.shape[0]):  # loop over channels only
             o2[dst, c] = _correlate_valid(vp[c, cut : width - cut], k)[sel]
     return outs[0] if single else outs
@@ -321,7 +333,8 @@ def resample(
     seg_out = np.repeat(np.arange(s.size), m)
     local = np.arange(new_e[-1] if s.size else 0) - new_s[seg_out]
     t0 = np.where(nonempty, tt[np.minimum(s, max(tt.size - 1, 0))] if tt.size else 0.0, 0.0)
-    tu = t0[seg_out] + local / rate_hz
+    offset = local / rate_hz  # time of each output sample from its segment's start
+    tu = t0[seg_out] + offset
     # Interpolate every segment at once: shift each segment's time axis so that segments
     # are disjoint and increasing, then one np.interp per channel. The samples of the
     # segments, in segment order: `take` (a slice when the segments tile a range).
@@ -341,7 +354,7 @@ def resample(
         ukey, inv = np.unique(key, return_inverse=True)
         cnt = np.bincount(inv)
         vin = [np.bincount(inv, weights=c) / cnt for c in vin]
-    qkey = np.minimum(local / rate_hz, dur[seg_out]) + seg_out * span
+    qkey = np.minimum(offset, dur[seg_out]) + seg_out * span
     vu = np.empty((qkey.size, v2.shape[1]))
     if qkey.size:
         for c, col in enumerate(vin):
@@ -599,7 +612,8 @@ class Trace:
     acc : ndarray
         Magnitude of the acceleration vector.
     acc_tangential : ndarray
-        Rate of change of speed (signed).
+        Rate of change of speed (signed). In smooth mode computed on first access (no
+        metric reads it; ``_acc_tangential`` is None until then).
     jerk : ndarray
         Magnitude of the jerk vector.
     seg_index : ndarray
@@ -617,7 +631,7 @@ class Trace:
     ax: np.ndarray
     ay: np.ndarray
     acc: np.ndarray
-    acc_tangential: np.ndarray
+    _acc_tangential: np.ndarray | None
     jx: np.ndarray
     jy: np.ndarray
     jerk: np.ndarray
@@ -629,6 +643,14 @@ class Trace:
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
+
+    @functools.cached_property
+    def acc_tangential(self) -> np.ndarray:
+        """Rate of change of speed (signed), mm/s^2: in smooth mode the Savitzky-Golay
+        derivative of `speed` within each segment, computed on first access."""
+        if self._acc_tangential is not None:
+            return self._acc_tangential
+        return derivative(self.speed, rate_hz=self.rate_hz, deriv=1, starts=self.starts, stops=self.stops)
 
     @property
     def n_segments(self) -> int:
@@ -686,6 +708,70 @@ def kinematics(
     return rec.cached(key, lambda: _kinematics(rec, phase, mode, rate_hz, cutoff_hz))
 
 
+@dataclass(frozen=True)
+class Velocity:
+    """Per-segment low-passed position and velocity of one phase: the first part of a :class:`Trace`.
+
+    Attributes are those of :class:`Trace` with the same names (same numbers, bit for bit);
+    acceleration and jerk are not computed.
+    """
+
+    t: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    vx: np.ndarray
+    vy: np.ndarray
+    starts: np.ndarray
+    stops: np.ndarray
+    seg_index: np.ndarray
+    rate_hz: float
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+    def segment_of(self) -> np.ndarray:
+        """Segment index of every sample."""
+        return segment_ids(self.starts, self.stops, len(self))
+
+
+def velocity(
+    rec: Recording,
+    *,
+    phase: Literal["down", "air", "all"] = "down",
+    rate_hz: float = DEFAULT_RATE_HZ,
+    cutoff_hz: float = DEFAULT_CUTOFF_HZ,
+) -> Velocity:
+    """Smooth-mode position and velocity of each stroke (or in-air run), cached.
+
+    The same numbers as ``kinematics(rec, phase=phase, rate_hz=rate_hz, cutoff_hz=cutoff_hz)``
+    gives for ``t, x, y, vx, vy``, without the acceleration and jerk (about half the work),
+    for consumers that read velocities only (the slant). Cached separately from the full
+    trace: use one or the other for a given phase and cut-off.
+
+    Examples
+    --------
+    >>> t = np.arange(0, 1, 0.005)
+    >>> rec = Recording.from_arrays(t=t, x=30.0 * t, y=0 * t)
+    >>> v = velocity(rec)
+    >>> round(float(np.median(v.vx)), 3), bool(np.array_equal(v.vx, kinematics(rec).vx))
+    (30.0, True)
+    """
+    if phase not in ("down", "air", "all"):
+        raise ParameterError(f"phase: expected 'down', 'air' or 'all', got {phase!r}")
+    key = ("signal.velocity", phase, float(rate_hz), float(cutoff_hz))
+    return rec.cached(key, lambda: _velocity(rec, phase, rate_hz, cutoff_hz))
+
+
+def _velocity(rec: Recording, phase: str, rate_hz: float, cutoff_hz: float) -> Velocity:
+    _, _, parent = _phase_bounds(rec, phase)
+    t, v, ns, ne = _resampled(rec, phase, rate_hz)
+    lp, d1k, _, _ = _kinematic_kernels(float(rate_hz), float(cutoff_hz))
+    # the derivative kernels all have the same length, so the padding (hence every number) is
+    # that of the full cascade in _kinematics
+    xy, d1 = _lowpass_derivatives(v[:, :2], lp, (d1k,), ns, ne)
+    return Velocity(t, xy[:, 0], xy[:, 1], d1[:, 0], d1[:, 1], ns, ne, parent, float(rate_hz))
+
+
 def _phase_bounds(rec: Recording, phase: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Segments of `phase` and, for each, the stroke (in-air run) it belongs to; cached.
 
@@ -736,9 +822,8 @@ def _lowpass_derivatives(
         return [np.full(v.shape, np.nan) for _ in range(1 + len(dks))]
     h_lp = lp.size // 2
     h_d = max(k.size for k in dks) // 2
-    vp, src, pos = _padded(v, s, e, h_lp + h_d)
+    vp, dst, pos = _padded(v, s, e, h_lp + h_d)
     sel = pos - (h_lp + h_d)
-    dst = _as_slice(src)
     # channels-first outputs (contiguous rows to write, and contiguous columns for the
     # caller once transposed); no NaN fill when the segments cover every sample
     full = isinstance(dst, slice) and dst.start == 0 and dst.stop == n
@@ -780,10 +865,10 @@ def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz
         lp, *dks = _kinematic_kernels(float(rate_hz), float(cutoff_hz))
         xy, d1, d2, d3 = _lowpass_derivatives(v[:, :2], lp, tuple(dks), ns, ne)
         speed = np.hypot(d1[:, 0], d1[:, 1])
-        acc_t = derivative(speed, rate_hz=rate_hz, deriv=1, starts=ns, stops=ne)
+        # acc_tangential (the derivative of speed) is computed on first access: no metric reads it
         return Trace(
             t, xy[:, 0], xy[:, 1], v[:, 2], d1[:, 0], d1[:, 1], speed, d2[:, 0], d2[:, 1],
-            np.hypot(d2[:, 0], d2[:, 1]), acc_t, d3[:, 0], d3[:, 1], np.hypot(d3[:, 0], d3[:, 1]),
+            np.hypot(d2[:, 0], d2[:, 1]), None, d3[:, 0], d3[:, 1], np.hypot(d3[:, 0], d3[:, 1]),
             ns, ne, parent, float(rate_hz), mode,
         )
     # raw: plain differences between consecutive samples of the same segment

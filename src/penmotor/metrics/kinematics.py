@@ -91,13 +91,13 @@ def phase_trace(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz
 
 def _summaries(v: np.ndarray) -> dict[str, float]:
     """mean, median, cv and p95 of the finite values of `v` (all NaN when there are none)."""
-    v = v[np.isfinite(v)]
+    v = v[np.isfinite(v)]  # a copy: the percentiles may partition it in place
     if v.size == 0:
         return dict.fromkeys(_STATS, math.nan)
     mean = float(v.mean())
-    med, p95 = np.percentile(v, [50.0, 95.0])
     # a mean of (numerically) zero makes the CV meaningless: e.g. the jerk of a straight line
     cv = float(v.std() / mean) if v.size >= 2 and mean > 1e-9 else math.nan
+    med, p95 = np.percentile(v, [50.0, 95.0], overwrite_input=True)  # after mean and SD (order)
     return {"mean": mean, "median": float(med), "cv": cv, "p95": float(p95)}
 
 

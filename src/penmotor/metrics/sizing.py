@@ -187,9 +187,9 @@ def _stroke_ink(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
 
 def _slant(rec: Recording, angle: float, *, cutoff_hz: float = SLANT_CUTOFF_HZ) -> float:
     """Slant of the down-strokes of the recording's trace low-passed at `cutoff_hz`."""
-    from ..signal import kinematics
+    from ..signal import velocity
 
-    tr = kinematics(rec, cutoff_hz=cutoff_hz)  # cached per recording and cut-off
+    tr = velocity(rec, cutoff_hz=cutoff_hz)  # cached per recording and cut-off (no acc./jerk)
     if len(tr) < 3:
         return NAN
     return _slant_of(tr.vx, tr.vy, angle)

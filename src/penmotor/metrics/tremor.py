@@ -260,7 +260,7 @@ def _velocity_spectrum(rec: Recording, rate_hz: float, segment_s: float
         ns, ne = ns[ok], ne[ok]
         if ns.size == 0:
             return None
-        n_res = int(np.count_nonzero(psig.segment_ids(ns, ne, xy.shape[0]) >= 0))
+        n_res = int(np.sum(ne - ns))  # the runs are disjoint
         vel = _down_velocity(rec, rate_hz)
         if vel is None:
             return None
@@ -282,12 +282,19 @@ def _spectrum(rec: Recording, rate_hz: float, highpass_hz: float, segment_s: flo
     f, pvv, down_s, ns, ne, n_res = vs
     numtaps = _odd(4.0 * rate_hz / highpass_hz + 1)
     _, resid, _, _ = run_residual(rec, rate_hz=rate_hz, highpass_hz=highpass_hz)
-    res = resid[psig.segment_ids(ns, ne, resid.shape[0]) >= 0]
+    res = _in_segments(resid, ns, ne)
     nper = int(min(n_res, round(segment_s * rate_hz)))
     nfft = 8 * int(round(segment_s * rate_hz))
     _, pxx = psig.welch(res, rate_hz=rate_hz, nperseg=nper, nfft=nfft)
     gain = _highpass_gain(numtaps, float(highpass_hz), float(rate_hz), nfft)
     return Spectrum(f, pxx.sum(axis=1), pvv, gain, down_s)
+
+
+def _in_segments(a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The rows of `a` inside the (sorted, disjoint) segments: `a` itself when they tile it."""
+    if starts.size and starts[0] == 0 and stops[-1] == a.shape[0] and np.array_equal(starts[1:], stops[:-1]):
+        return a
+    return a[psig.segment_ids(starts, stops, a.shape[0]) >= 0]
 
 
 def _down_velocity(rec: Recording, rate_hz: float) -> np.ndarray | None:
@@ -306,7 +313,7 @@ def _down_velocity(rec: Recording, rate_hz: float) -> np.ndarray | None:
         if ds.size == 0:
             return None
         vel = psig.derivative(xyd, rate_hz=rate_hz, deriv=1, starts=ds, stops=de)
-        return vel[psig.segment_ids(ds, de, xyd.shape[0]) >= 0]
+        return _in_segments(vel, ds, de)
 
     return rec.cached(("tremor.down_velocity", float(rate_hz)), compute)
 
