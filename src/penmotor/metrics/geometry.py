@@ -135,17 +135,7 @@ def segment_crossings(
     # `code` (an entry in its box's first column / first row). Most segments lie in one
     # cell (code 3); the entries of the others are enumerated cell by cell. (The order of
     # the entries before the sort by cell does not change the pairs found.)
-    single = np.flatnonzero(ncell == 1)
-    multi = np.flatnonzero(ncell > 1)
-    nm = ncell[multi]
-    rep_m = np.repeat(multi, nm)
-    within = np.arange(rep_m.size) - np.repeat(np.cumsum(nm) - nm, nm)
-    row_, col_ = np.divmod(within, nx[rep_m])
-    rep = np.concatenate((single, rep_m))
-    code = np.concatenate((np.full(single.size, 3, dtype=np.uint8),
-                           (col_ == 0).view(np.uint8) | ((row_ == 0).view(np.uint8) << 1)))
-    cell = np.concatenate((ix0[single] * NY + iy0[single], (ix0[rep_m] + col_) * NY + (iy0[rep_m] + row_)))
-    del row_, col_, within, rep_m
+    rep, code, cell = _cell_entries(ix0, iy0, nx, ncell, NY)
     # stable (timsort): `cell` runs in long ascending stretches along the ink, which it merges
     # faster than quicksort sorts; the order within a cell does not change the pairs found
     order = np.argsort(cell, kind="stable")
@@ -206,6 +196,28 @@ def segment_crossings(
     if a.size == 0:
         return empty
     return _proper_crossings(a, b, sid, x0, y0, x1, y1)
+
+
+def _cell_entries(ix0: np.ndarray, iy0: np.ndarray, nx: np.ndarray, ncell: np.ndarray,
+                  n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grid entries of the hashed segments: (segment, corner code, cell number) per entry.
+
+    Segments in one cell (most) get their entry directly with code 3; the others are
+    enumerated cell by cell, bit 0 / bit 1 of the code marking an entry in the first
+    column / first row of the segment's box (see :func:`segment_crossings`).
+    """
+    single = np.flatnonzero(ncell == 1)
+    multi = np.flatnonzero(ncell > 1)
+    nm = ncell[multi]
+    rep_m = np.repeat(multi, nm)
+    within = np.arange(rep_m.size) - np.repeat(np.cumsum(nm) - nm, nm)
+    row_, col_ = np.divmod(within, nx[rep_m])
+    rep = np.concatenate((single, rep_m))
+    code = np.concatenate((np.full(single.size, 3, dtype=np.uint8),
+                           (col_ == 0).view(np.uint8) | ((row_ == 0).view(np.uint8) << 1)))
+    cell = np.concatenate((ix0[single] * n_rows + iy0[single],
+                           (ix0[rep_m] + col_) * n_rows + (iy0[rep_m] + row_)))
+    return rep, code, cell
 
 
 def _long_pairs(li: np.ndarray, long_: np.ndarray, sid: np.ndarray,
