@@ -142,7 +142,7 @@ class ReplaySource(PenSource):
     Examples
     --------
     >>> import glob
-    >>> f = sorted(glob.glob("/work/shared/data/evemu/*.evemu"))[0]  # doctest: +SKIP
+    >>> f = sorted(glob.glob("../shared/data/evemu/*.evemu"))[0]  # doctest: +SKIP
     >>> with ReplaySource(f, speed=float("inf")) as src:              # doctest: +SKIP
     ...     while not src.drained: blocks = src.poll()
     """
