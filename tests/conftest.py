@@ -51,3 +51,18 @@ def pahaw_spiral_files(shared_data: Path) -> list[Path]:
     if not files:
         pytest.skip("no PaHaW spiral (task 1) files")
     return files
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium for the browser tests: ``$PENMOTOR_TEST_CHROMIUM`` (set by
+    scripts/test-services.sh) or ``/usr/bin/chromium``; skips without it, fails under CI=true."""
+    exe = os.environ.get("PENMOTOR_TEST_CHROMIUM") or "/usr/bin/chromium"
+    if not Path(exe).is_file():
+        msg = ("headless Chromium: $PENMOTOR_TEST_CHROMIUM not set or missing "
+               "(scripts/test-services.sh installs the Debian 'chromium' package when run as root)")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"under CI=true this must not skip: {msg}")
+        pytest.skip(msg)
+    return exe
+

@@ -7,7 +7,6 @@ Pen input is dispatched with ``Input.dispatchMouseEvent`` (``pointerType: "pen"`
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 from pathlib import Path
@@ -27,18 +26,6 @@ pytestmark = pytest.mark.browser
 
 CARD_MM = 85.60
 BAR_PX = 56          # the page's status bar (at most 80 CSS px)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    exe = os.environ.get("PENMOTOR_TEST_CHROMIUM")
-    if not exe or not Path(exe).is_file():
-        msg = ("headless Chromium: $PENMOTOR_TEST_CHROMIUM not set or missing "
-               "(scripts/test-services.sh installs the Debian 'chromium' package when run as root)")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"under CI=true this must not skip: {msg}")
-        pytest.skip(msg)
-    return exe
 
 
 @pytest.fixture

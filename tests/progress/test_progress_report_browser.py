@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -16,18 +15,6 @@ from penmotor.progress.store import Store
 pytestmark = pytest.mark.browser
 
 EXTERNAL = re.compile(r"(?:https?|ftp|wss?)://|(?:src|href)\s*=\s*[\"']?//|@import|<script|<link|<iframe", re.I)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    exe = os.environ.get("PENMOTOR_TEST_CHROMIUM")
-    if not exe or not Path(exe).is_file():
-        msg = ("headless Chromium: $PENMOTOR_TEST_CHROMIUM not set or missing "
-               "(scripts/test-services.sh installs the Debian 'chromium' package when run as root)")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"under CI=true this must not skip: {msg}")
-        pytest.skip(msg)
-    return exe
 
 
 @pytest.fixture(scope="module")

@@ -85,16 +85,6 @@ def test_no_payload_survives_as_markup(hostile_report: Path) -> None:
 
 
 # ------------------------------------------------------------------- Chromium (DevTools over a pipe)
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    exe = os.environ.get("PENMOTOR_TEST_CHROMIUM") or "/usr/bin/chromium"
-    if not Path(exe).is_file():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("under CI=true this must not skip: headless Chromium missing")
-        pytest.skip("headless Chromium not found (set $PENMOTOR_TEST_CHROMIUM)")
-    return exe
-
-
 class DevTools:
     """Minimal Chrome DevTools Protocol client over ``--remote-debugging-pipe`` (fds 3 and 4)."""
 
