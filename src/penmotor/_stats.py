@@ -2,8 +2,8 @@
 
 One copy each of: a fast exact median (:func:`median`), Otsu's two-class split of a 1-D
 sample (:func:`otsu_split`), a vectorised median per group (:func:`group_median`), the
-Theil-Sen slope (:func:`theil_sen_slope`) and the principal-axis direction of a point
-cloud (:func:`pca_angle`). The module is internal (its name starts with ``_``); its
+Theil-Sen slope (:func:`theil_sen_slope`), the principal-axis direction of a point
+cloud (:func:`pca_angle`) and a fast Euclidean norm of two arrays (:func:`hypot`). The module is internal (its name starts with ``_``); its
 functions are the package's shared helpers, imported by name where they are needed.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["median", "OtsuSplit", "otsu_split", "group_median", "theil_sen_slope", "pca_angle"]
+__all__ = ["median", "OtsuSplit", "otsu_split", "group_median", "theil_sen_slope", "pca_angle", "hypot"]
 
 #: Up to this many values, :func:`median` sorts (faster than ``np.median``'s partition call).
 SORT_MEDIAN_MAX = 4096
@@ -188,3 +188,27 @@ def pca_angle(x: np.ndarray, y: np.ndarray, *, min_elongation: float = 3.0, max_
     ang = math.degrees(math.atan2(d[1], d[0]))
     ang = (ang + 90.0) % 180.0 - 90.0  # direction modulo 180, in (-90, 90]
     return ang if abs(ang) <= max_deg else 0.0
+
+
+def hypot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``np.hypot(x, y)`` of two float arrays of one shape, ~8x faster: ``sqrt(x*x + y*y)``.
+
+    NumPy's ``hypot`` guards every element against overflow and costs ~18 ns per element
+    here (speeds, accelerations and jerks of every sample: several ms per recording); the
+    plain formula costs ~2 ns and agrees within 1 ulp. Where it does not give a finite
+    value (an input beyond ~1e154, where the square overflows, or an input that is not
+    finite) the element is ``np.hypot``'s, so infinities and NaN propagate exactly as
+    there. (Inputs below ~1e-154 lose precision to underflow: far below any pen movement.)
+
+    Examples
+    --------
+    >>> hypot(np.array([3.0, 1e200, np.inf]), np.array([4.0, 1e200, np.nan])).tolist()
+    [5.0, 1.414213562373095e+200, inf]
+    """
+    r = x * x
+    r += y * y
+    np.sqrt(r, out=r)
+    bad = ~np.isfinite(r)
+    if bad.any():
+        r[bad] = np.hypot(x[bad], y[bad])
+    return r

@@ -563,8 +563,11 @@ def sizings_from_lines(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: 
         ``starts[0] == 0``).
     first : ndarray of int
         Index of every line's first stroke, then the number of strokes (increasing).
-    slants : sequence
-        Per line, a slant as for :func:`sizing_from_strokes` (degrees or a callable).
+    slants : sequence or callable
+        Per line, a slant as for :func:`sizing_from_strokes` (degrees or a callable); or one
+        function ``slants(angles_deg, x_heights_mm, lines)`` of the measured lines' fitted
+        baseline angles, zone x-heights and indices (arrays) returning their slants, so
+        that every line's slant is found in one call.
     ext_xy : tuple of ndarray, optional
         Coordinates the extrema are read from instead of `x`, `y`.
 
@@ -583,11 +586,12 @@ def sizings_from_lines(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: 
     [4.0, 3.0]
     """
     L = first.size - 1
-    return _sizings(x, y, starts, stops, np.asarray(first, dtype=np.intp), list(slants), [None] * L, None, ext_xy)
+    return _sizings(x, y, starts, stops, np.asarray(first, dtype=np.intp), slants if callable(slants) else list(slants),
+                    [None] * L, None, ext_xy)
 
 
 def _sizings(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray, first: np.ndarray,
-             slants: list, letters_of: list, angle_deg: float | None,
+             slants: Any, letters_of: list, angle_deg: float | None,
              ext_xy: tuple[np.ndarray, np.ndarray] | None) -> list[Sizing]:
     """The estimator on lines of contiguous strokes (see :func:`sizings_from_lines`)."""
     L = first.size - 1
@@ -622,9 +626,14 @@ def _sizings(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray
                 res[k] = res2[k]
     done = np.array([bool(active[k] and res[k]["ok"]) for k in range(L)], dtype=bool)
     sl = np.full(L, NAN)
-    for k in np.flatnonzero(done):  # loop over lines
-        sk = slants[k]
-        sl[k] = float(sk(float(angles[k]), res[k]["xh"])) if callable(sk) else float(sk)
+    if callable(slants):  # every line's slant in one call
+        ks = np.flatnonzero(done)
+        if ks.size:
+            sl[ks] = slants(angles[ks], np.array([res[k]["xh"] for k in ks], dtype=np.float64), ks)
+    else:
+        for k in np.flatnonzero(done):  # loop over lines
+            sk = slants[k]
+            sl[k] = float(sk(float(angles[k]), res[k]["xh"])) if callable(sk) else float(sk)
     # every line's strokes in its own de-slanted frame (penmotor.segment.frame_coords, line by line)
     slx = np.where(np.isfinite(sl), sl, 0.0)
     nl = le - ls

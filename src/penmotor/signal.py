@@ -33,6 +33,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from ._stats import hypot
 from .errors import ParameterError
 from .recording import Recording
 
@@ -864,11 +865,11 @@ def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz
         # strokes are low-passed once and each derivative kernel runs on that output.
         lp, *dks = _kinematic_kernels(float(rate_hz), float(cutoff_hz))
         xy, d1, d2, d3 = _lowpass_derivatives(v[:, :2], lp, tuple(dks), ns, ne)
-        speed = np.hypot(d1[:, 0], d1[:, 1])
+        speed = hypot(d1[:, 0], d1[:, 1])
         # acc_tangential (the derivative of speed) is computed on first access: no metric reads it
         return Trace(
             t, xy[:, 0], xy[:, 1], v[:, 2], d1[:, 0], d1[:, 1], speed, d2[:, 0], d2[:, 1],
-            np.hypot(d2[:, 0], d2[:, 1]), None, d3[:, 0], d3[:, 1], np.hypot(d3[:, 0], d3[:, 1]),
+            hypot(d2[:, 0], d2[:, 1]), None, d3[:, 0], d3[:, 1], hypot(d3[:, 0], d3[:, 1]),
             ns, ne, parent, float(rate_hz), mode,
         )
     # raw: plain differences between consecutive samples of the same segment
@@ -891,12 +892,12 @@ def _kinematics(rec: Recording, phase: str, mode: str, rate_hz: float, cutoff_hz
         return out
 
     vx, vy = diff(x, t), diff(y, t)
-    speed = np.hypot(vx, vy)
+    speed = hypot(vx, vy)
     ax, ay = diff(vx, t), diff(vy, t)
     acc_t = diff(speed, t)
     jx, jy = diff(ax, t), diff(ay, t)
     return Trace(
-        t, x, y, p, vx, vy, speed, ax, ay, np.hypot(ax, ay), acc_t, jx, jy, np.hypot(jx, jy),
+        t, x, y, p, vx, vy, speed, ax, ay, hypot(ax, ay), acc_t, jx, jy, hypot(jx, jy),
         ns, ne, parent, float("nan"), mode,
     )
 

@@ -50,6 +50,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import signal
+from .._stats import hypot
 from ..errors import ParameterError
 from ..recording import Recording
 from ..registry import metric
@@ -168,7 +169,7 @@ def lift_measures(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
         if st.size < 2:
             return np.empty(0), np.empty(0)
         a, b = sp[:-1] - 1, st[1:]
-        return rec.t[b] - rec.t[a], np.hypot(rec.x[b] - rec.x[a], rec.y[b] - rec.y[a])
+        return rec.t[b] - rec.t[a], hypot(rec.x[b] - rec.x[a], rec.y[b] - rec.y[a])
 
     return rec.cached(("consistency.lift_measures",), compute)
 

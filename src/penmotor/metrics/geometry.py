@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .._stats import hypot
 from ..errors import ParameterError, as_float_array
 from ..recording import Recording
 from ..registry import metric
@@ -293,7 +294,7 @@ def _compute_stroke_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray, np.nd
     idx = np.flatnonzero(rec.pen_down)
     xs, ys = x[idx], y[idx]
     new_starts = np.concatenate(([0], np.cumsum(stops - starts)[:-1]))
-    seg = np.hypot(np.diff(xs), np.diff(ys))
+    seg = hypot(np.diff(xs), np.diff(ys))
     seg = np.concatenate((seg, [0.0]))
     seg[new_starts[1:] - 1] = 0.0  # the jump from one stroke's end to the next start
     length = np.add.reduceat(seg, new_starts)

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from .._stats import hypot
 from ..errors import ParameterError
 from ..recording import Recording
 from ..registry import metric
@@ -263,7 +264,7 @@ def tilt_angles(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
 def _angles(tilt_x: np.ndarray, tilt_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tx = np.tan(np.deg2rad(tilt_x))
     ty = np.tan(np.deg2rad(tilt_y))
-    return np.rad2deg(np.arctan(np.hypot(tx, ty))), np.rad2deg(np.arctan2(ty, tx))
+    return np.rad2deg(np.arctan(hypot(tx, ty))), np.rad2deg(np.arctan2(ty, tx))
 
 
 def _down_tilt(rec: Recording) -> tuple[np.ndarray, np.ndarray]:

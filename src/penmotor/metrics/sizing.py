@@ -48,12 +48,11 @@ spiral-like ink), fewer than three letters for the variability measures.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from .. import signal as psig
-from .._stats import median
+from .._stats import hypot, median
 from ..letters import (
     Layout,
     PageSizing,
@@ -179,7 +178,7 @@ def _stroke_ink(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
     st, sp = rec.stroke_bounds()
     if st.size == 0:
         return np.empty(0), np.empty(0)
-    step = np.hypot(np.diff(rec.x), np.diff(rec.y))
+    step = hypot(np.diff(rec.x), np.diff(rec.y))
     inside = np.r_[rec.pen_down[1:] & rec.pen_down[:-1], False]  # steps within a stroke
     cs = np.r_[0.0, np.cumsum(np.where(inside[:-1], step, 0.0))]
     return cs[sp - 1] - cs[st], rec.t[sp - 1] - rec.t[st]
@@ -202,25 +201,66 @@ _SLANT_KERNEL = np.exp(-0.5 * ((np.arange(-24, 25) * 0.25) / 1.5) ** 2)
 
 def _slant_of(vx: np.ndarray, vy: np.ndarray, angle: float) -> float:
     """Slant from the pen-down velocities (mode of the down-stroke directions, see the module docstring)."""
-    if vx.size < 3:
-        return NAN
-    a = math.radians(angle)
-    vu = vx * math.cos(a) + vy * math.sin(a)
-    vv = -vx * math.sin(a) + vy * math.cos(a)
-    speed = np.hypot(vu, vv)
-    num = speed[~np.isnan(speed)]
-    med = median(num) if num.size else NAN  # np.nanmedian, bit for bit
-    ok = np.isfinite(speed) & (vv < 0) & (-vv > 0.5 * speed) & (speed > 0.1 * med)
-    if np.count_nonzero(ok) < 5:
-        return NAN
+    return float(_slants_of(vx, vy, np.array([0, vx.size]), np.array([angle], dtype=np.float64))[0])
+
+
+def _slants_of(vx: np.ndarray, vy: np.ndarray, bounds: np.ndarray, angles: np.ndarray) -> np.ndarray:
+    """:func:`_slant_of` of every line at once: line ``k`` is ``vx[bounds[k]:bounds[k + 1]]``, baseline ``angles[k]``.
+
+    Whole-page arrays, no loop over samples or lines: each line's direction histogram is a
+    row of one 2-D histogram (a ``bincount`` over line and bin, as ``np.histogram``
+    counts), smoothed row by row in one convolution of the rows laid end to end with
+    zeros between them.
+    """
+    L = angles.size
+    out = np.full(L, NAN)
+    n = np.diff(bounds)
+    if L == 0 or vx.size == 0:
+        return out
+    ln = np.repeat(np.arange(L), n)
+    co = np.array([math.cos(math.radians(a)) for a in angles])
+    si = np.array([math.sin(math.radians(a)) for a in angles])
+    c, sn = np.repeat(co, n), np.repeat(si, n)
+    vu = vx * c + vy * sn
+    vv = -vx * sn + vy * c
+    speed = hypot(vu, vv)
+    med = np.full(L, NAN)
+    for k in np.flatnonzero(n):  # loop over lines: np.nanmedian of each line's speeds
+        sk = speed[bounds[k]:bounds[k + 1]]
+        num = sk[~np.isnan(sk)]
+        if num.size:
+            med[k] = median(num)
+    ok = np.isfinite(speed) & (vv < 0) & (-vv > 0.5 * speed) & (speed > 0.1 * np.repeat(med, n))
+    lo = ln[ok]
+    cnt = np.bincount(lo, minlength=L)
+    use = (n >= 3) & (cnt >= 5)
+    if not use.any():
+        return out
     ang = np.degrees(np.arctan(vu[ok] / vv[ok]))
     w = -vv[ok]
     edges = _SLANT_EDGES
-    hist, _ = np.histogram(ang, bins=edges, weights=w)
-    sm = np.convolve(hist, _SLANT_KERNEL, mode="same")
-    peak = 0.5 * (edges[int(np.argmax(sm))] + edges[int(np.argmax(sm)) + 1])
-    near = np.abs(ang - peak) <= SLANT_WINDOW_DEG
-    return float(np.sum(ang[near] * w[near]) / np.sum(w[near])) if near.any() else float(peak)
+    nb = edges.size - 1
+    # bins of np.histogram (uniform bins: index from the position, then corrected against
+    # the edges); values outside the edges are left out
+    inside = (ang >= edges[0]) & (ang <= edges[-1])
+    a_in = ang[inside]
+    b = ((a_in - edges[0]) * (nb / (edges[-1] - edges[0]))).astype(np.intp)
+    b[b == nb] -= 1
+    b[a_in < edges[b]] -= 1
+    b[(a_in >= edges[b + 1]) & (b != nb - 1)] += 1
+    hist = np.bincount(lo[inside] * nb + b, weights=w[inside], minlength=L * nb).reshape(L, nb)
+    h = _SLANT_KERNEL.size // 2
+    rows = np.zeros((L, nb + 2 * h))
+    rows[:, h:h + nb] = hist
+    sm = np.convolve(rows.ravel(), _SLANT_KERNEL, mode="same").reshape(L, nb + 2 * h)[:, h:h + nb]
+    top = np.argmax(sm, axis=1)
+    peak = 0.5 * (edges[top] + edges[top + 1])
+    near = np.abs(ang - peak[lo]) <= SLANT_WINDOW_DEG
+    num = np.bincount(lo[near], weights=ang[near] * w[near], minlength=L)
+    den = np.bincount(lo[near], weights=w[near], minlength=L)
+    has = np.bincount(lo[near], minlength=L) > 0
+    out[use] = np.where(has, num / np.where(has, den, 1.0), peak)[use]
+    return out
 
 
 class _LineVelocities:
@@ -230,17 +270,30 @@ class _LineVelocities:
         self.rec, self.lab, self.n = rec, lab, int(lab.max()) + 1
         self.by_cutoff: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def __call__(self, cutoff_hz: float, k: int) -> tuple[np.ndarray, np.ndarray]:
-        from ..signal import kinematics
+    def __call__(self, cutoff_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``vx, vy`` sorted by line (writing order within a line) and each line's bounds in them."""
+        from ..signal import velocity
 
         if cutoff_hz not in self.by_cutoff:
-            tr = kinematics(self.rec, cutoff_hz=cutoff_hz)
+            tr = velocity(self.rec, cutoff_hz=cutoff_hz)  # the slant reads velocities only
             ln = self.lab[tr.seg_index][tr.segment_of()] if len(tr) else np.empty(0, dtype=np.intp)
             order = np.argsort(ln, kind="stable")
             self.by_cutoff[cutoff_hz] = (tr.vx[order], tr.vy[order],
                                          np.searchsorted(ln[order], np.arange(self.n + 1)))
-        vx, vy, b = self.by_cutoff[cutoff_hz]
-        return vx[b[k]:b[k + 1]], vy[b[k]:b[k + 1]]
+        return self.by_cutoff[cutoff_hz]
+
+    def slants(self, cutoffs: np.ndarray, lines: np.ndarray, angles: np.ndarray) -> np.ndarray:
+        """Slant of each of `lines` (baseline `angles`), its velocities low-passed at its `cutoffs`."""
+        out = np.full(lines.size, NAN)
+        for cut in np.unique(cutoffs):  # loop over the few cut-offs (SLANT_CUTOFFS_HZ)
+            sel = np.flatnonzero(cutoffs == cut)
+            vx, vy, b = self(float(cut))
+            k = lines[sel]
+            n = b[k + 1] - b[k]
+            st = np.r_[0, np.cumsum(n)]
+            idx = np.arange(int(st[-1])) + np.repeat(b[k] - st[:-1], n)
+            out[sel] = _slants_of(vx[idx], vy[idx], st, angles[sel])
+        return out
 
 
 def letter_sizing(rec: Recording) -> Sizing:
@@ -335,14 +388,13 @@ def _rec_sizing(rec: Recording) -> Sizing:
     dur_l = np.bincount(lab, weights=dur, minlength=L)
     vel = _LineVelocities(rec, lab)
 
-    def slant(k: int) -> Any:
-        # the low-pass follows the line's tempo unless a tremor line was found (see _one_line_sizing)
-        def f(ang: float, xh: float) -> float:
-            cut = SLANT_CUTOFF_HZ if line is not None else _tempo_cutoff(ink_l[k], dur_l[k], xh)
-            return _slant_of(*vel(cut, k), ang)
-        return f
+    def slants(angles: np.ndarray, xhs: np.ndarray, ks: np.ndarray) -> np.ndarray:
+        # the low-pass follows each line's tempo unless a tremor line was found (see _one_line_sizing)
+        cuts = np.array([SLANT_CUTOFF_HZ if line is not None else _tempo_cutoff(ink_l[k], dur_l[k], xh)
+                         for k, xh in zip(ks, xhs)])
+        return vel.slants(cuts, ks, angles)
 
-    sizings = sizings_from_lines(x, y, st2, np.r_[st2[1:], idx.size], first, slants=[slant(k) for k in range(L)],
+    sizings = sizings_from_lines(x, y, st2, np.r_[st2[1:], idx.size], first, slants=slants,
                                  ext_xy=None if line is None else (ex, ey))
     return PageSizing.of(sizings, [order[first[k]:first[k + 1]] for k in range(first.size - 1)], lab.size)
 

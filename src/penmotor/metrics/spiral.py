@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from .._stats import hypot
 from ..recording import Recording
 from ..registry import declare_family, metric
 from ..tasks import task_kind
@@ -144,7 +145,7 @@ def _residuals(x: np.ndarray, y: np.ndarray, cx: Any, cy: Any) -> tuple[np.ndarr
     """
     dx, dy = x - cx, y - cy
     th = _unwrap(np.arctan2(dy, dx))
-    r = np.hypot(dx, dy)
+    r = hypot(dx, dy)
     tm = th.mean(axis=-1, keepdims=True)
     tc = th - tm
     stt = np.einsum("...i,...i->...", tc, tc)[..., None]
@@ -320,7 +321,7 @@ def _fit(rec: Recording) -> SpiralFit:
     res, (a, b), th = _project(x, y, c)
     # refit without the innermost half loop, where r(theta) is ill-defined (a tremor
     # of the size of the radius moves the pen around the centre)
-    rm = np.hypot(x - c[0], y - c[1])  # radius about the centre; keep one contiguous outer part
+    rm = hypot(x - c[0], y - c[1])  # radius about the centre; keep one contiguous outer part
     outer = (np.maximum.accumulate(rm) if rm[-1] >= rm[0] else np.maximum.accumulate(rm[::-1])[::-1]) \
         >= math.pi * abs(b)
     if np.count_nonzero(outer) >= 20 and not outer.all():
@@ -335,7 +336,7 @@ def _fit(rec: Recording) -> SpiralFit:
         res, (a, b), th = _project(x, y, c)
     rms = float(np.sqrt(np.mean(res**2)))
     turns = float(np.ptp(th) / (2 * math.pi))
-    r = np.hypot(x - c[0], y - c[1])
+    r = hypot(x - c[0], y - c[1])
     growth = abs(b) * turns * 2 * math.pi / max(float(np.max(r)), 1e-9)
     valid = bool(turns >= 1.0 and growth >= 0.5 and np.isfinite(rms) and rms <= 0.3 * max(float(np.mean(r)), 1e-9))
     if not valid:
