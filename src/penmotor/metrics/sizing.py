@@ -67,7 +67,7 @@ from ..letters import (
 )
 from ..recording import Recording
 from ..registry import declare_family, metric
-from ..segment import components, lines
+from ..segment import lines
 from ..tasks import NON_TEXT_TASKS, task_kind
 from . import tremor as trm
 
@@ -415,10 +415,6 @@ def _one_line_sizing(rec: Recording) -> Sizing:
     line = _tremor_line(rec)
     ext_xy = None if line is None else (x - line[0][idx], y - line[1][idx])
 
-    def letters(lay: Layout) -> np.ndarray:
-        sl = lay.slant_deg if np.isfinite(lay.slant_deg) else 0.0
-        return components(rec, x_height_mm=lay.x_height, angle_deg=lay.angle_deg, slant_deg=sl)
-
     # the low-pass follows the tempo unless a tremor line was found (its velocity would tilt
     # the down-strokes: then 5 Hz, as the tremor is what the low-pass is for)
     ink, dur = _stroke_ink(rec)
@@ -427,7 +423,9 @@ def _one_line_sizing(rec: Recording) -> Sizing:
     def slant(angle: float, xh: float) -> float:
         return _slant(rec, angle, cutoff_hz=SLANT_CUTOFF_HZ if line is not None else _tempo_cutoff(ink_mm, time_s, xh))
 
-    return sizing_from_strokes(x, y, st2, sp2, slant=slant, letters=letters, ext_xy=ext_xy)
+    # letters: the estimator's own grouping of the strokes' boxes in the de-slanted frame (the
+    # rule of penmotor.segment.components, on the boxes it has already computed)
+    return sizing_from_strokes(x, y, st2, sp2, slant=slant, ext_xy=ext_xy)
 
 
 def layout(rec: Recording) -> Layout:
