@@ -312,7 +312,15 @@ def niv(
 def _stroke_jerk_parts(
     rec: Recording, mode: str, rate_hz: float, cutoff_hz: float, min_duration_s: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per stroke: T (s), L (mm), peak speed (mm/s), integral of |jerk|^2 dt."""
+    """Per stroke: T (s), L (mm), peak speed (mm/s), integral of |jerk|^2 dt (cached: read by two
+    metrics; shared arrays, not to be modified)."""
+    key = ("kinematics.jerk_parts", mode, float(rate_hz), float(cutoff_hz), float(min_duration_s))
+    return rec.cached(key, lambda: _compute_jerk_parts(rec, mode, rate_hz, cutoff_hz, min_duration_s))
+
+
+def _compute_jerk_parts(
+    rec: Recording, mode: str, rate_hz: float, cutoff_hz: float, min_duration_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     tr = phase_trace(rec, "down", mode, rate_hz, cutoff_hz)
     s, e = np.asarray(tr.starts), np.asarray(tr.stops)
     keep = e > s

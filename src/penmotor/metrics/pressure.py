@@ -116,7 +116,12 @@ def pressure_near_max_share(rec: Recording, *, threshold: float = 0.9) -> float:
 
 
 def _stroke_arrays(rec: Recording, min_samples: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Concatenated t, pressure of strokes with >= min_samples finite samples; stroke starts/stops."""
+    """Concatenated t, pressure of strokes with >= min_samples finite samples; stroke starts/stops
+    (cached: read by three metrics; shared arrays, not to be modified)."""
+    return rec.cached(("pressure.stroke_arrays", int(min_samples)), lambda: _compute_stroke_arrays(rec, min_samples))
+
+
+def _compute_stroke_arrays(rec: Recording, min_samples: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     starts, stops = rec.stroke_bounds()
     keep = (stops - starts) >= min_samples
     starts, stops = starts[keep], stops[keep]

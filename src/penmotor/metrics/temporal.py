@@ -427,6 +427,12 @@ def pause_runs(
         raise ParameterError(f"speed_threshold_mm_s: expected > 0, got {speed_threshold_mm_s!r}")
     if not min_pause_s >= 0:
         raise ParameterError(f"min_pause_s: expected >= 0, got {min_pause_s!r}")
+    key = ("temporal.pause_runs", float(speed_threshold_mm_s), float(min_pause_s), float(rate_hz))
+    # cached (three metrics read it); the caller gets its own copy
+    return rec.cached(key, lambda: _pause_runs(rec, speed_threshold_mm_s, min_pause_s, rate_hz)).copy()
+
+
+def _pause_runs(rec: Recording, speed_threshold_mm_s: float, min_pause_s: float, rate_hz: float) -> np.ndarray:
     from ..signal import DEFAULT_CUTOFF_HZ
     from .kinematics import phase_trace
 

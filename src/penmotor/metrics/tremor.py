@@ -600,9 +600,16 @@ def _peak_of(rec: Recording, mode: str, band: tuple[float, float] | None, halfwi
              min_prominence: float, min_duration_s: float) -> tuple[float, float]:
     """(frequency, amplitude) of the tremor peak; (NaN, NaN) when the recording is too short.
 
-    The shared body of :func:`tremor_frequency` and :func:`tremor_amplitude`.
+    The shared body of :func:`tremor_frequency` and :func:`tremor_amplitude` (cached per settings).
     """
     _check_mode(mode)
+    key = ("tremor.peak", mode, None if band is None else (float(band[0]), float(band[1])),
+           None if halfwidth_hz is None else float(halfwidth_hz), float(min_prominence), float(min_duration_s))
+    return rec.cached(key, lambda: _find_peak(rec, mode, band, halfwidth_hz, min_prominence, min_duration_s))
+
+
+def _find_peak(rec: Recording, mode: str, band: tuple[float, float] | None, halfwidth_hz: float | None,
+               min_prominence: float, min_duration_s: float) -> tuple[float, float]:
     if mode == "handwriting" or (mode == "auto" and task_kind(rec) == "text"):
         known = _short_writing(rec, min_duration_s)
         if known is not None:  # the answer the spectrum would give, without computing it
