@@ -651,12 +651,17 @@ def _sizings(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray
         ta = np.repeat(np.array([math.tan(math.radians(a)) for a in slx]), nl)
         u[tilted] = u[tilted] - v[tilted] * ta[tilted]
     box = _boxes(u, v, starts)
+    plain = np.array([letters_of[k] is None for k in range(L)], dtype=bool)
+    ks = np.flatnonzero(done & plain)
+    page = _finish_lines(box, first, res, angles, sl, ks) if ks.size > 1 else {}
     out = []
     for k in range(L):  # loop over lines
         if not done[k]:
             out.append(Sizing())
-            continue
-        out.append(_finish(box[first[k]:first[k + 1]], res[k], float(angles[k]), float(sl[k]), letters_of[k]))
+        elif k in page:
+            out.append(page[k])
+        else:
+            out.append(_finish(box[first[k]:first[k + 1]], res[k], float(angles[k]), float(sl[k]), letters_of[k]))
     return out
 
 
@@ -679,6 +684,46 @@ def _finish(box: np.ndarray, res: dict, angle: float, sl: float, letters: Any) -
         raise ParameterError(f"letters: expected one label per stroke ({box.shape[0]}), got shape {comp.shape}")
     h, off, cu = _zones_of_components(lay, comp, box)
     return Sizing(lay, comp, h, off, cu)
+
+
+def _finish_lines(box: np.ndarray, first: np.ndarray, res: list[dict], angles: np.ndarray, sl: np.ndarray,
+                  ks: np.ndarray) -> dict[int, Sizing]:
+    """``_finish(box[first[k]:first[k + 1]], res[k], angles[k], sl[k], None)`` of every line ``k`` of `ks`.
+
+    The same numbers, with the per-letter work of all the lines done in a few whole-page
+    calls (letters numbered page-wide, then line by line again): a page of hundreds of
+    lines costs little more per line than a few array slices.
+    """
+    nst = first[ks + 1] - first[ks]
+    lj = np.repeat(np.arange(ks.size), nst)  # line (position in ks) of every selected stroke
+    st0 = np.r_[0, np.cumsum(nst)[:-1]]
+    b = box[np.arange(int(nst.sum())) + np.repeat(first[ks] - st0, nst)]
+    xh = np.array([res[k]["xh"] for k in ks], dtype=np.float64)
+    base = np.array([res[k]["base"] for k in ks], dtype=np.float64)
+    comp, m = _components_lines(b, lj, xh)
+    goff = np.r_[0, np.cumsum(m)[:-1]]  # page-wide letter id = line's offset + letter id in the line
+    ne = np.array([res[k]["v"].size for k in ks], dtype=np.intp)
+    ej = np.repeat(np.arange(ks.size), ne)
+    ev = np.concatenate([res[k]["v"] for k in ks])
+    ekind = np.concatenate([res[k]["kind"] for k in ks])
+    z = np.concatenate([res[k]["zone"] for k in ks])
+    estroke = np.concatenate([res[k]["stroke"] for k in ks]) + np.repeat(st0, ne)
+    eu = np.concatenate([res[k]["u"] for k in ks])
+    asc = group_median(ej[z == 2], ev[z == 2], ks.size) - base
+    desc = base - group_median(ej[z == -1], ev[z == -1], ks.size)
+    h, off, cu = _zones_of_components_lines(comp + goff[lj], int(m.sum()), lj, b, estroke, ej, ev, ekind, eu,
+                                            xh, base, m)
+    out = {}
+    for j, k in enumerate(ks):  # loop over lines: slices of the page-wide arrays
+        r = res[k]
+        lay = Layout(float(angles[k]), r["base"], r["xh"], float(asc[j]), float(desc[j]), float(sl[k]), r["u"], r["v"],
+                     r["kind"], r["stroke"], r["zone"])
+        g = slice(goff[j], goff[j] + m[j])
+        if ne[j] == 0:
+            out[int(k)] = Sizing(lay, comp[st0[j]:st0[j] + nst[j]], np.empty(0), np.empty(0), np.empty(0))
+        else:
+            out[int(k)] = Sizing(lay, comp[st0[j]:st0[j] + nst[j]], h[g], off[g], cu[g])
+    return out
 
 
 def _renumber(lab: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -719,6 +764,108 @@ def _components(box: np.ndarray, xh: float, small_xh: float = 0.4) -> np.ndarray
             target[c] = big[int(np.argmin(dist))]
         lab = target[lab]
     return _renumber(lab, box)
+
+
+def _components_lines(box: np.ndarray, lj: np.ndarray, xh: np.ndarray,
+                      small_xh: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_components` of every line at once: strokes' boxes `box`, their line `lj` (sorted,
+    0..L-1) and each line's x-height `xh`. Returns each stroke's letter within its line and each
+    line's number of letters."""
+    L = xh.size
+    order = np.lexsort((box[:, 0], lj))  # by line, then left edge (stable, as the line's own sort)
+    bo = box[order]
+    lo_ = lj[order]
+    bounds = np.searchsorted(lo_, np.arange(L + 1))
+    reach = np.empty(order.size)
+    for j in range(L):  # loop over lines: the running right edge restarts on every line
+        reach[bounds[j]:bounds[j + 1]] = np.maximum.accumulate(bo[bounds[j]:bounds[j + 1], 1])
+    new = np.r_[True, (bo[1:, 0] > reach[:-1]) | (lo_[1:] != lo_[:-1])]
+    lab = np.empty(order.size, dtype=np.intp)
+    lab[order] = np.cumsum(new) - 1  # page-wide groups, numbered line by line
+    m = int(lab.max()) + 1
+    gl = np.empty(m, dtype=np.intp)
+    gl[lab] = lj  # line of every group
+    g = np.empty((m, 4))
+    for c, f in enumerate((np.minimum, np.maximum, np.minimum, np.maximum)):
+        g[:, c] = np.inf if c % 2 == 0 else -np.inf
+        f.at(g[:, c], lab, box[:, c])
+    small = ((g[:, 1] - g[:, 0]) < small_xh * xh[gl]) & ((g[:, 3] - g[:, 2]) < small_xh * xh[gl])
+    n_small = np.bincount(gl[small], minlength=L)
+    n_big = np.bincount(gl[~small], minlength=L)
+    attach = small & ((n_small > 0) & (n_big > 0))[gl]
+    if attach.any():
+        big = np.flatnonzero(~small)  # increasing, so grouped by line
+        bb = np.searchsorted(gl[big], np.arange(L + 1))
+        target = np.arange(m)
+        for c in np.flatnonzero(attach):  # loop over diacritics, not samples
+            cand = big[bb[gl[c]]:bb[gl[c] + 1]]  # the big groups of its own line
+            mid = 0.5 * (g[c, 0] + g[c, 1])
+            dist = np.maximum(0.0, np.maximum(g[cand, 0] - mid, mid - g[cand, 1]))
+            target[c] = cand[int(np.argmin(dist))]
+        lab = target[lab]
+    # renumber left to right within each line (as _renumber: by each group's leftmost u)
+    uniq, inv = np.unique(lab, return_inverse=True)
+    lo = np.full(uniq.size, np.inf)
+    np.minimum.at(lo, inv, box[:, 0])
+    ul = gl[uniq]
+    rank = np.empty(uniq.size, dtype=np.intp)
+    rank[np.lexsort((lo, ul))] = np.arange(uniq.size)
+    m_l = np.bincount(ul, minlength=L)
+    rank -= np.r_[0, np.cumsum(m_l)[:-1]][ul]
+    return rank[inv], m_l
+
+
+def _zones_of_components_lines(gc: np.ndarray, m: int, lj: np.ndarray, box: np.ndarray, estroke: np.ndarray,
+                               ej: np.ndarray, ev: np.ndarray, ekind: np.ndarray, eu: np.ndarray, xh_l: np.ndarray,
+                               base_l: np.ndarray, m_l: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_zones_of_components` of every line at once, on page-wide letter ids `gc` (per stroke,
+    `m` in all, `m_l` per line) and the lines' extrema (line `ej`, stroke `estroke`)."""
+    gline = np.repeat(np.arange(xh_l.size), m_l)  # line of every letter
+    ec = gc[estroke]
+    xh, base = xh_l[ej], base_l[ej]
+    is_min = ekind < 0
+    near_base = is_min & (np.abs(ev - base) < 0.5 * xh)
+    bc = group_median(ec[near_base], ev[near_base], m)
+    offs = bc - base_l[gline]
+    n_ext = np.bincount(ec, minlength=m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cu = np.bincount(ec, weights=eu, minlength=m) / n_ext
+    cu[~np.isfinite(bc)] = NAN
+    hmax = ev - bc[ec]
+    isx = ~is_min
+    bw, bh = box[:, 1] - box[:, 0], box[:, 3] - box[:, 2]
+    sxh = xh_l[lj]  # x-height of every stroke's line
+    bar = (bw >= BAR_MIN_XH * sxh) & (bw <= 1.5 * sxh) & (bh < BAR_FLATNESS * bw)
+    ec = np.concatenate((ec, gc[bar]))
+    hmax = np.concatenate((hmax, 0.5 * (box[bar, 2] + box[bar, 3]) - bc[gc[bar]]))
+    isx = np.concatenate((isx, np.ones(int(bar.sum()), dtype=bool)))
+    xh = np.concatenate((xh, sxh[bar]))
+    cand = isx & np.isfinite(hmax) & (hmax >= LETTER_MIN_XH * xh)
+    m0 = np.full(m, np.inf)
+    np.minimum.at(m0, ec[cand], hmax[cand])
+    sel = cand & (hmax <= LETTER_CLUSTER * m0[ec])
+    low = group_median(ec[sel], hmax[sel], m)
+    wide = np.full(m, -np.inf)
+    np.maximum.at(wide, gc, np.where(bh >= 0.3 * sxh, bw, -np.inf))
+    extra = np.zeros(m, dtype=bool)
+    extra[gc[bar | ((bw < 0.4 * sxh) & (bh < 0.4 * sxh))]] = True
+    low[~extra & (wide < 0.2 * low)] = NAN
+    heights = np.full(m, NAN)
+    b = np.r_[0, np.cumsum(m_l)]
+    for j in range(xh_l.size):  # loop over lines: each line's reference x-height (a few medians)
+        lw = low[b[j]:b[j + 1]]
+        fin = np.isfinite(lw)
+        if not fin.any():
+            heights[b[j]:b[j + 1]] = lw
+            continue
+        ref = float(median(lw[fin]))
+        for _ in range(3):
+            xz = fin & (lw <= LETTER_MAX_XH * ref)
+            if np.count_nonzero(xz) < 3:
+                break
+            ref = _robust_mean(lw[xz])
+        heights[b[j]:b[j + 1]] = np.where(fin & (lw <= LETTER_MAX_XH * ref), lw, NAN)
+    return heights, offs, cu
 
 
 def _as_strokes(paths: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
