@@ -149,3 +149,37 @@ def test_any_lines_measured_together_equal_each_alone(spec) -> None:
         alone = sizing_from_strokes(x[s0:s1], y[s0:s1], starts[first[k]:first[k + 1]] - s0,
                                     stops[first[k]:first[k + 1]] - s0, slant=3.0)
         assert _same_sizing(together[k], alone), k
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_zones_of_many_lines_equal_each_line_alone(seed) -> None:
+    # the page-wide zones (sorted rows, index arithmetic) against the one-line rule, bit for bit, on
+    # random lines: baseline minima with descenders, x-height maxima with ascenders, ties (rounded
+    # heights), empty classes and lines without a scale
+    from penmotor.letters import _zones, _zones_lines
+
+    rng = np.random.default_rng(seed)
+    kind, ev, eline, scales = [], [], [], []
+    for k in range(int(rng.integers(1, 8))):
+        n = int(rng.integers(0, 50))
+        kk = rng.choice([-1, 1], n)
+        base, xh = rng.normal(0.0, 5.0), rng.uniform(1.0, 6.0)
+        desc = (rng.random(n) < rng.uniform(0.0, 0.6)) * xh * rng.uniform(0.5, 2.0, n)
+        asc = (rng.random(n) < rng.uniform(0.0, 0.6)) * xh * rng.uniform(0.5, 2.0, n)
+        v = np.where(kk < 0, base + rng.normal(0.0, 0.2, n) - desc, base + xh + rng.normal(0.0, 0.3, n) + asc)
+        if rng.random() < 0.3:
+            v = np.round(v, 1)
+        kind.append(kk), ev.append(v), eline.append(np.full(n, k))
+        scales.append(rng.uniform(1.0, 8.0) if rng.random() > 0.15 else math.nan)
+    kind, ev = np.concatenate(kind).astype(np.intp), np.concatenate(ev)
+    eline, scales = np.concatenate(eline).astype(np.intp), np.array(scales)
+    bases, xhs = _zones_lines(kind, ev, eline, scales)
+    for k in range(scales.size):
+        if math.isnan(scales[k]):
+            assert math.isnan(bases[k]) and math.isnan(xhs[k])
+            continue
+        sel = eline == k
+        b, x = _zones(ev[sel & (kind < 0)], ev[sel & (kind > 0)], float(scales[k]))
+        assert (b == bases[k] or (math.isnan(b) and math.isnan(bases[k]))), k
+        assert (x == xhs[k] or (math.isnan(x) and math.isnan(xhs[k]))), k

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from ._stats import group_median, median, otsu_split, pca_angles, theil_sen_slope
+from ._stats import SORT_MEDIAN_MAX, group_median, median, otsu_split, pca_angles, theil_sen_slope
 from .errors import ParameterError
 
 __all__ = [
@@ -341,19 +341,128 @@ def _analyse_lines(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.n
     ev = _refine_cusps(v, par, starts, stops, idx, kind, stroke)
     cut = np.searchsorted(idx, ls)
     cut = np.r_[cut, idx.size]
-    for k in np.flatnonzero(np.isfinite(scales)):  # loop over lines
+    eline = np.repeat(np.arange(L), np.diff(cut))  # line of every extremum
+    bases, xhs = _zones_lines(kind, ev, eline, scales)
+    # zones of every extremum, from its line's baseline and x-height
+    eb, ex = bases[eline], xhs[eline]
+    zone = np.full(idx.size, 9, dtype=np.intp)
+    zone[(kind < 0) & (np.abs(ev - eb) < 0.3 * ex)] = 0
+    zone[(kind > 0) & (np.abs(ev - eb - ex) < 0.3 * ex)] = 1
+    zone[(kind > 0) & (ev - eb > 1.4 * ex) & (ev - eb < 5.0 * ex)] = 2
+    zone[(kind < 0) & (eb - ev > 0.4 * ex) & (eb - ev < 4.0 * ex)] = -1
+    for k in np.flatnonzero(np.isfinite(scales)):  # loop over lines: each line's slices
         a, b = cut[k], cut[k + 1]
-        kk, vv = kind[a:b], ev[a:b]
-        base, xh = _zones(vv[kk < 0], vv[kk > 0], float(scales[k]))
-        zone = np.full(b - a, 9, dtype=np.intp)
-        if np.isfinite(xh):
-            zone[(kk < 0) & (np.abs(vv - base) < 0.3 * xh)] = 0
-            zone[(kk > 0) & (np.abs(vv - base - xh) < 0.3 * xh)] = 1
-            zone[(kk > 0) & (vv - base > 1.4 * xh) & (vv - base < 5.0 * xh)] = 2
-            zone[(kk < 0) & (base - vv > 0.4 * xh) & (base - vv < 4.0 * xh)] = -1
-        out[k] = {"ok": np.isfinite(xh), "u": eu[a:b], "v": vv, "kind": kk, "stroke": stroke[a:b] - first[k],
-                  "zone": zone, "base": base, "xh": xh}
+        xh = float(xhs[k])
+        out[k] = {"ok": np.isfinite(xh), "u": eu[a:b], "v": ev[a:b], "kind": kind[a:b],
+                  "stroke": stroke[a:b] - first[k], "zone": zone[a:b] if np.isfinite(xh) else np.full(b - a, 9, np.intp),
+                  "base": float(bases[k]), "xh": xh}
     return out
+
+
+def _zones_lines(kind: np.ndarray, ev: np.ndarray, eline: np.ndarray, scales: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_zones` of every line with a finite scale (others: NaN), as arrays of baselines and x-heights.
+
+    Lines of up to ``SORT_MEDIAN_MAX`` minima and maxima are done together on rows of
+    sorted values (NaN-free lines only): each class split, median and band around the
+    baseline or the midline is a contiguous run of a sorted row, so every step is an
+    index computation on all rows at once, with the numbers :func:`_zones` computes.
+    Other lines go through :func:`_zones` one by one.
+    """
+    L = scales.size
+    bases, xhs = np.full(L, NAN), np.full(L, NAN)
+    mn, mx = kind < 0, kind > 0
+    nmin = np.bincount(eline[mn], minlength=L)
+    nmax = np.bincount(eline[mx], minlength=L)
+    bad = np.bincount(eline[~np.isfinite(ev)], minlength=L) > 0
+    todo = np.isfinite(scales)
+    rows = todo & ~bad & (nmin <= SORT_MEDIAN_MAX) & (nmax <= SORT_MEDIAN_MAX) & (nmin > 0) & (nmax > 0)
+    for k in np.flatnonzero(todo & ~rows):  # loop over the few lines the rows do not take
+        sel = eline == k
+        b, x = _zones(ev[sel & mn], ev[sel & mx], float(scales[k]))
+        bases[k], xhs[k] = b, x
+    r = np.flatnonzero(rows)
+    if r.size:
+        pos = np.full(L, -1, dtype=np.intp)
+        pos[r] = np.arange(r.size)
+        smin = _sorted_rows(pos[eline[mn]], ev[mn], r.size)
+        smax = _sorted_rows(pos[eline[mx]], ev[mx], r.size)
+        bases[r], xhs[r] = _zones_rows(smin, nmin[r], smax, nmax[r], scales[r])
+    return bases, xhs
+
+
+def _sorted_rows(row: np.ndarray, vals: np.ndarray, R: int) -> np.ndarray:
+    """Values of rows ``0..R-1`` (``row < 0``: left out) as an (R, max count) array, each row sorted, +inf after."""
+    keep = row >= 0
+    row, vals = row[keep], vals[keep]
+    n = np.bincount(row, minlength=R)
+    out = np.full((R, max(int(n.max()) if n.size else 0, 1)), np.inf)
+    o = np.lexsort((vals, row))
+    ro = row[o]
+    out[ro, np.arange(ro.size) - np.r_[0, np.cumsum(n)[:-1]][ro]] = vals[o]
+    return out
+
+
+def _row_median(S: np.ndarray, a: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Median of ``S[i, a[i]:a[i] + c[i]]`` per row (c >= 1), as :func:`~penmotor._stats.median` computes it."""
+    i = np.arange(S.shape[0])
+    h = a + c // 2
+    hi = S[i, np.minimum(h, S.shape[1] - 1)]
+    lo = S[i, np.maximum(h - 1, 0)]
+    return np.where(c % 2 == 1, hi + 0.0, (lo + hi + 0.0) / 2)
+
+
+def _row_otsu(S: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Size of Otsu's lower class (:func:`~penmotor._stats.otsu_split`) of the first ``n[i]`` values of each
+    sorted row; 0 where ``n < 2`` (no split)."""
+    R, W = S.shape
+    if W < 2:
+        return np.zeros(R, dtype=np.intp)
+    cs = np.cumsum(np.where(np.isfinite(S), S, 0.0), axis=1)
+    k = np.arange(1, W)  # split after k values
+    nn = n[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m0 = cs[:, :-1] / k
+        m1 = (cs[np.arange(R), np.maximum(n - 1, 0)][:, None] - cs[:, :-1]) / (nn - k)
+        crit = k * (nn - k) * (m0 - m1) ** 2
+    crit = np.where(k < nn, crit, -np.inf)
+    return np.where(n >= 2, np.argmax(crit, axis=1) + 1, 0)
+
+
+def _band(S: np.ndarray, n: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of the run of each sorted row's first ``n`` values where `dist` (same shape) holds."""
+    ok = dist & (np.arange(S.shape[1]) < n[:, None])
+    return np.argmax(ok, axis=1), ok.sum(axis=1)
+
+
+def _zones_rows(smin: np.ndarray, nmin: np.ndarray, smax: np.ndarray, nmax: np.ndarray,
+                scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_zones` of rows of sorted minima and maxima heights (counts `nmin`, `nmax` >= 1)."""
+    z = np.zeros(nmin.size, dtype=np.intp)
+    kmin = _row_otsu(smin, nmin)
+    base = _row_median(smin, z, nmin)
+    split = kmin > 0
+    mlo = _row_median(smin, z, np.maximum(kmin, 1))
+    mhi = _row_median(smin, kmin, np.maximum(nmin - kmin, 1))
+    big = split & (mhi - mlo > 0.35 * scale)
+    upper = (nmin - kmin) >= 0.3 * nmin
+    base = np.where(big, np.where(upper, mhi, mlo), base)
+    with np.errstate(invalid="ignore"):
+        h = smax - base[:, None]  # sorted as smax (a monotone map of each row)
+    xh = _row_median(h, z, nmax)
+    kmax = _row_otsu(h, nmax)
+    hlo = _row_median(h, z, np.maximum(kmax, 1))
+    hhi = _row_median(h, kmax, np.maximum(nmax - kmax, 1))
+    xh = np.where((kmax > 0) & (hlo > 0) & (hhi > 1.3 * hlo) & (hhi - hlo > 0.3 * scale), hlo, xh)
+    alive = np.ones(nmin.size, dtype=bool)
+    for _ in range(2):
+        alive &= xh > 0
+        with np.errstate(invalid="ignore"):
+            a, c = _band(smin, nmin, np.abs(smin - base[:, None]) < 0.3 * xh[:, None])
+        base = np.where(alive & (c > 0), _row_median(smin, a, np.maximum(c, 1)), base)
+        with np.errstate(invalid="ignore"):
+            a, c = _band(smax, nmax, np.abs(smax - base[:, None] - xh[:, None]) < 0.3 * xh[:, None])
+        xh = np.where(alive & (c > 0), _row_median(smax, a, np.maximum(c, 1)) - base, xh)
+    return base, np.where(alive & (xh > 0), xh, NAN)
 
 
 @dataclass(frozen=True)
