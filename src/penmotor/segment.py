@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._stats import otsu_split
+from ._stats import median, otsu_split
 from .errors import ParameterError
 from .recording import Recording
 
@@ -569,7 +569,7 @@ def word_breaks(
     if n < 4:
         return fallback
     g = np.maximum(gx, 0.0)
-    med = float(np.median(g[fin]))
+    med = float(median(g[fin]))
     z = g / max(med, 0.01)
     if pauses_s is not None and pause_weight > 0:
         p = np.asarray(pauses_s, dtype=np.float64)
@@ -577,7 +577,7 @@ def word_breaks(
             raise ParameterError(f"pauses_s: expected {gx.size} values (one per gap), got shape {p.shape}")
         ok = np.isfinite(p) & (p >= 0)
         if ok.any():
-            pm = float(np.median(p[ok]))
+            pm = float(median(p[ok]))
             if pm > 0:
                 z = z + pause_weight * np.where(ok, p, pm) / pm
     zs = np.sort(z[fin])

@@ -24,6 +24,7 @@ NaN when undefined (fewer than two words or letters, no layout, a spiral task).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,15 +138,41 @@ def _line_spacings(rec: Recording, word_gap_xh: float | None) -> list[Spacing]:
     sz = letter_sizing(rec)
     if not isinstance(sz, PageSizing):
         return [_spacing(rec, word_gap_xh)]
+    use = [s.layout.ok and s.letters.size > 0 for s in sz.lines]
+    boxes = _line_boxes(rec, [k for k, u in zip(sz.line_strokes, use) if u],
+                        [s.layout.angle_deg for s, u in zip(sz.lines, use) if u])
     out = []
-    for s, k in zip(sz.lines, sz.line_strokes):  # loop over lines
-        lay = s.layout
-        if not lay.ok or s.letters.size == 0:
+    for s, k, u in zip(sz.lines, sz.line_strokes, use):  # loop over lines
+        if not u:
             out.append(_EMPTY)
             continue
-        box = stroke_boxes(rec, angle_deg=lay.angle_deg, strokes=k)
-        out.append(_gaps(s.letters, box, lay.x_height, component_pauses(rec, s.letters, strokes=k), word_gap_xh))
+        out.append(_gaps(s.letters, next(boxes), s.layout.x_height, component_pauses(rec, s.letters, strokes=k),
+                         word_gap_xh))
     return out
+
+
+def _line_boxes(rec: Recording, strokes: list[np.ndarray], angles: list[float]) -> Any:
+    """``stroke_boxes(rec, angle_deg=angles[j], strokes=strokes[j])`` for every line ``j`` (an iterator),
+    the strokes of all lines in one pass: the same numbers."""
+    if not strokes:
+        return iter(())
+    st, sp = rec.stroke_bounds()
+    k = np.concatenate(strokes).astype(np.intp)
+    n = sp[k] - st[k]
+    s2 = np.r_[0, np.cumsum(n)[:-1]].astype(np.intp)
+    idx = np.arange(int(n.sum())) + np.repeat(st[k] - s2, n)
+    x, y = rec.x[idx], rec.y[idx]
+    per_line = np.array([len(a) for a in strokes])
+    ns = np.add.reduceat(n, np.r_[0, np.cumsum(per_line)[:-1]])  # samples per line
+    rad = [math.radians(a) for a in angles]
+    c = np.repeat(np.array([math.cos(a) for a in rad]), ns)
+    sn = np.repeat(np.array([math.sin(a) for a in rad]), ns)
+    u, v = x * c + y * sn, -x * sn + y * c  # penmotor.segment.frame_coords, line by line
+    flat = np.repeat(np.array([not a for a in angles]), ns)  # an angle of 0 leaves x and y as they are
+    u[flat], v[flat] = x[flat], y[flat]
+    box = np.column_stack((np.minimum.reduceat(u, s2), np.maximum.reduceat(u, s2),
+                           np.minimum.reduceat(v, s2), np.maximum.reduceat(v, s2)))
+    return iter(np.split(box, np.cumsum(per_line)[:-1]))
 
 
 def _joined(rec: Recording, word_gap_xh: float | None) -> Spacing:
