@@ -411,6 +411,8 @@ def _print_summary(s: dict[str, float]) -> None:
     if "big_rate" in s:
         print(f"penmotor, {int(s['big_n']):,}-sample recording: {s['big_rate']:14,.0f} samples/s, "
               f"peak {s['big_bps']:.0f} B/sample")
+    if "fixed ms" in s:
+        print(f"penmotor per recording, fixed part (first 1,000 samples)    : {s['fixed ms']:6.1f} ms CPU")
     for k, v in s.items():
         if k.startswith("ms "):
             r = s.get("ratio " + k[3:])
@@ -434,8 +436,34 @@ def part_1b(args: argparse.Namespace, recs: list[Recording], summary: dict) -> N
         uci += [r for r in (got if isinstance(got, list) else [got]) if len(r) >= 1000]
     if uci:
         per_recording("UCI spirals >= 1 k samples", uci, args.bdalab_python, args.repeats, summary)
-    per_recording("synthetic handwriting 10-30 k samples", long_recordings(args.long), args.bdalab_python,
-                  args.repeats, summary)
+    long = long_recordings(args.long)
+    per_recording("synthetic handwriting 10-30 k samples", long, args.bdalab_python, args.repeats, summary)
+    fixed_cost(long, args.repeats, summary)
+
+
+def fixed_cost(recs: list[Recording], repeats: int, summary: dict) -> None:
+    """The per-recording cost that does not grow with the samples: the same recordings cut to their
+    first 1,000 samples (every family still runs), and the Python-level calls one recording makes."""
+    import cProfile
+    import pstats
+
+    short = [r[:1000] for r in recs]
+    best = np.full(len(short), math.inf)
+    for _ in range(repeats):
+        for i, r in enumerate(short):
+            fresh = r[:]
+            c0 = time.process_time()
+            penmotor.features(fresh)
+            best[i] = min(best[i], time.process_time() - c0)
+    prof = cProfile.Profile()
+    fresh = recs[0][:]
+    prof.enable()
+    penmotor.features(fresh)
+    prof.disable()
+    calls = pstats.Stats(prof).total_calls  # type: ignore[attr-defined]
+    summary["fixed ms"] = 1000 * best.mean()
+    print(f"fixed cost: the same recordings cut to 1,000 samples: {1000 * best.mean():.1f} ms CPU per recording; "
+          f"one {len(recs[0]):,}-sample recording makes {calls:,} Python-level calls (profiled)")
 
 
 def main() -> None:
