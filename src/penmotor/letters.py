@@ -438,7 +438,7 @@ def _zones_lines(kind: np.ndarray, ev: np.ndarray, eline: np.ndarray, scales: np
     """:func:`_zones` of every line with a finite scale (others: NaN), as arrays of baselines and x-heights.
 
     Lines of up to ``SORT_MEDIAN_MAX`` minima and maxima are done together on rows of
-    sorted values (NaN-free lines only): each class split, median and band around the
+    sorted values (NaN-free lines only, from three such lines on): each class split, median and band around the
     baseline or the midline is a contiguous run of a sorted row, so every step is an
     index computation on all rows at once, with the numbers :func:`_zones` computes.
     Other lines go through :func:`_zones` one by one.
@@ -451,6 +451,8 @@ def _zones_lines(kind: np.ndarray, ev: np.ndarray, eline: np.ndarray, scales: np
     bad = np.bincount(eline[~np.isfinite(ev)], minlength=L) > 0
     todo = np.isfinite(scales)
     rows = todo & ~bad & (nmin <= SORT_MEDIAN_MAX) & (nmax <= SORT_MEDIAN_MAX) & (nmin > 0) & (nmax > 0)
+    if np.count_nonzero(rows) < 3:  # a line or two: the rule itself costs less than building rows
+        rows[:] = False
     for k in np.flatnonzero(todo & ~rows):  # loop over the few lines the rows do not take
         sel = eline == k
         b, x = _zones(ev[sel & mn], ev[sel & mx], float(scales[k]))

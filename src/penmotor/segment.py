@@ -292,6 +292,33 @@ def line_labels(x: Any, y: Any, starts: Any, *, x_height_mm: float | None = None
     return res[0]  # pragma: no cover
 
 
+def _dense_components(adj: np.ndarray) -> np.ndarray:
+    """Connected components of the undirected graph of a dense (n, n) boolean adjacency matrix.
+
+    Labels numbered by each component's smallest node (as SciPy's ``connected_components``
+    numbers them); every node's label is lowered to its neighbours' smallest, with pointer
+    jumping, until nothing changes: a handful of (n, n) passes for the few dozen line anchors
+    of a page, without building a sparse matrix.
+
+    Examples
+    --------
+    >>> adj = np.zeros((5, 5), dtype=bool)
+    >>> adj[0, 3] = adj[3, 4] = adj[1, 2] = True
+    >>> _dense_components(adj).tolist()
+    [0, 1, 1, 0, 0]
+    """
+    n = adj.shape[0]
+    a = adj | adj.T
+    lab = np.arange(n)
+    while True:
+        low = np.minimum(lab, np.where(a, lab[None, :], n).min(axis=1)) if n else lab
+        low = low[low]  # pointer jumping
+        if np.array_equal(low, lab):
+            break
+        lab = low
+    return np.unique(lab, return_inverse=True)[1].reshape(-1)
+
+
 def _line_pass(u: np.ndarray, v: np.ndarray, st: np.ndarray, xh: float | None) -> tuple[np.ndarray, float]:
     """Line labels in the frame (u, v), and the writing direction found in it (degrees)."""
     ns = st.size
@@ -345,11 +372,7 @@ def _line_pass(u: np.ndarray, v: np.ndarray, st: np.ndarray, xh: float | None) -
     pitch = float(np.median(near)) if near.size else (3.0 * xh if xh is not None else 2.5 * h)
     pitch = max(pitch, 0.5 * h)
     # 4. anchors closer than half the pitch are one line (connected components)
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    pi, qi = np.nonzero(np.triu(d < 0.5 * pitch, 1))
-    _, comp = connected_components(coo_matrix((np.ones(pi.size), (pi, qi)), shape=(A, A)), directed=False)
+    comp = _dense_components(d < 0.5 * pitch)
     line_of_run = np.full(m, -1, dtype=np.intp)
     line_of_run[a_idx] = comp
     lab = np.where(run >= 0, line_of_run[np.maximum(run, 0)], -1)
