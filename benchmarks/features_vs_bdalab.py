@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,7 @@ import time
 import tracemalloc
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -525,7 +525,7 @@ def main() -> None:
         best_cpu = min(best_cpu, time.process_time() - c0)
     pm_rate = n_total / best
     summary: dict[str, float] = {"pm_rate": pm_rate}
-    print(f"\n## 1. Throughput, all PaHaW files (file reading excluded)")
+    print("\n## 1. Throughput, all PaHaW files (file reading excluded)")
     print(f"penmotor  : {best:8.3f} s  {pm_rate:14,.0f} points/s  (full registry, best of {args.repeats}; "
           f"CPU time {best_cpu:.3f} s: the machine may be shared)")
     fam_t = {}
@@ -572,7 +572,7 @@ def main() -> None:
     part_1b(args, recs, summary)
 
     # ------------------------------------------------------------------ 2. big recording
-    print(f"\n## 2. Synthetic recording, full feature set")
+    print("\n## 2. Synthetic recording, full feature set")
     for n in (args.big_samples // 4, args.big_samples // 2, args.big_samples):
         rec = synthetic(n)
         tracemalloc.start()
