@@ -927,29 +927,12 @@ def _renumber(lab: np.ndarray, box: np.ndarray) -> np.ndarray:
 def _components(box: np.ndarray, xh: float, small_xh: float = 0.4) -> np.ndarray:
     """Strokes whose de-slanted extents overlap, small groups (dots) joined to the nearest big one.
 
-    The rule of :func:`penmotor.segment.components`, on stroke boxes.
+    The rule of :func:`penmotor.segment.components`, on stroke boxes (:func:`_components_lines`
+    of one line).
     """
-    n = box.shape[0]
-    order = np.argsort(box[:, 0], kind="stable")
-    reach = np.maximum.accumulate(box[order, 1])
-    new = np.r_[True, box[order, 0][1:] > reach[:-1]]
-    lab = np.empty(n, dtype=np.intp)
-    lab[order] = np.cumsum(new) - 1
-    m = int(lab.max()) + 1
-    g = np.empty((m, 4))
-    for j, f in enumerate((np.minimum, np.maximum, np.minimum, np.maximum)):
-        g[:, j] = np.inf if j % 2 == 0 else -np.inf
-        f.at(g[:, j], lab, box[:, j])
-    small = ((g[:, 1] - g[:, 0]) < small_xh * xh) & ((g[:, 3] - g[:, 2]) < small_xh * xh)
-    if small.any() and (~small).any():
-        big = np.flatnonzero(~small)
-        target = np.arange(m)
-        for c in np.flatnonzero(small):  # loop over diacritics, not samples
-            mid = 0.5 * (g[c, 0] + g[c, 1])
-            dist = np.maximum(0.0, np.maximum(g[big, 0] - mid, mid - g[big, 1]))
-            target[c] = big[int(np.argmin(dist))]
-        lab = target[lab]
-    return _renumber(lab, box)
+    if box.shape[0] == 0:
+        return np.empty(0, dtype=np.intp)
+    return _components_lines(box, np.zeros(box.shape[0], dtype=np.intp), np.array([xh]), small_xh)[0]
 
 
 def _components_lines(box: np.ndarray, lj: np.ndarray, xh: np.ndarray,
@@ -1017,8 +1000,13 @@ def _zones_of_components_lines(gc: np.ndarray, m: int, lj: np.ndarray, box: np.n
     with np.errstate(invalid="ignore", divide="ignore"):
         cu = np.bincount(ec, weights=eu, minlength=m) / n_ext
     cu[~np.isfinite(bc)] = NAN
+    # maxima above the letter's own baseline; the x-zone of a letter is its *lowest*
+    # cluster of significant maxima (an h, b, k or d also reaches its ascender: a
+    # window around the global x-height took both when letters vary in size)
     hmax = ev - bc[ec]
     isx = ~is_min
+    # cross-bars (t, f: flat strokes, left out of the extrema) lie on the letter's
+    # midline: their level counts as an x-zone maximum of their letter
     bw, bh = box[:, 1] - box[:, 0], box[:, 3] - box[:, 2]
     sxh = xh_l[lj]  # x-height of every stroke's line
     bar = (bw >= BAR_MIN_XH * sxh) & (bw <= 1.5 * sxh) & (bh < BAR_FLATNESS * bw)
@@ -1026,16 +1014,23 @@ def _zones_of_components_lines(gc: np.ndarray, m: int, lj: np.ndarray, box: np.n
     hmax = np.concatenate((hmax, 0.5 * (box[bar, 2] + box[bar, 3]) - bc[gc[bar]]))
     isx = np.concatenate((isx, np.ones(int(bar.sum()), dtype=bool)))
     xh = np.concatenate((xh, sxh[bar]))
+    # a letter showing one cluster of maxima is either an x-zone letter or one showing
+    # only its ascender: t and f are read from their bars (above), a stick l from its
+    # shape (below), anything else above LETTER_MAX_XH x-heights is left out
     cand = isx & np.isfinite(hmax) & (hmax >= LETTER_MIN_XH * xh)
     m0 = np.full(m, np.inf)
     np.minimum.at(m0, ec[cand], hmax[cand])
     sel = cand & (hmax <= LETTER_CLUSTER * m0[ec])
-    low = group_median(ec[sel], hmax[sel], m)
+    low = group_median(ec[sel], hmax[sel], m)  # each letter's lowest cluster of maxima
+    # an l: its strokes are narrow (de-slanted width below a fifth of its height) and it
+    # has neither an i-dot nor a cross-bar: it shows only its ascender
     wide = np.full(m, -np.inf)
     np.maximum.at(wide, gc, np.where(bh >= 0.3 * sxh, bw, -np.inf))
     extra = np.zeros(m, dtype=bool)
     extra[gc[bar | ((bw < 0.4 * sxh) & (bh < 0.4 * sxh))]] = True
     low[~extra & (wide < 0.2 * low)] = NAN
+    # per line, the reference x-height starts from the median letter (most letters have
+    # no ascender) and is refined from the letters read as x-zone letters
     heights = np.full(m, NAN)
     b = np.r_[0, np.cumsum(m_l)]
     for j in range(xh_l.size):  # loop over lines: each line's reference x-height (a few medians)
@@ -1143,61 +1138,15 @@ def layout_from_paths(paths: Any, *, slant_deg: float, angle_deg: float | None =
 
 def _zones_of_components(lay: Layout, comp: np.ndarray, box: np.ndarray
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per letter of one line: x-zone height, baseline offset and mean along-line position
+    (:func:`_zones_of_components_lines` of one line)."""
     if comp.size == 0 or lay.ext_v.size == 0:
         return np.empty(0), np.empty(0), np.empty(0)
     m = int(comp.max()) + 1
-    ec = comp[lay.ext_stroke]
-    xh, base = lay.x_height, lay.baseline
-    is_min = lay.ext_kind < 0
-    near_base = is_min & (np.abs(lay.ext_v - base) < 0.5 * xh)
-    bc = group_median(ec[near_base], lay.ext_v[near_base], m)
-    offs = bc - base
-    n_ext = np.bincount(ec, minlength=m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cu = np.bincount(ec, weights=lay.ext_u, minlength=m) / n_ext
-    cu[~np.isfinite(bc)] = NAN
-    # maxima above the letter's own baseline; the x-zone of a letter is its *lowest*
-    # cluster of significant maxima (an h, b, k or d also reaches its ascender: a
-    # window around the global x-height took both when letters vary in size)
-    hmax = lay.ext_v - bc[ec]
-    isx = ~is_min
-    # cross-bars (t, f: flat strokes, left out of the extrema) lie on the letter's
-    # midline: their level counts as an x-zone maximum of their letter
-    bw, bh = box[:, 1] - box[:, 0], box[:, 3] - box[:, 2]
-    bar = (bw >= BAR_MIN_XH * xh) & (bw <= 1.5 * xh) & (bh < BAR_FLATNESS * bw)
-    ecb = np.concatenate((ec, comp[bar]))
-    hmax = np.concatenate((hmax, 0.5 * (box[bar, 2] + box[bar, 3]) - bc[comp[bar]]))
-    isx = np.concatenate((isx, np.ones(int(bar.sum()), dtype=bool)))
-    ec = ecb
-    # a letter showing one cluster of maxima is either an x-zone letter or one showing
-    # only its ascender: t and f are read from their bars (above), a stick l from its
-    # shape (below), anything else above LETTER_MAX_XH x-heights is left out
-    max_xh = LETTER_MAX_XH
-    cand = isx & np.isfinite(hmax) & (hmax >= LETTER_MIN_XH * xh)
-    m0 = np.full(m, np.inf)
-    np.minimum.at(m0, ec[cand], hmax[cand])
-    sel = cand & (hmax <= LETTER_CLUSTER * m0[ec])
-    low = group_median(ec[sel], hmax[sel], m)  # each letter's lowest cluster of maxima
-    # an l: its strokes are narrow (de-slanted width below a fifth of its height) and it
-    # has neither an i-dot nor a cross-bar: it shows only its ascender
-    wide = np.full(m, -np.inf)
-    np.maximum.at(wide, comp, np.where(bh >= 0.3 * xh, bw, -np.inf))
-    extra = np.zeros(m, dtype=bool)
-    extra[comp[bar | ((bw < 0.4 * xh) & (bh < 0.4 * xh))]] = True
-    low[~extra & (wide < 0.2 * low)] = NAN
-    fin = np.isfinite(low)
-    if not fin.any():
-        return low, offs, cu
-    # the reference x-height starts from the median letter (most letters have no
-    # ascender) and is refined from the letters read as x-zone letters
-    ref = float(median(low[fin]))
-    for _ in range(3):
-        xz = fin & (low <= max_xh * ref)
-        if np.count_nonzero(xz) < 3:
-            break
-        ref = _robust_mean(low[xz])
-    heights = np.where(fin & (low <= max_xh * ref), low, NAN)
-    return heights, offs, cu
+    z = np.zeros(lay.ext_v.size, dtype=np.intp)
+    return _zones_of_components_lines(comp, m, np.zeros(comp.size, dtype=np.intp), box, lay.ext_stroke, z,
+                                      lay.ext_v, lay.ext_kind, lay.ext_u, np.array([lay.x_height]),
+                                      np.array([lay.baseline]), np.array([m]))
 
 
 def _robust_mean(h: np.ndarray) -> float:
