@@ -536,14 +536,45 @@ def _hover_amplitudes(rec: Recording, freqs: np.ndarray) -> np.ndarray:
     ph = 2.0 * np.pi * (t[sel] - mid)[:, None] * freqs[None, :]
     m = np.column_stack((np.ones_like(tau), tau, tau * tau, np.cos(ph), np.sin(ph)))
     xy = np.column_stack((rec.x[idx[sel]], rec.y[idx[sel]]))
-    st = np.r_[0, np.cumsum(n)[:-1]]
-    gram = np.add.reduceat(m[:, :, None] * m[:, None, :], st, axis=0)
-    rhs = np.add.reduceat(m[:, :, None] * xy[:, None, :], st, axis=0)
+    gram, rhs = _run_normal_equations(m, xy, n)
     gram += 1e-9 * np.trace(gram, axis1=1, axis2=2)[:, None, None] * np.eye(m.shape[1])
     coef = np.linalg.solve(gram, rhs)  # (runs, columns, 2)
     k = freqs.size
     a2 = np.sum(coef[:, 3:3 + k, :] ** 2 + coef[:, 3 + k:, :] ** 2, axis=2)  # (runs, k)
     return np.sqrt(half @ a2 / float(np.sum(half)))
+
+
+def _run_normal_equations(m: np.ndarray, xy: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per run (consecutive rows, `n` each): ``M'M`` and ``M'XY`` of its rows of `m` (design) and `xy`.
+
+    Runs of similar length are zero-padded into (runs, length, columns) blocks and multiplied
+    batch-wise (a zero row adds nothing), a block at most about four times the rows it holds:
+    no (rows, columns, columns) temporary (270 MB for the hover of a 1 M-sample page).
+    """
+    R, C = n.size, m.shape[1]
+    gram = np.empty((R, C, C))
+    rhs = np.empty((R, C, xy.shape[1]))
+    st = np.r_[0, np.cumsum(n)[:-1]]
+    order = np.argsort(n, kind="stable")
+    i = 0
+    while i < R:  # loop over blocks of runs of similar length, not over samples
+        j = i + 1
+        rows = int(n[order[i]])
+        while j < R and int(n[order[j]]) * (j + 1 - i) <= 4 * (rows + int(n[order[j]])):
+            rows += int(n[order[j]])
+            j += 1
+        blk = order[i:j]
+        L = int(n[blk].max())
+        pos = np.arange(L)
+        have = pos[None, :] < n[blk][:, None]
+        take = np.where(have, st[blk][:, None] + pos[None, :], 0)
+        mb = np.where(have[:, :, None], m[take], 0.0)  # (runs, L, C)
+        xb = np.where(have[:, :, None], xy[take], 0.0)
+        mt = mb.transpose(0, 2, 1)
+        gram[blk] = mt @ mb
+        rhs[blk] = mt @ xb
+        i = j
+    return gram, rhs
 
 
 def line_concentration(spectrum: Spectrum, f0: float) -> float:
