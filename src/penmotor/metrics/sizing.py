@@ -70,6 +70,7 @@ from ..registry import declare_family, metric
 from ..segment import lines
 from ..tasks import NON_TEXT_TASKS, task_kind
 from . import tremor as trm
+from .geometry import stroke_extents
 
 __all__ = [
     "letter_sizing",
@@ -174,14 +175,11 @@ def _tempo_cutoff(ink_mm: float, time_s: float, x_height: float) -> float:
 
 
 def _stroke_ink(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
-    """Per pen-down stroke: ink length (mm) and duration (s)."""
+    """Per pen-down stroke: ink length (mm, :func:`~penmotor.metrics.geometry.stroke_extents`) and duration (s)."""
     st, sp = rec.stroke_bounds()
     if st.size == 0:
         return np.empty(0), np.empty(0)
-    step = hypot(np.diff(rec.x), np.diff(rec.y))
-    inside = np.r_[rec.pen_down[1:] & rec.pen_down[:-1], False]  # steps within a stroke
-    cs = np.r_[0.0, np.cumsum(np.where(inside[:-1], step, 0.0))]
-    return cs[sp - 1] - cs[st], rec.t[sp - 1] - rec.t[st]
+    return stroke_extents(rec)[0], rec.t[sp - 1] - rec.t[st]
 
 
 def _slant(rec: Recording, angle: float, *, cutoff_hz: float = SLANT_CUTOFF_HZ) -> float:
