@@ -47,6 +47,7 @@ import numpy as np
 
 from ._stats import SORT_MEDIAN_MAX, group_median, median, otsu_split, pca_angles, theil_sen_slope
 from .errors import ParameterError
+from .segment import frame_coords_lines
 
 __all__ = [
     "Layout",
@@ -370,16 +371,7 @@ def _analyse_lines(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.n
         return out
     ls, le = _line_ranges(starts, first, x.size)
     nl = le - ls
-    line_of = np.repeat(np.arange(L), nl)
-    ang = np.asarray(angles, dtype=np.float64)
-    co = np.array([math.cos(math.radians(a)) for a in ang])
-    si = np.array([math.sin(math.radians(a)) for a in ang])
-    c, sn = co[line_of], si[line_of]
-    u = x * c + y * sn
-    v = -x * sn + y * c
-    flat = np.repeat(ang == 0, nl)  # frame_coords: an angle of 0 leaves x and y as they are
-    if flat.any():
-        u[flat], v[flat] = x[flat], y[flat]
+    u, v = frame_coords_lines(x, y, nl, angles)
     box = _boxes(u, v, starts)
     ext = box[:, 3] - box[:, 2]
     # per line: strokes taller than 0.3 of the *typical* stroke height (the median of those
@@ -822,20 +814,7 @@ def _sizings(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray
             sk = slants[k]
             sl[k] = float(sk(float(angles[k]), res[k]["xh"])) if callable(sk) else float(sk)
     # every line's strokes in its own de-slanted frame (penmotor.segment.frame_coords, line by line)
-    slx = np.where(np.isfinite(sl), sl, 0.0)
-    nl = le - ls
-    co = np.array([math.cos(math.radians(a)) for a in angles])
-    si = np.array([math.sin(math.radians(a)) for a in angles])
-    c, sn = np.repeat(co, nl), np.repeat(si, nl)
-    u = x * c + y * sn
-    v = -x * sn + y * c
-    same = np.repeat((angles == 0) & (slx == 0), nl)  # frame_coords leaves these as they are
-    if same.any():
-        u[same], v[same] = x[same], y[same]
-    tilted = np.repeat(slx != 0, nl)
-    if tilted.any():
-        ta = np.repeat(np.array([math.tan(math.radians(a)) for a in slx]), nl)
-        u[tilted] = u[tilted] - v[tilted] * ta[tilted]
+    u, v = frame_coords_lines(x, y, le - ls, angles, np.where(np.isfinite(sl), sl, 0.0))
     box = _boxes(u, v, starts)
     plain = np.array([letters_of[k] is None for k in range(L)], dtype=bool)
     ks = np.flatnonzero(done & plain)

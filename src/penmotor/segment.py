@@ -21,7 +21,7 @@ from ._stats import median, otsu_split
 from .errors import ParameterError
 from .recording import Recording
 
-__all__ = ["frame_coords", "stroke_boxes", "components", "words", "lines", "line_labels", "gap_threshold",
+__all__ = ["frame_coords", "frame_coords_lines", "stroke_boxes", "components", "words", "lines", "line_labels", "gap_threshold",
            "word_breaks",
            "component_gaps", "component_pauses"]
 
@@ -59,6 +59,39 @@ def frame_coords(x: Any, y: Any, *, angle_deg: float = 0.0, slant_deg: float = 0
     v = -x * math.sin(a) + y * math.cos(a)
     if slant_deg:
         u = u - v * math.tan(math.radians(slant_deg))
+    return u, v
+
+
+def frame_coords_lines(x: Any, y: Any, counts: Any, angles_deg: Any,
+                       slants_deg: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`frame_coords` of consecutive groups of points (text lines), each in its own frame.
+
+    Group ``k`` is the next ``counts[k]`` points, rotated by ``-angles_deg[k]`` and de-slanted
+    by ``slants_deg[k]`` (default none): the same numbers as :func:`frame_coords` group by
+    group, in whole-array operations.
+
+    Examples
+    --------
+    >>> u, v = frame_coords_lines([0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0], [2, 2], [45.0, 0.0])
+    >>> np.round(u, 6).tolist(), np.round(v, 6).tolist()
+    ([0.0, 1.414214, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0])
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n = np.asarray(counts, dtype=np.intp)
+    ang = np.asarray(angles_deg, dtype=np.float64)
+    sl = np.zeros(ang.size) if slants_deg is None else np.asarray(slants_deg, dtype=np.float64)
+    c = np.repeat(np.array([math.cos(math.radians(a)) for a in ang]), n)
+    s = np.repeat(np.array([math.sin(math.radians(a)) for a in ang]), n)
+    u = x * c + y * s
+    v = -x * s + y * c
+    same = np.repeat((ang == 0) & (sl == 0), n)  # frame_coords leaves these as they are
+    if same.any():
+        u[same], v[same] = x[same], y[same]
+    tilted = np.repeat(sl != 0, n)
+    if tilted.any():
+        ta = np.repeat(np.array([math.tan(math.radians(a)) for a in sl]), n)
+        u[tilted] = u[tilted] - v[tilted] * ta[tilted]
     return u, v
 
 

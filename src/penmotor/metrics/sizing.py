@@ -67,7 +67,7 @@ from ..letters import (
 )
 from ..recording import Recording
 from ..registry import declare_family, metric
-from ..segment import lines
+from ..segment import frame_coords_lines, lines
 from ..tasks import NON_TEXT_TASKS, task_kind
 from . import tremor as trm
 from .geometry import stroke_extents
@@ -216,11 +216,7 @@ def _slants_of(vx: np.ndarray, vy: np.ndarray, bounds: np.ndarray, angles: np.nd
     if L == 0 or vx.size == 0:
         return out
     ln = np.repeat(np.arange(L), n)
-    co = np.array([math.cos(math.radians(a)) for a in angles])
-    si = np.array([math.sin(math.radians(a)) for a in angles])
-    c, sn = np.repeat(co, n), np.repeat(si, n)
-    vu = vx * c + vy * sn
-    vv = -vx * sn + vy * c
+    vu, vv = frame_coords_lines(vx, vy, n, angles)  # velocities in each line's frame
     speed = hypot(vu, vv)
     med = np.full(L, NAN)
     for k in np.flatnonzero(n):  # loop over lines: np.nanmedian of each line's speeds

@@ -24,7 +24,6 @@ NaN when undefined (fewer than two words or letters, no layout, a spiral task).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,7 @@ import numpy as np
 
 from ..recording import Recording
 from ..registry import declare_family, metric
-from ..segment import component_pauses, gap_threshold, stroke_boxes, word_breaks
+from ..segment import component_pauses, frame_coords_lines, gap_threshold, stroke_boxes, word_breaks
 from ..letters import PageSizing, Sizing
 from .sizing import layout, letter_components, letter_sizing, line_sizings
 
@@ -164,12 +163,7 @@ def _line_boxes(rec: Recording, strokes: list[np.ndarray], angles: list[float]) 
     x, y = rec.x[idx], rec.y[idx]
     per_line = np.array([len(a) for a in strokes])
     ns = np.add.reduceat(n, np.r_[0, np.cumsum(per_line)[:-1]])  # samples per line
-    rad = [math.radians(a) for a in angles]
-    c = np.repeat(np.array([math.cos(a) for a in rad]), ns)
-    sn = np.repeat(np.array([math.sin(a) for a in rad]), ns)
-    u, v = x * c + y * sn, -x * sn + y * c  # penmotor.segment.frame_coords, line by line
-    flat = np.repeat(np.array([not a for a in angles]), ns)  # an angle of 0 leaves x and y as they are
-    u[flat], v[flat] = x[flat], y[flat]
+    u, v = frame_coords_lines(x, y, ns, angles)
     box = np.column_stack((np.minimum.reduceat(u, s2), np.maximum.reduceat(u, s2),
                            np.minimum.reduceat(v, s2), np.maximum.reduceat(v, s2)))
     return iter(np.split(box, np.cumsum(per_line)[:-1]))
