@@ -818,7 +818,7 @@ def _sizings(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray
     box = _boxes(u, v, starts)
     plain = np.array([letters_of[k] is None for k in range(L)], dtype=bool)
     ks = np.flatnonzero(done & plain)
-    page = _finish_lines(box, first, res, angles, sl, ks) if ks.size > 1 else {}
+    page = _finish_lines(box, first, res, angles, sl, ks) if ks.size else {}
     out = []
     for k in range(L):  # loop over lines
         if not done[k]:
@@ -832,17 +832,17 @@ def _sizings(x: np.ndarray, y: np.ndarray, starts: np.ndarray, stops: np.ndarray
 
 def _finish(box: np.ndarray, res: dict, angle: float, sl: float, letters: Any) -> Sizing:
     """One line's :class:`Sizing` from its extrema and zones (`res` of :func:`_analyse_lines`),
-    slant `sl` and strokes' boxes in its de-slanted frame."""
+    slant `sl`, strokes' boxes in its de-slanted frame and given `letters` (labels or a function
+    of the layout)."""
     z = res["zone"]
     ev = res["v"]
     base, xh = res["base"], res["xh"]
     asc = float(median(ev[z == 2]) - base) if np.any(z == 2) else NAN
     desc = float(base - median(ev[z == -1])) if np.any(z == -1) else NAN
     lay = Layout(angle, base, xh, asc, desc, sl, res["u"], ev, res["kind"], res["stroke"], z)
+    # (letters None: the estimator's own grouping, every such line in _finish_lines)
     if callable(letters):
         comp = np.asarray(letters(lay), dtype=np.intp)
-    elif letters is None:
-        comp = _components(box, xh)
     else:
         comp = _renumber(np.asarray(letters, dtype=np.intp), box)
     if comp.shape != (box.shape[0],):
@@ -903,22 +903,12 @@ def _renumber(lab: np.ndarray, box: np.ndarray) -> np.ndarray:
     return rank[inv]
 
 
-def _components(box: np.ndarray, xh: float, small_xh: float = 0.4) -> np.ndarray:
-    """Strokes whose de-slanted extents overlap, small groups (dots) joined to the nearest big one.
-
-    The rule of :func:`penmotor.segment.components`, on stroke boxes (:func:`_components_lines`
-    of one line).
-    """
-    if box.shape[0] == 0:
-        return np.empty(0, dtype=np.intp)
-    return _components_lines(box, np.zeros(box.shape[0], dtype=np.intp), np.array([xh]), small_xh)[0]
-
-
 def _components_lines(box: np.ndarray, lj: np.ndarray, xh: np.ndarray,
                       small_xh: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_components` of every line at once: strokes' boxes `box`, their line `lj` (sorted,
-    0..L-1) and each line's x-height `xh`. Returns each stroke's letter within its line and each
-    line's number of letters."""
+    """Letters of every line: strokes whose de-slanted extents overlap, small groups (dots) joined to
+    the nearest big one of their line (the rule of :func:`penmotor.segment.components`, on stroke
+    boxes). Strokes' boxes `box`, their line `lj` (sorted, 0..L-1) and each line's x-height `xh`;
+    returns each stroke's letter within its line (left to right) and each line's number of letters."""
     L = xh.size
     order = np.lexsort((box[:, 0], lj))  # by line, then left edge (stable, as the line's own sort)
     bo = box[order]
