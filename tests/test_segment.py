@@ -55,3 +55,24 @@ def test_components_are_the_letters_of_print_writing(text, n) -> None:
     comp = components(rec, x_height_mm=4.0)
     assert comp.size == rec.n_strokes
     assert np.unique(comp).size == n
+
+
+@given(st.lists(st.tuples(st.integers(0, 6), st.sampled_from([0.0, -0.0, 1.3, -25.0, 90.0]),
+                          st.sampled_from([0.0, 12.0, -8.5])), min_size=1, max_size=5),
+       st.booleans())
+def test_frame_coords_lines_is_frame_coords_line_by_line(groups, with_slant) -> None:
+    from penmotor import ParameterError
+    from penmotor.segment import frame_coords_lines
+
+    n = [g[0] for g in groups]
+    rng = np.random.default_rng(sum(n))
+    x, y = rng.normal(0, 50, sum(n)), rng.normal(0, 50, sum(n))
+    ang = [g[1] for g in groups]
+    sl = [g[2] for g in groups] if with_slant else None
+    u, v = frame_coords_lines(x, y, n, ang, sl)
+    b = np.r_[0, np.cumsum(n)]
+    for k in range(len(n)):  # bit for bit the one-group function
+        u0, v0 = frame_coords(x[b[k]:b[k + 1]], y[b[k]:b[k + 1]], angle_deg=ang[k], slant_deg=sl[k] if sl else 0.0)
+        assert np.array_equal(u[b[k]:b[k + 1]], u0) and np.array_equal(v[b[k]:b[k + 1]], v0)
+    with pytest.raises(ParameterError, match="counts adding up to"):
+        frame_coords_lines(x, y, n + [1], ang + [0.0])

@@ -75,12 +75,21 @@ def frame_coords_lines(x: Any, y: Any, counts: Any, angles_deg: Any,
     >>> u, v = frame_coords_lines([0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0], [2, 2], [45.0, 0.0])
     >>> np.round(u, 6).tolist(), np.round(v, 6).tolist()
     ([0.0, 1.414214, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0])
+    >>> frame_coords_lines([0.0, 1.0], [0.0, 1.0], [3], [0.0])
+    Traceback (most recent call last):
+    ...
+    penmotor.errors.ParameterError: counts, angles_deg, slants_deg: expected one non-negative count and angle (and slant) per group, the counts adding up to the 2 points; got 1 counts adding up to 3, 1 angles, 1 slants, 2 y values
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n = np.asarray(counts, dtype=np.intp)
     ang = np.asarray(angles_deg, dtype=np.float64)
     sl = np.zeros(ang.size) if slants_deg is None else np.asarray(slants_deg, dtype=np.float64)
+    if n.ndim != 1 or ang.shape != n.shape or sl.shape != n.shape or np.any(n < 0) or int(n.sum()) != x.size \
+            or y.shape != x.shape:
+        raise ParameterError(f"counts, angles_deg, slants_deg: expected one non-negative count and angle (and slant) "
+                             f"per group, the counts adding up to the {x.size} points; got {n.size} counts adding "
+                             f"up to {int(n.sum())}, {ang.size} angles, {sl.size} slants, {y.size} y values")
     c = np.repeat(np.array([math.cos(math.radians(a)) for a in ang]), n)
     s = np.repeat(np.array([math.sin(math.radians(a)) for a in ang]), n)
     u = x * c + y * s
